@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install translations lint pytest migrate seed clean extract-messages
+
+run: install translations instance/secret_key
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Serving on http://127.0.0.1:$(PORT) (mail is written to instance/mail/)"
+	FLASK_DEBUG=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install translations lint pytest
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy --directory marketplace/translations --statistics 2>&1 | grep -v '^$$' || true
+	@test -f marketplace/translations/nl/LC_MESSAGES/messages.mo
+
+# After changing user-facing text: extract, then translate the new entries in nl/.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "Surplus Marketplace" -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
+
+instance/secret_key:
+	mkdir -p instance
+	$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+	chmod 600 $@
+
+lint: install
+	$(BIN)/ruff check marketplace tests wsgi.py
+
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+pytest: install translations
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+		$(BIN)/pytest -q; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache marketplace/translations/*/LC_MESSAGES/*.mo

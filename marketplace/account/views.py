@@ -1,0 +1,79 @@
+"""A user's own profile, password and email preferences."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..services import accounts
+from ..services.errors import DomainError, InvalidToken
+from ..web import render_form, show_domain_error
+from .forms import ChangePasswordForm, PreferencesForm, ProfileForm
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def profile() -> Response | tuple[str, int]:
+    form = ProfileForm(obj=current_user)
+    if request.method == "GET":
+        form.language.data = current_user.language.value
+        form.notifications.data = current_user.notifications.value
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                current_user,
+                name=form.name.data,
+                phone=form.phone.data,
+                language=form.language.data,
+                notifications=form.notifications.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("account.profile"))
+    return render_form("account/profile.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data,
+                                     form.new_password.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            # Every other session ended with the change; this one carries on with a new id.
+            login_user(current_user._get_current_object(), fresh=True)
+            flash(_("Your password has been changed. Other devices have been logged out."),
+                  "success")
+            return redirect(url_for("account.profile"))
+    return render_form("account/change_password.html", form=form)
+
+
+@bp.route("/email-preferences/<token>", methods=["GET", "POST"])
+def email_preferences(token: str) -> Response | tuple[str, int]:
+    """The unsubscribe link in every email: works without logging in."""
+    try:
+        user = accounts.user_for_preferences_token(token)
+    except InvalidToken as error:
+        return render_template("errors/error.html", status=400, title=_("Link not valid"),
+                               explanation=error.message), 400
+    form = PreferencesForm()
+    if request.method == "GET":
+        form.notifications.data = user.notifications.value
+    if form.validate_on_submit():
+        accounts.set_notification_preference(user, form.notifications.data)
+        flash(_("Your email preferences have been saved."), "success")
+        return redirect(url_for("account.email_preferences", token=token))
+    return render_form("account/email_preferences.html", form=form, user=user)

@@ -1,0 +1,125 @@
+"""Platform admins approve, suspend and reactivate organisations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import Organisation, OrganisationStatus, User, UserStatus
+from ..organisations.forms import ConfirmForm
+from ..security import Action
+from ..services import organisations as organisation_service
+from ..services.errors import DomainError
+from ..web import require, safe_next_url
+from .forms import ReasonForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 25
+
+
+@bp.before_request
+@login_required
+def _platform_admins_only() -> None:
+    require(Action.ADMINISTER_PLATFORM)
+
+
+@bp.route("/")
+def index() -> str:
+    pending_organisations = db.session.scalar(
+        select(func.count(Organisation.id))
+        .where(Organisation.status == OrganisationStatus.PENDING)
+    )
+    pending_members = db.session.scalar(
+        select(func.count(User.id)).where(User.status == UserStatus.PENDING,
+                                          User.email_confirmed_at.is_not(None))
+    )
+    return render_template("admin/index.html", pending_organisations=pending_organisations,
+                           pending_members=pending_members)
+
+
+@bp.route("/organisations")
+def organisations() -> str:
+    status = request.args.get("status", "")
+    query = request.args.get("q", "").strip()[:120]
+    page = request.args.get("page", 1, type=int) or 1
+    statement = select(Organisation).order_by(Organisation.created_at.desc())
+    if status in {s.value for s in OrganisationStatus}:
+        statement = statement.where(Organisation.status == OrganisationStatus(status))
+    if query:
+        statement = statement.where(Organisation.name.ilike(f"%{_escape_like(query)}%",
+                                                            escape="\\"))
+    pagination = db.paginate(statement, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/organisations.html", pagination=pagination, status=status,
+                           query=query, statuses=list(OrganisationStatus),
+                           confirm_form=ConfirmForm(), reason_form=ReasonForm())
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _organisation(organisation_id: int) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
+@bp.route("/organisations/<int:organisation_id>")
+def organisation_detail(organisation_id: int) -> str:
+    organisation = _organisation(organisation_id)
+    return render_template("admin/organisation.html", organisation=organisation,
+                           confirm_form=ConfirmForm(), reason_form=ReasonForm())
+
+
+@bp.route("/organisations/<int:organisation_id>/approve", methods=["POST"])
+def approve_organisation(organisation_id: int) -> Response:
+    organisation = _organisation(organisation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        organisation_service.approve_organisation(current_user, organisation)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("%(name)s has been approved; its admins have been emailed.",
+                name=organisation.name), "success")
+    return redirect(safe_next_url(request.args.get("next"))
+                    or url_for("admin.organisation_detail", organisation_id=organisation.id))
+
+
+@bp.route("/organisations/<int:organisation_id>/suspend", methods=["POST"])
+def suspend_organisation(organisation_id: int) -> Response | tuple[str, int]:
+    organisation = _organisation(organisation_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason to suspend an organisation."), "error")
+        return redirect(url_for("admin.organisation_detail", organisation_id=organisation.id))
+    try:
+        organisation_service.suspend_organisation(current_user, organisation, form.reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("%(name)s has been suspended.", name=organisation.name), "success")
+    return redirect(url_for("admin.organisation_detail", organisation_id=organisation.id))
+
+
+@bp.route("/organisations/<int:organisation_id>/reactivate", methods=["POST"])
+def reactivate_organisation(organisation_id: int) -> Response:
+    organisation = _organisation(organisation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        organisation_service.reactivate_organisation(current_user, organisation)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("%(name)s is active again.", name=organisation.name), "success")
+    return redirect(url_for("admin.organisation_detail", organisation_id=organisation.id))

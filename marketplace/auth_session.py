@@ -1,0 +1,28 @@
+"""How a session finds its user, and why an old session stops working."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+
+from .extensions import db
+from .models import User
+
+
+def load_user(session_id: str) -> User | None:
+    """Session ids are "<user id>:<session version>"; a bumped version ends old sessions."""
+    user_id, _separator, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def configure(login_manager: LoginManager) -> None:
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"

@@ -1,0 +1,106 @@
+"""Commands for operators: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from .extensions import db
+from .models import OrganisationKind, Role
+from .services import accounts, mail
+from .services.errors import DomainError
+from .services.organisations import find_organisation_by_name
+
+
+def register(app: Flask) -> None:
+    for command in (create_admin, create_user, send_mail, housekeeping, seed_demo):
+        app.cli.add_command(command)
+
+
+def _fail(error: DomainError) -> None:
+    db.session.rollback()
+    raise click.ClickException(error.message)
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", help="Full name (defaults to the part of the address before the @).")
+@click.option("--password", help="Prompted for when not given.")
+@with_appcontext
+def create_admin(email: str, name: str | None, password: str | None) -> None:
+    """Create a platform admin account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_account(email, name=name, password=password,
+                                       role=Role.PLATFORM_ADMIN)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Created platform admin {user.email}.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--organisation", "organisation_name", required=True,
+              help="Organisation name; created (active) when it is new.")
+@click.option("--role", type=click.Choice([Role.MEMBER.value, Role.ORG_ADMIN.value]),
+              default=Role.MEMBER.value, show_default=True)
+@click.option("--kind", type=click.Choice([kind.value for kind in OrganisationKind]),
+              default=OrganisationKind.OTHER.value, show_default=True,
+              help="Kind of a new organisation.")
+@click.option("--name", help="Full name (defaults to the part of the address before the @).")
+@click.option("--password", help="Without one, the user is emailed a link to choose one.")
+@with_appcontext
+def create_user(email: str, organisation_name: str, role: str, kind: str, name: str | None,
+                password: str | None) -> None:
+    """Create an active member of an organisation (for onboarding in bulk)."""
+    is_new = find_organisation_by_name(organisation_name) is None
+    try:
+        organisation = accounts.organisation_for_onboarding(organisation_name, kind, None)
+        user = accounts.create_account(email, name=name, password=password, role=role,
+                                       organisation=organisation)
+    except DomainError as error:
+        _fail(error)
+    if is_new:
+        click.echo(f"Created organisation {organisation.name} (active, no sites yet).")
+    how = "" if password else "; a link to choose a password has been emailed"
+    click.echo(f"Created {user.role.value} {user.email} of {organisation.name}{how}.")
+
+
+@click.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running, sending mail as it is queued.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def send_mail(loop: bool, interval: float) -> None:
+    """Send the mail waiting in the outbox (retrying failures with backoff)."""
+    while True:
+        report = mail.deliver_pending()
+        if report.sent or report.retried or report.failed or not loop:
+            click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+        if not loop:
+            return
+        db.session.remove()
+        time.sleep(interval)
+
+
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping() -> None:
+    """Periodic upkeep, meant for cron every few minutes; safe to run twice at once."""
+    from .services.housekeeping import run
+
+    for line in run():
+        click.echo(line)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Load demo organisations, sites and users (once; running it again changes nothing)."""
+    from .services.demo import seed
+
+    for line in seed():
+        click.echo(line)

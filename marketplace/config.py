@@ -1,0 +1,94 @@
+"""Every setting, read from the environment in one place.
+
+Each setting is documented in README.md ("Settings"). `create_app(config)` applies a mapping on top
+of these, which is how the tests and the CLI override them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+SECONDS_PER_DAY = 24 * 60 * 60
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance_path / 'marketplace.sqlite'}"
+    return normalise_database_url(url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual PostgreSQL URL spellings and use the psycopg 3 driver for them."""
+    # Hosting platforms still hand out the deprecated "postgres://" scheme; psycopg 3 is our driver.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def settings_from_environment(instance_path: Path) -> dict[str, Any]:
+    """Return the configuration built from environment variables and safe defaults."""
+    debug = _bool("FLASK_DEBUG", False)
+    mail_server = os.environ.get("MAIL_SERVER") or None
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
+        "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        # Requests larger than this are refused with 413 before Flask reads them.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 64 * 1024 * 1024),
+        # Mail: with no MAIL_SERVER, mail is written to the log and to MAIL_FOLDER as .eml files.
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER")
+        or "Surplus Marketplace <no-reply@localhost>",
+        "MAIL_FOLDER": os.environ.get("MAIL_FOLDER") or str(instance_path / "mail"),
+        # Without an SMTP server there is no mail worker to wait for, so deliver right away.
+        "MAIL_DELIVER_AFTER_REQUEST": _bool("MAIL_DELIVER_AFTER_REQUEST", mail_server is None),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT") or "5 per minute;20 per hour",
+        "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per minute;20 per hour",
+        "EMAIL_TOKEN_MAX_AGE": _int("EMAIL_TOKEN_MAX_AGE", 3 * SECONDS_PER_DAY),
+        "RESET_TOKEN_MAX_AGE": _int("RESET_TOKEN_MAX_AGE", 2 * 60 * 60),
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD") or "scrypt",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not debug),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not debug),
+        "REMEMBER_COOKIE_DURATION": _int("REMEMBER_COOKIE_DAYS", 30) * SECONDS_PER_DAY,
+        "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_HOURS", 12) * 60 * 60,
+        # Behind reverse proxies that set X-Forwarded-For/-Proto: how many there are.
+        "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "LANGUAGES": ("nl", "en"),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, not an hour
+        "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 365 * SECONDS_PER_DAY),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL") or "INFO",
+    }

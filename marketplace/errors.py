@@ -1,0 +1,73 @@
+"""Friendly error pages (and JSON errors for API clients)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Something in the request was not right"),
+              _("Go back, check what you entered and try again.")),
+        403: (_("You cannot open this page"),
+              _("Your account does not have access to this page.")),
+        404: (_("Page not found"),
+              _("This page does not exist (any more). Perhaps the item has been given away.")),
+        405: (_("That did not work"), _("This page cannot be used like that.")),
+        413: (_("Too large"),
+              _("What you sent is larger than we accept. Use smaller or fewer photos.")),
+        429: (_("Too many attempts"),
+              _("You tried this too often in a short time. Wait a few minutes and try again.")),
+        500: (_("Something went wrong on our side"),
+              _("The problem has been logged. Try again in a moment.")),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["application/json", "text/html"])
+        == "application/json"
+    )
+
+
+def render_error(status: int, detail: str | None = None) -> tuple[object, int]:
+    messages = _messages()
+    title, explanation = messages.get(status, messages[500] if status >= 500 else messages[400])
+    if wants_json():
+        return jsonify(error=title, detail=detail or explanation, status=status), status
+    return render_template("errors/error.html", status=status, title=title,
+                           explanation=detail or explanation), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, _("This form had expired or came from elsewhere. "
+                                   "It has been refreshed: please send it again."))
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return render_error(error.status_code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        from .extensions import db
+
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)

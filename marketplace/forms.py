@@ -1,0 +1,82 @@
+"""Fields and choices shared by several forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from .models import (
+    LANGUAGE_NAMES,
+    PROVINCE_NAMES,
+    Language,
+    NotificationPreference,
+    OrganisationKind,
+    Province,
+)
+from .services.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+
+
+def email_field(label: Any = None) -> EmailField:
+    return EmailField(
+        label or _l("Email address"),
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+def new_password_field(label: Any = None) -> PasswordField:
+    return PasswordField(
+        label or _l("Password"),
+        validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)],
+        description=_l("At least 8 characters. A few unrelated words make a strong password."),
+        render_kw={"autocomplete": "new-password", "minlength": 8,
+                   "maxlength": PASSWORD_MAX_LENGTH},
+    )
+
+
+def language_field() -> SelectField:
+    return SelectField(
+        _l("Language"),
+        choices=[(language.value, LANGUAGE_NAMES[language]) for language in Language],
+        validators=[DataRequired()],
+    )
+
+
+def notifications_field() -> SelectField:
+    return SelectField(
+        _l("Email me about claims, messages and matches"),
+        choices=[(preference.value, preference.label) for preference in NotificationPreference],
+        validators=[DataRequired()],
+    )
+
+
+def organisation_kind_field(optional: bool = False) -> SelectField:
+    return SelectField(
+        _l("Kind of organisation"),
+        choices=[("", _l("Choose…")), *[(kind.value, kind.label) for kind in OrganisationKind]],
+        validators=[Optional()] if optional else [DataRequired()],
+    )
+
+
+def province_choices() -> list[tuple[str, Any]]:
+    return [("", _l("Choose…")), *[(p.value, PROVINCE_NAMES[p]) for p in Province]]
+
+
+class SiteFieldsMixin:
+    """The address fields of a pick-up site (optional here; the service says what is missing)."""
+
+    site_name = StringField(_l("Site name"), validators=[Optional(), Length(max=120)],
+                            description=_l("For example: Main building, or Warehouse."))
+    street = StringField(_l("Street and number"), validators=[Optional(), Length(max=160)],
+                         render_kw={"autocomplete": "street-address"})
+    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=10)],
+                           render_kw={"autocomplete": "postal-code"})
+    city = StringField(_l("City"), validators=[Optional(), Length(max=80)],
+                       render_kw={"autocomplete": "address-level2"})
+    province = SelectField(_l("Province"), validators=[Optional()])
+
+    def set_province_choices(self) -> None:
+        self.province.choices = province_choices()  # type: ignore[attr-defined]

@@ -1,0 +1,50 @@
+"""The home page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from ..extensions import db, limiter
+from ..i18n import LANGUAGE_COOKIE
+from ..services import accounts
+from ..web import safe_next_url
+
+bp = Blueprint("main", __name__)
+
+ONE_YEAR = 365 * 24 * 60 * 60
+
+
+@bp.route("/")
+def home() -> str:
+    return render_template("main/home.html")
+
+
+@bp.route("/language", methods=["POST"])
+def switch_language() -> Response:
+    """The footer switch: remembered in a cookie, and in the profile of a logged-in user."""
+    language = request.form.get("language", "")
+    target = safe_next_url(request.form.get("next")) or url_for("main.home")
+    response = redirect(target)
+    if language in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="Lax", httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+        if current_user.is_authenticated:
+            accounts.set_language(current_user, language)
+    return response
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz() -> tuple[Response, int]:
+    """For load balancers and monitoring: 200 when the database answers, 503 otherwise."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200

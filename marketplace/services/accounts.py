@@ -1,0 +1,458 @@
+"""Accounts: sign-up, email confirmation, login, password reset, profile, approvals."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    Language,
+    NotificationPreference,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    Role,
+    User,
+    UserStatus,
+)
+from ..models.base import utcnow
+from ..security import Action, can
+from . import audit
+from .errors import DomainError, InvalidToken, NotFound, PermissionDenied
+from .mail import queue_email
+from .organisations import (
+    SiteDetails,
+    find_organisation_by_name,
+    new_organisation,
+    organisation_admins,
+    platform_admins,
+)
+from .passwords import check_password_policy, hash_password, verify_password
+from .tokens import TokenPurpose, make_token, read_token
+from .urls import external_url
+
+
+class EmailNotConfirmed(DomainError):
+    status_code = 403
+
+
+def normalise_email(email: str) -> str:
+    """Addresses are unique ignoring case and surrounding space; we store them lower-cased."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+@dataclass(frozen=True)
+class NewOrganisationRequest:
+    name: str
+    kind: OrganisationKind | str
+    first_site: SiteDetails
+
+
+def sign_up(
+    *,
+    name: str,
+    email: str,
+    password: str,
+    language: Language | str,
+    organisation_id: int | None = None,
+    new_organisation_request: NewOrganisationRequest | None = None,
+) -> User | None:
+    """Create an unconfirmed account and email a confirmation link.
+
+    Joining an existing organisation makes a pending member; requesting a new organisation makes
+    a pending organisation with this user as its admin. When the address has an account already,
+    nothing is created and its owner is told by email instead, so the response reveals nothing
+    (returns None). Raises DomainError for bad input.
+    """
+    name = " ".join(name.split())
+    email = normalise_email(email)
+    if not name:
+        raise DomainError(_("Enter your name."), field="name")
+    if (organisation_id is None) == (new_organisation_request is None):
+        raise DomainError(_("Choose your organisation, or ask for a new one."),
+                          field="organisation")
+    organisation: Organisation | None = None
+    if organisation_id is not None:
+        organisation = db.session.get(Organisation, organisation_id)
+        if organisation is None or organisation.status is not OrganisationStatus.ACTIVE:
+            raise DomainError(_("Choose an organisation from the list."), field="organisation")
+    personal_words = [name, email, organisation.name if organisation else ""]
+    if new_organisation_request is not None:
+        personal_words.append(new_organisation_request.name)
+    check_password_policy(password, personal_words)
+
+    existing = find_user_by_email(email)
+    if existing is not None:
+        _tell_owner_of_sign_up_attempt(existing)
+        return None
+    if new_organisation_request is not None:
+        request = new_organisation_request
+        organisation = new_organisation(request.name, request.kind, request.first_site)
+        role, status = Role.ORG_ADMIN, UserStatus.ACTIVE  # the organisation itself waits
+    else:
+        role, status = Role.MEMBER, UserStatus.PENDING
+    user = User(
+        name=name,
+        email=email,
+        password_hash=hash_password(password),
+        language=Language(language),
+        role=role,
+        status=status,
+        organisation=organisation,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Someone signed up with the same address a moment ago.
+        db.session.rollback()
+        existing = find_user_by_email(email)
+        if existing is None:
+            raise
+        _tell_owner_of_sign_up_attempt(existing)
+        return None
+    _queue_confirmation(user)
+    db.session.commit()
+    return user
+
+
+def _tell_owner_of_sign_up_attempt(user: User) -> None:
+    queue_email(
+        "account_exists",
+        user,
+        login_url=external_url("auth.login"),
+        reset_url=external_url("auth.forgot_password"),
+    )
+    db.session.commit()
+
+
+def _queue_confirmation(user: User) -> None:
+    token = make_token(TokenPurpose.CONFIRM_EMAIL, {"u": user.id, "e": user.email})
+    queue_email(
+        "confirm_email",
+        user,
+        confirm_url=external_url("auth.confirm_email", token=token),
+        hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+    )
+
+
+def resend_confirmation(email: str) -> None:
+    """Send a fresh confirmation link if the address has an unconfirmed account."""
+    user = find_user_by_email(email)
+    if user is not None and not user.email_confirmed and user.is_active:
+        _queue_confirmation(user)
+        db.session.commit()
+
+
+def confirm_email(token: str) -> tuple[User, bool]:
+    """Confirm the address in `token`; returns the user and whether this confirmed it just now.
+
+    The first confirmation asks for approval: a pending member's organisation admins (or the
+    platform admins, when the organisation has none) and, for a new organisation, the platform
+    admins are emailed. Raises InvalidToken.
+    """
+    payload = read_token(TokenPurpose.CONFIRM_EMAIL, token,
+                         current_app.config["EMAIL_TOKEN_MAX_AGE"])
+    user = db.session.get(User, payload.get("u"))
+    if user is None or user.email != payload.get("e"):
+        raise InvalidToken(_("This link is not valid. Request a new one below."))
+    if user.email_confirmed:
+        return user, False
+    user.email_confirmed_at = utcnow()
+    organisation = user.organisation
+    if organisation is not None and organisation.status is OrganisationStatus.PENDING \
+            and user.role is Role.ORG_ADMIN:
+        for admin in platform_admins():
+            queue_email(
+                "organisation_to_approve", admin, organisation=organisation.name,
+                requester=user, review_url=external_url("admin.organisations", status="pending"),
+            )
+    elif organisation is not None and user.status is UserStatus.PENDING:
+        approvers = organisation_admins(organisation) or platform_admins()
+        for admin in approvers:
+            queue_email(
+                "member_to_approve", admin, name=user.name, organisation=organisation.name,
+                member=user,
+                review_url=external_url("organisations.members", organisation_id=organisation.id),
+            )
+    db.session.commit()
+    return user, True
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with these credentials, or DomainError (EmailNotConfirmed when unconfirmed)."""
+    user = find_user_by_email(email)
+    if not verify_password(user.password_hash if user else None, password):
+        raise DomainError(_("The email address or password is incorrect."), field="password")
+    assert user is not None
+    if user.status is UserStatus.DEACTIVATED:
+        raise PermissionDenied(
+            _("This account has been deactivated. Ask an administrator of your organisation.")
+        )
+    if not user.email_confirmed:
+        raise EmailNotConfirmed(
+            _("Confirm your email address first, with the link we emailed you."),
+            field="email",
+        )
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie of `user` (see User.get_id)."""
+    user.session_version += 1
+
+
+def log_out(user: User) -> None:
+    end_all_sessions(user)
+    db.session.commit()
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the reset token: once the password changes, the token no longer matches.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link when the address has an active account; silent otherwise."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    _queue_password_link(user, "reset_password")
+    db.session.commit()
+
+
+def _queue_password_link(user: User, template: str) -> None:
+    token = make_token(TokenPurpose.RESET_PASSWORD,
+                       {"u": user.id, "p": _password_fingerprint(user)})
+    queue_email(
+        template,
+        user,
+        reset_url=external_url("auth.reset_password", token=token),
+        hours=max(1, current_app.config["RESET_TOKEN_MAX_AGE"] // 3600),
+    )
+
+
+def user_for_reset_token(token: str) -> User:
+    payload = read_token(TokenPurpose.RESET_PASSWORD, token,
+                         current_app.config["RESET_TOKEN_MAX_AGE"])
+    user = db.session.get(User, payload.get("u"))
+    if user is None or not user.is_active or payload.get("p") != _password_fingerprint(user):
+        raise InvalidToken(_("This link has been used already or is no longer valid. "
+                             "Request a new one below."))
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from an emailed link; ends all sessions. Raises InvalidToken."""
+    user = user_for_reset_token(token)
+    check_password_policy(new_password, [user.name, user.email])
+    _set_password(user, new_password)
+    if not user.email_confirmed:
+        user.email_confirmed_at = utcnow()  # the link proved the address
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError(_("Your current password is not right."), field="current_password")
+    try:
+        check_password_policy(new_password, [user.name, user.email])
+    except DomainError as error:
+        raise DomainError(error.message, field="new_password") from error
+    _set_password(user, new_password)
+    db.session.commit()
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    end_all_sessions(user)
+    queue_email("password_changed", user, reset_url=external_url("auth.forgot_password"))
+
+
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    phone: str | None,
+    language: Language | str,
+    notifications: NotificationPreference | str,
+) -> None:
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError(_("Enter your name."), field="name")
+    user.name = name
+    user.phone = (phone or "").strip() or None
+    user.language = Language(language)
+    user.notifications = NotificationPreference(notifications)
+    db.session.commit()
+
+
+def set_language(user: User, language: Language | str) -> None:
+    user.language = Language(language)
+    db.session.commit()
+
+
+def user_for_preferences_token(token: str) -> User:
+    # No expiry: the link in an old email must still let its reader unsubscribe.
+    payload = read_token(TokenPurpose.PREFERENCES, token, max_age=None)
+    user = db.session.get(User, payload.get("u"))
+    if user is None:
+        raise InvalidToken(_("This link is not valid."))
+    return user
+
+
+def set_notification_preference(user: User, preference: NotificationPreference | str) -> None:
+    user.notifications = NotificationPreference(preference)
+    db.session.commit()
+
+
+# --- approvals by organisation admins (and platform admins) ---------------------------------
+
+def _require_manager(actor: User, member: User) -> Organisation:
+    organisation = member.organisation
+    if organisation is None or not can(actor, Action.MANAGE_ORGANISATION, organisation):
+        raise PermissionDenied(_("You are not allowed to do that."))
+    return organisation
+
+
+def approve_member(actor: User, member: User) -> None:
+    _require_manager(actor, member)
+    if member.status is not UserStatus.PENDING:
+        raise DomainError(_("Only accounts awaiting approval can be approved."))
+    member.status = UserStatus.ACTIVE
+    audit.record(actor, "user.approve", member)
+    queue_email("account_approved", member, organisation=member.organisation.name,
+                login_url=external_url("auth.login"))
+    db.session.commit()
+
+
+def _is_last_org_admin(member: User) -> bool:
+    organisation = member.organisation
+    return (
+        member.role is Role.ORG_ADMIN
+        and organisation is not None
+        and all(admin.id == member.id for admin in organisation_admins(organisation))
+    )
+
+
+def deactivate_member(actor: User, member: User, reason: str | None = None) -> None:
+    organisation = _require_manager(actor, member)
+    if member.id == actor.id:
+        raise DomainError(_("You cannot deactivate your own account here."))
+    if member.status is UserStatus.DEACTIVATED:
+        raise DomainError(_("This account is deactivated already."))
+    if _is_last_org_admin(member) and organisation.status is OrganisationStatus.ACTIVE \
+            and not actor.is_platform_admin:
+        raise DomainError(_("Make a colleague organisation admin first."))
+    member.status = UserStatus.DEACTIVATED
+    end_all_sessions(member)
+    audit.record(actor, "user.deactivate", member, reason=(reason or "").strip() or None)
+    db.session.commit()
+
+
+def reactivate_member(actor: User, member: User) -> None:
+    _require_manager(actor, member)
+    if member.status is not UserStatus.DEACTIVATED:
+        raise DomainError(_("Only deactivated accounts can be reactivated."))
+    member.status = UserStatus.ACTIVE
+    audit.record(actor, "user.reactivate", member)
+    db.session.commit()
+
+
+def set_member_role(actor: User, member: User, role: Role | str) -> None:
+    """Organisation admins make colleagues admin or member; never platform admin."""
+    _require_manager(actor, member)
+    role = Role(role)
+    if role is Role.PLATFORM_ADMIN or member.role is Role.PLATFORM_ADMIN:
+        raise PermissionDenied(_("Only platform admins can change platform admin roles."))
+    if role is member.role:
+        return
+    if role is Role.MEMBER and _is_last_org_admin(member):
+        raise DomainError(_("Make a colleague organisation admin first."))
+    if member.status is not UserStatus.ACTIVE:
+        raise DomainError(_("Approve or reactivate this account first."))
+    member.role = role
+    audit.record(actor, f"user.role.{role.value}", member)
+    db.session.commit()
+
+
+# --- accounts made by operators (CLI) ------------------------------------------------------
+
+def create_account(
+    email: str,
+    *,
+    name: str | None = None,
+    password: str | None = None,
+    role: Role | str = Role.MEMBER,
+    organisation: Organisation | None = None,
+    language: Language | str = Language.NL,
+    check_policy: bool = True,
+) -> User:
+    """An active, confirmed account made by an operator; the operator vouches for the address.
+
+    Without a password the account gets an unusable one and an email with a link to choose one.
+    Raises DomainError when the address is taken or the password is weak.
+    """
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise DomainError(_("Enter a valid email address."), field="email")
+    if find_user_by_email(email) is not None:
+        raise DomainError(_("An account with this email address exists already."),
+                          field="email")
+    name = " ".join((name or email.split("@")[0]).split())
+    if password is not None and check_policy:
+        check_password_policy(password, [name, email])
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password or secrets.token_urlsafe(32)),
+        role=Role(role),
+        status=UserStatus.ACTIVE,
+        organisation=organisation,
+        language=Language(language),
+        email_confirmed_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    if password is None:
+        _queue_password_link(user, "reset_password")
+    db.session.commit()
+    return user
+
+
+def organisation_for_onboarding(name: str, kind: OrganisationKind | str,
+                                first_site: SiteDetails | None) -> Organisation:
+    """The named organisation, created active when it is new (bulk onboarding by operators)."""
+    existing = find_organisation_by_name(name)
+    if existing is not None:
+        return existing
+    if first_site is None:
+        organisation = Organisation(name=" ".join(name.split()), kind=OrganisationKind(kind),
+                                    status=OrganisationStatus.ACTIVE, approved_at=utcnow())
+        db.session.add(organisation)
+        return organisation
+    return new_organisation(name, kind, first_site, status=OrganisationStatus.ACTIVE)
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user

@@ -1,0 +1,301 @@
+"""Outgoing email: render into the outbox now, deliver later, at most once.
+
+`queue_email` renders a message (text and HTML, in the recipient's language) and adds it to the
+outbox in the caller's transaction, so mail exists exactly when the change that caused it was
+committed. `deliver_pending` sends what is due with Flask-Mail, or writes it to `MAIL_FOLDER` as
+.eml files when no SMTP server is configured. A row is claimed with a conditional UPDATE before it
+is sent, so two senders never send the same message; a failure is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import re
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, g, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_mail import Connection, Message
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Language, OutboxMessage, OutboxStatus, User
+from ..models.base import utcnow
+from .tokens import TokenPurpose, make_token
+from .urls import external_url
+
+log = logging.getLogger(__name__)
+
+# Subjects per template; the rendered templates live in templates/email/<name>.{txt,html}.
+SUBJECTS = {
+    "confirm_email": _l("Confirm your email address"),
+    "account_exists": _l("Someone tried to sign up with your email address"),
+    "reset_password": _l("Reset your password"),
+    "password_changed": _l("Your password was changed"),
+    "account_approved": _l("Your account has been approved"),
+    "organisation_approved": _l("%(organisation)s has been approved"),
+    "organisation_suspended": _l("%(organisation)s has been suspended"),
+    "member_to_approve": _l("%(name)s wants to join %(organisation)s"),
+    "organisation_to_approve": _l("New organisation to approve: %(organisation)s"),
+}
+
+SMTP_TIMEOUT_SECONDS = 30
+# Seconds to wait after the n-th failed attempt (the last value repeats).
+RETRY_BACKOFF = (60, 5 * 60, 30 * 60, 2 * 60 * 60, 6 * 60 * 60)
+# A message claimed longer ago than this was being sent by a process that died. It may or may
+# not have gone out; we never send twice, so it is marked failed for a person to look at.
+STALE_CLAIM = timedelta(minutes=30)
+
+_LINE_BREAKS = re.compile(r"[\r\n\t\f\v\u2028\u2029\x85]+")
+
+
+def _single_line(text: str) -> str:
+    """Header values never contain line breaks (header injection)."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+def queue_email(
+    template: str,
+    recipient: User | str,
+    *,
+    language: Language | str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    **context: Any,
+) -> OutboxMessage:
+    """Render `template` for `recipient` and add it to the outbox in the current transaction.
+
+    `recipient` is a user (their language and a preferences link are used) or a bare address.
+    The caller commits; nothing is sent before that commit.
+    """
+    user = recipient if isinstance(recipient, User) else None
+    address = user.email if user else str(recipient)
+    language = Language(language or (user.language if user else Language.NL))
+    context = {**context, "recipient": user, "base_url": current_app.config["BASE_URL"]}
+    if user is not None:
+        context["preferences_url"] = external_url(
+            "account.email_preferences",
+            token=make_token(TokenPurpose.PREFERENCES, {"u": user.id}),
+        )
+    with force_locale(language.value):
+        subject = str(SUBJECTS[template]) % {
+            key: value for key, value in context.items() if isinstance(value, str)
+        }
+        context["subject"] = subject
+        body_text = render_template(f"email/{template}.txt", **context)
+        body_html = render_template(f"email/{template}.html", **context)
+    message = OutboxMessage(
+        template=template,
+        recipient=_single_line(address),
+        recipient_user_id=user.id if user else None,
+        subject=_single_line(subject)[:255],
+        body_text=body_text,
+        body_html=body_html,
+        attachments=json.dumps(attachments) if attachments else None,
+    )
+    db.session.add(message)
+    g.mail_queued = True  # lets the app deliver right after the request when so configured
+    return message
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def deliver_pending(limit: int = 100) -> DeliveryReport:
+    """Send up to `limit` due messages; safe to run in several processes at once."""
+    report = DeliveryReport()
+    _fail_stale_claims()
+    now = utcnow()
+    due_ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    if not due_ids:
+        return report
+    with _open_transport() as transport:
+        for message_id in due_ids:
+            if not _claim(message_id):
+                continue  # another sender took it
+            message = db.session.get(OutboxMessage, message_id)
+            try:
+                transport.send(message)
+            except Exception as error:
+                _record_failure(message, error, report)
+            else:
+                message.status = OutboxStatus.SENT
+                message.sent_at = utcnow()
+                message.last_error = None
+                report.sent += 1
+            db.session.commit()
+    return report
+
+
+def _claim(message_id: int) -> bool:
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_at=utcnow(),
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _record_failure(message: OutboxMessage, error: Exception, report: DeliveryReport) -> None:
+    message.last_error = f"{type(error).__name__}: {error}"[:500]
+    if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.FAILED
+        report.failed += 1
+        log.error("Giving up on mail %s to %s: %s", message.id, message.recipient, error)
+    else:
+        delay = RETRY_BACKOFF[min(message.attempts, len(RETRY_BACKOFF)) - 1]
+        message.status = OutboxStatus.PENDING
+        message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        report.retried += 1
+        log.warning("Mail %s to %s failed, retry in %ss: %s", message.id, message.recipient,
+                    delay, error)
+
+
+def _fail_stale_claims() -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at < utcnow() - STALE_CLAIM,
+        )
+        .values(
+            status=OutboxStatus.FAILED,
+            last_error="The sender stopped while sending; not retried, to never send twice.",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def build_message(message: OutboxMessage) -> Message:
+    """The Flask-Mail message for an outbox row (also what the .eml files contain)."""
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    domain = sender.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
+    mail_message = Message(
+        subject=message.subject,
+        recipients=[message.recipient],
+        body=message.body_text,
+        html=message.body_html,
+        sender=sender,
+        # A stable id per outbox row lets receiving servers drop a duplicate delivery.
+        extra_headers={
+            "Message-ID": f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@{domain}>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    for attachment in json.loads(message.attachments or "[]"):
+        mail_message.attach(
+            attachment["filename"],
+            attachment["content_type"],
+            base64.b64decode(attachment["data"]),
+        )
+    return mail_message
+
+
+class _SmtpTransport:
+    """Flask-Mail's connection, opened on first use and again after a failure.
+
+    When the server cannot be reached, every further message of this run fails at once with the
+    same error (and is retried later with backoff) instead of waiting for its own time-out.
+    """
+
+    def __enter__(self) -> _SmtpTransport:
+        self.connection: _TimeoutConnection | None = None
+        self.connect_error: Exception | None = None
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._close()
+
+    def send(self, message: OutboxMessage) -> None:
+        if self.connect_error is not None:
+            raise self.connect_error
+        if self.connection is None:
+            connection = _TimeoutConnection(current_app.extensions["mail"])
+            try:
+                connection.__enter__()
+            except Exception as error:
+                self.connect_error = error
+                raise
+            self.connection = connection
+        try:
+            self.connection.send(build_message(message))
+        except Exception:
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        if self.connection is not None:
+            # The messages were handed over already; a failing QUIT changes nothing.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.connection.__exit__(None, None, None)
+            self.connection = None
+
+
+class _TimeoutConnection(Connection):
+    def configure_host(self) -> smtplib.SMTP:
+        state = self.mail
+        smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        host = smtp_class(state.server, state.port, timeout=SMTP_TIMEOUT_SECONDS)
+        if state.use_tls:
+            host.starttls()
+        if state.username and state.password:
+            host.login(state.username, state.password)
+        return host
+
+
+class _FolderTransport:
+    """No SMTP server configured: write each message to MAIL_FOLDER and say so in the log."""
+
+    def __enter__(self) -> _FolderTransport:
+        self.folder = Path(current_app.config["MAIL_FOLDER"])
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def send(self, message: OutboxMessage) -> None:
+        stamp: datetime = message.created_at
+        path = self.folder / f"{stamp:%Y%m%d-%H%M%S}-{message.id:06d}-{message.template}.eml"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(build_message(message).as_bytes())
+        temporary.replace(path)  # a reader never sees half a file
+        # Subject and recipient only: bodies carry tokens and personal data.
+        log.info("Mail to %s: %r written to %s", message.recipient, message.subject, path)
+
+
+def _open_transport() -> _SmtpTransport | _FolderTransport:
+    if current_app.config.get("MAIL_SERVER"):
+        return _SmtpTransport()
+    return _FolderTransport()
+
+
+def smtp_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+__all__ = ["DeliveryReport", "build_message", "deliver_pending", "queue_email"]

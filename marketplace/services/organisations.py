@@ -1,0 +1,191 @@
+"""Organisations and their sites: approval, suspension, site management."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    Province,
+    Role,
+    Site,
+    User,
+    UserStatus,
+)
+from ..models.base import utcnow
+from ..security import Action, can
+from . import audit
+from .errors import DomainError, PermissionDenied
+from .mail import queue_email
+
+_POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+
+
+@dataclass(frozen=True)
+class SiteDetails:
+    name: str
+    street: str
+    postcode: str
+    city: str
+    province: Province | str
+
+
+def normalise_postcode(postcode: str) -> str:
+    """Dutch postcodes as '1234 AB'; raise DomainError(field='postcode') otherwise."""
+    match = _POSTCODE.match(postcode or "")
+    if not match:
+        raise DomainError(_("Enter a Dutch postcode such as 1234 AB."), field="postcode")
+    return f"{match.group(1)} {match.group(2).upper()}"
+
+
+def find_organisation_by_name(name: str) -> Organisation | None:
+    return db.session.scalar(
+        select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())
+    )
+
+
+def build_site(details: SiteDetails) -> Site:
+    """A new, unsaved site from validated details (raises DomainError on bad input)."""
+    site = Site()
+    _apply_site_details(site, details)
+    return site
+
+
+def _apply_site_details(site: Site, details: SiteDetails) -> None:
+    required = {
+        "site_name": (details.name, _("Give the site a name.")),
+        "street": (details.street, _("Enter the street and number.")),
+        "city": (details.city, _("Enter the city.")),
+    }
+    for field, (value, message) in required.items():
+        if not (value or "").strip():
+            raise DomainError(message, field=field)
+    site.name = " ".join(details.name.split())
+    site.street = " ".join(details.street.split())
+    site.postcode = normalise_postcode(details.postcode)
+    site.city = " ".join(details.city.split())
+    try:
+        site.province = Province(details.province)
+    except ValueError as error:
+        raise DomainError(_("Choose a province."), field="province") from error
+
+
+def new_organisation(name: str, kind: OrganisationKind | str, first_site: SiteDetails,
+                     status: OrganisationStatus = OrganisationStatus.PENDING) -> Organisation:
+    """An organisation with its first site, added to the session (the caller commits)."""
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError(_("Enter the name of the organisation."), field="organisation_name")
+    if find_organisation_by_name(name) is not None:
+        raise DomainError(
+            _("An organisation with this name is registered already. "
+              "Choose it from the list to join it."),
+            field="organisation_name",
+        )
+    try:
+        kind = OrganisationKind(kind)
+    except ValueError as error:
+        raise DomainError(_("Choose the kind of organisation."), field="organisation_kind") \
+            from error
+    organisation = Organisation(name=name, kind=kind, status=status)
+    if status is OrganisationStatus.ACTIVE:
+        organisation.approved_at = utcnow()
+    organisation.sites.append(build_site(first_site))
+    db.session.add(organisation)
+    return organisation
+
+
+def organisation_admins(organisation: Organisation) -> list[User]:
+    return [
+        user
+        for user in organisation.users
+        if user.role is Role.ORG_ADMIN and user.status is UserStatus.ACTIVE
+        and user.email_confirmed
+    ]
+
+
+def platform_admins() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.role == Role.PLATFORM_ADMIN,
+                User.status == UserStatus.ACTIVE,
+                User.email_confirmed_at.is_not(None),
+            )
+        )
+    )
+
+
+def _require(actor: User, action: Action, obj: object = None) -> None:
+    if not can(actor, action, obj):
+        raise PermissionDenied(_("You are not allowed to do that."))
+
+
+def approve_organisation(actor: User, organisation: Organisation) -> None:
+    _require(actor, Action.ADMINISTER_PLATFORM)
+    if organisation.status is not OrganisationStatus.PENDING:
+        raise DomainError(_("Only organisations awaiting approval can be approved."))
+    organisation.status = OrganisationStatus.ACTIVE
+    organisation.approved_at = utcnow()
+    audit.record(actor, "organisation.approve", organisation)
+    for admin in organisation_admins(organisation):
+        queue_email("organisation_approved", admin, organisation=organisation.name)
+    db.session.commit()
+
+
+def suspend_organisation(actor: User, organisation: Organisation, reason: str) -> None:
+    _require(actor, Action.ADMINISTER_PLATFORM)
+    if organisation.status is OrganisationStatus.SUSPENDED:
+        raise DomainError(_("This organisation is suspended already."))
+    if not reason.strip():
+        raise DomainError(_("Say why, for the organisation and the audit log."), field="reason")
+    organisation.status = OrganisationStatus.SUSPENDED
+    audit.record(actor, "organisation.suspend", organisation, reason=reason.strip())
+    for admin in organisation_admins(organisation):
+        queue_email("organisation_suspended", admin, organisation=organisation.name,
+                    reason=reason.strip())
+    db.session.commit()
+
+
+def reactivate_organisation(actor: User, organisation: Organisation) -> None:
+    _require(actor, Action.ADMINISTER_PLATFORM)
+    if organisation.status is not OrganisationStatus.SUSPENDED:
+        raise DomainError(_("Only suspended organisations can be reactivated."))
+    organisation.status = OrganisationStatus.ACTIVE
+    audit.record(actor, "organisation.reactivate", organisation)
+    for admin in organisation_admins(organisation):
+        queue_email("organisation_approved", admin, organisation=organisation.name)
+    db.session.commit()
+
+
+def add_site(actor: User, organisation: Organisation, details: SiteDetails) -> Site:
+    _require(actor, Action.MANAGE_ORGANISATION, organisation)
+    site = build_site(details)
+    organisation.sites.append(site)
+    db.session.flush()
+    audit.record(actor, "site.add", site)
+    db.session.commit()
+    return site
+
+
+def update_site(actor: User, site: Site, details: SiteDetails) -> None:
+    _require(actor, Action.MANAGE_ORGANISATION, site.organisation)
+    _apply_site_details(site, details)
+    audit.record(actor, "site.update", site)
+    db.session.commit()
+
+
+def set_site_active(actor: User, site: Site, active: bool) -> None:
+    _require(actor, Action.MANAGE_ORGANISATION, site.organisation)
+    if not active and site.active and len(site.organisation.active_sites) <= 1:
+        raise DomainError(_("An organisation needs at least one site. Add another one first."))
+    site.active = active
+    audit.record(actor, "site.restore" if active else "site.archive", site)
+    db.session.commit()

@@ -1,0 +1,35 @@
+"""Globals and filters for the templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from .models import LANGUAGE_NAMES, Language
+from .security import Action, can, participation_block_reason
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        block_reason = None
+        # Platform admins without an organisation moderate; they are not meant to post.
+        if current_user.is_authenticated and not (
+            current_user.is_platform_admin and current_user.organisation is None
+        ):
+            block_reason = participation_block_reason(current_user)
+        return {
+            "can": can,
+            "Action": Action,
+            "participation_block": block_reason,
+            "languages": [(language.value, LANGUAGE_NAMES[language]) for language in Language],
+            "current_language": str(get_locale() or "nl"),
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") \
+        if value else ""
+    app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""

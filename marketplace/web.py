@@ -1,0 +1,50 @@
+"""Small helpers the thin views share: form errors, safe redirects, page rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from .security import Action, can
+from .services.errors import DomainError
+
+INVALID_FORM_STATUS = 422
+
+
+def show_domain_error(form: FlaskForm, error: DomainError) -> None:
+    """Attach a service's error to its field, or to the form as a whole."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*list(field.errors), error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """Render a form page; a submitted form with errors answers 422, otherwise 200."""
+    has_errors = bool(form.errors) or bool(form.form_errors)
+    status = INVALID_FORM_STATUS if request.method == "POST" and has_errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` when it stays on this site (a path), else None: never redirect off-site."""
+    if not target or any(ord(character) < 32 for character in target):
+        return None
+    target = target.strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def require(action: Action, obj: Any = None) -> None:
+    """Abort with 403 unless the current user may do `action`."""
+    if not can(current_user, action, obj):
+        abort(403)

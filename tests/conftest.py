@@ -1,0 +1,191 @@
+"""Fixtures: a fresh application and database per test, builders, and a logged-in client.
+
+The suite runs on SQLite (a file per test), and on PostgreSQL when TEST_DATABASE_URL is set
+(schema made once, every table emptied before each test).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from helpers import PASSWORD, AuthActions
+from sqlalchemy import text
+
+from marketplace import create_app
+from marketplace.config import normalise_database_url
+from marketplace.extensions import db, limiter
+from marketplace.models import (
+    Language,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    Province,
+    Role,
+    Site,
+    User,
+    UserStatus,
+)
+from marketplace.models.base import utcnow
+from marketplace.services.passwords import hash_password
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+_postgres_schema_ready = False
+
+
+def on_postgres() -> bool:
+    return bool(TEST_DATABASE_URL)
+
+
+def test_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
+    url = normalise_database_url(TEST_DATABASE_URL) if TEST_DATABASE_URL \
+        else f"sqlite:///{tmp_path / 'test.sqlite'}"
+    config: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_SERVER": None,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_DELIVER_AFTER_REQUEST": False,
+        "MAIL_FOLDER": str(tmp_path / "mail"),
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "BASE_URL": "http://localhost",
+        # Fast hashing in tests; production uses scrypt (see test_passwords).
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+    }
+    config.update(overrides)
+    return config
+
+
+def _reset_database() -> None:
+    global _postgres_schema_ready
+    if not on_postgres():
+        db.create_all()
+        return
+    if not _postgres_schema_ready:
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.create_all()
+        _postgres_schema_ready = True
+        return
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
+    """Build an application with extra settings; its database is fresh."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    for name in ("DATABASE_URL", "MAIL_SERVER", "SECRET_KEY", "FLASK_DEBUG", "BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    built: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        application = create_app(test_config(tmp_path, **overrides))
+        with application.app_context():
+            if not built and "SQLALCHEMY_DATABASE_URI" not in overrides:
+                _reset_database()
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+            if application.config["RATELIMIT_ENABLED"]:
+                limiter.reset()  # the limiter is one object: counts must not leak into other tests
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    application = make_app()
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_org() -> Callable[..., Organisation]:
+    counter = iter(range(1, 10_000))
+
+    def build(name: str | None = None, status: OrganisationStatus = OrganisationStatus.ACTIVE,
+              kind: OrganisationKind = OrganisationKind.HOSPITAL) -> Organisation:
+        number = next(counter)
+        organisation = Organisation(name=name or f"Zorginstelling {number}", kind=kind,
+                                    status=status)
+        organisation.sites.append(Site(name="Hoofdlocatie", street=f"Zorgweg {number}",
+                                       postcode="3511 AB", city="Utrecht",
+                                       province=Province.UTRECHT))
+        db.session.add(organisation)
+        db.session.commit()
+        return organisation
+
+    return build
+
+
+@pytest.fixture
+def make_user(make_org: Callable[..., Organisation]) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def build(email: str | None = None, *, organisation: Organisation | None = None,
+              role: Role = Role.MEMBER, status: UserStatus = UserStatus.ACTIVE,
+              confirmed: bool = True, language: Language = Language.EN,
+              name: str | None = None, password: str = PASSWORD) -> User:
+        number = next(counter)
+        if organisation is None and role is not Role.PLATFORM_ADMIN:
+            organisation = make_org()
+        user = User(
+            email=email or f"user{number}@example.org",
+            name=name or f"Test User {number}",
+            password_hash=hash_password(password),
+            organisation=organisation,
+            role=role,
+            status=status,
+            language=language,
+            email_confirmed_at=utcnow() if confirmed else None,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return build
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login_as(app: Flask) -> Callable[[User], FlaskClient]:
+    """A new client, logged in as `user` (several may be logged in at once)."""
+
+    def build(user: User) -> FlaskClient:
+        new_client = app.test_client()
+        response = AuthActions(new_client).login(user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return new_client
+
+    return build

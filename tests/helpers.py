@@ -1,0 +1,55 @@
+"""Helpers the tests share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import OutboxMessage, User
+
+PASSWORD = "tulpen-fiets-regen-42"
+SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, user_or_email: User | str, password: str = PASSWORD,
+              remember: bool = False, **extra: str):
+        email = user_or_email.email if isinstance(user_or_email, User) else user_or_email
+        data = {"email": email, "password": password, **extra}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/auth/login", data=data)
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+def outbox(template: str | None = None, to: str | None = None) -> list[OutboxMessage]:
+    """Mail written to the outbox, oldest first, optionally of one kind or to one address."""
+    statement = select(OutboxMessage).order_by(OutboxMessage.id)
+    if template:
+        statement = statement.where(OutboxMessage.template == template)
+    if to:
+        statement = statement.where(OutboxMessage.recipient == to)
+    return list(db.session.scalars(statement))
+
+
+def link_in(message: OutboxMessage, path_fragment: str) -> str:
+    """The path of the first link in the mail's text containing `path_fragment`."""
+    for url in re.findall(r"https?://\S+", message.body_text):
+        if path_fragment in url:
+            return url.removeprefix("http://localhost")
+    raise AssertionError(f"no link with {path_fragment!r} in:\n{message.body_text}")
+
+
+def reload(instance):
+    """The row as the database has it now (requests use their own session)."""
+    db.session.refresh(instance)
+    return instance
