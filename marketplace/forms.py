@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .models import (
@@ -23,6 +23,7 @@ def email_field(label: Any = None) -> EmailField:
     return EmailField(
         label or _l("Email address"),
         validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
 
@@ -40,7 +41,7 @@ def new_password_field(label: Any = None) -> PasswordField:
 def language_field() -> SelectField:
     return SelectField(
         _l("Language"),
-        choices=[(language.value, LANGUAGE_NAMES[language]) for language in Language],
+        choices=[SelectChoice(language.value, LANGUAGE_NAMES[language]) for language in Language],
         validators=[DataRequired()],
     )
 
@@ -48,7 +49,8 @@ def language_field() -> SelectField:
 def notifications_field() -> SelectField:
     return SelectField(
         _l("Email me about claims, messages and matches"),
-        choices=[(preference.value, preference.label) for preference in NotificationPreference],
+        choices=[SelectChoice(preference.value, preference.label)
+                 for preference in NotificationPreference],
         validators=[DataRequired()],
     )
 
@@ -56,13 +58,15 @@ def notifications_field() -> SelectField:
 def organisation_kind_field(optional: bool = False) -> SelectField:
     return SelectField(
         _l("Kind of organisation"),
-        choices=[("", _l("Choose…")), *[(kind.value, kind.label) for kind in OrganisationKind]],
+        choices=[SelectChoice("", _l("Choose…")),
+                 *[SelectChoice(kind.value, kind.label) for kind in OrganisationKind]],
         validators=[Optional()] if optional else [DataRequired()],
     )
 
 
-def province_choices() -> list[tuple[str, Any]]:
-    return [("", _l("Choose…")), *[(p.value, PROVINCE_NAMES[p]) for p in Province]]
+def province_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("Choose…")),
+            *[SelectChoice(p.value, PROVINCE_NAMES[p]) for p in Province]]
 
 
 class SiteFieldsMixin:

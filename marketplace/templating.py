@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -16,8 +16,9 @@ def register(app: Flask) -> None:
     @app.context_processor
     def inject_globals() -> dict[str, Any]:
         block_reason = None
+        in_request = has_request_context()  # emails are rendered outside requests too
         # Platform admins without an organisation moderate; they are not meant to post.
-        if current_user.is_authenticated and not (
+        if in_request and current_user.is_authenticated and not (
             current_user.is_platform_admin and current_user.organisation is None
         ):
             block_reason = participation_block_reason(current_user)
@@ -27,7 +28,7 @@ def register(app: Flask) -> None:
             "participation_block": block_reason,
             "languages": [(language.value, LANGUAGE_NAMES[language]) for language in Language],
             "current_language": str(get_locale() or "nl"),
-            "current_path": request.full_path.rstrip("?") if request else "/",
+            "current_path": request.full_path.rstrip("?") if in_request else "/",
         }
 
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") \

@@ -6,6 +6,7 @@ The suite runs on SQLite (a file per test), and on PostgreSQL when TEST_DATABASE
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,6 +85,22 @@ def _reset_database() -> None:
     db.session.commit()
 
 
+class EnglishClient(FlaskClient):
+    """A browser asking for English (Dutch is the default), one request context each.
+
+    Each request runs in an empty context, so it gets its own application context, `g` and
+    database session as in production, instead of sharing the test's (where Flask-Login's
+    cached user in `g` would hide a session that ought to have ended).
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    def open(self, *args: object, **kwargs: object):  # noqa: ANN201
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
     """Build an application with extra settings; its database is fresh."""
@@ -94,6 +111,7 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
 
     def build(**overrides: object) -> Flask:
         application = create_app(test_config(tmp_path, **overrides))
+        application.test_client_class = EnglishClient
         with application.app_context():
             if not built and "SQLALCHEMY_DATABASE_URI" not in overrides:
                 _reset_database()

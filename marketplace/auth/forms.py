@@ -6,7 +6,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import (
@@ -35,8 +43,8 @@ class SignUpForm(SiteFieldsMixin, FlaskForm):
     language = language_field()
     organisation_choice = RadioField(
         _l("Your organisation"),
-        choices=[(JOIN_EXISTING, _l("My organisation is on the marketplace already")),
-                 (REQUEST_NEW, _l("Register my organisation"))],
+        choices=[SelectChoice(JOIN_EXISTING, _l("My organisation is on the marketplace already")),
+                 SelectChoice(REQUEST_NEW, _l("Register my organisation"))],
         default=JOIN_EXISTING,
         validators=[DataRequired()],
     )
@@ -50,7 +58,10 @@ class SignUpForm(SiteFieldsMixin, FlaskForm):
     organisation_kind = organisation_kind_field(optional=True)
 
     def set_choices(self, organisations: list[tuple[int, str]]) -> None:
-        self.organisation.choices = [("", _l("Choose your organisation…")), *organisations]
+        self.organisation.choices = [
+            SelectChoice("", _l("Choose your organisation…")),
+            *[SelectChoice(organisation_id, name) for organisation_id, name in organisations],
+        ]
         self.set_province_choices()
 
 

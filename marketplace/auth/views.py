@@ -132,14 +132,15 @@ def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next_url(form.next.data) or url_for("main.home"))
     unconfirmed_email = None
+    refusal_status = None
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.email.data, form.password.data)
-        except EmailNotConfirmed as error:
-            show_domain_error(form, error)
-            unconfirmed_email = form.email.data
         except DomainError as error:
             show_domain_error(form, error)
+            refusal_status = error.status_code  # 401 wrong credentials, 403 not allowed in
+            if isinstance(error, EmailNotConfirmed):
+                unconfirmed_email = form.email.data
         else:
             # A fresh session at login: nothing set before it (session fixation) survives.
             session.clear()
@@ -149,9 +150,7 @@ def login() -> Response | tuple[str, int]:
             return redirect(safe_next_url(form.next.data) or url_for("main.home"))
     form.password.data = ""
     body, status = render_form("auth/login.html", form=form, unconfirmed_email=unconfirmed_email)
-    if status != 200 and form.password.errors:
-        status = 401  # wrong credentials
-    return body, status
+    return body, refusal_status or status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -43,6 +43,10 @@ class EmailNotConfirmed(DomainError):
     status_code = 403
 
 
+class InvalidCredentials(DomainError):
+    status_code = 401
+
+
 def normalise_email(email: str) -> str:
     """Addresses are unique ignoring case and surrounding space; we store them lower-cased."""
     return email.strip().lower()
@@ -194,7 +198,8 @@ def authenticate(email: str, password: str) -> User:
     """The user with these credentials, or DomainError (EmailNotConfirmed when unconfirmed)."""
     user = find_user_by_email(email)
     if not verify_password(user.password_hash if user else None, password):
-        raise DomainError(_("The email address or password is incorrect."), field="password")
+        raise InvalidCredentials(_("The email address or password is incorrect."),
+                                 field="password")
     assert user is not None
     if user.status is UserStatus.DEACTIVATED:
         raise PermissionDenied(
