@@ -97,7 +97,7 @@ class EnglishClient(FlaskClient):
         super().__init__(*args, **kwargs)
         self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
-    def open(self, *args: object, **kwargs: object):  # noqa: ANN201
+    def open(self, *args: object, **kwargs: object):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -88,7 +88,7 @@ def test_unexpected_errors_get_a_friendly_500_page(make_app):
     app: Flask = make_app()
 
     @app.route("/boom")
-    def boom():  # noqa: ANN202
+    def boom():
         raise RuntimeError("kaboom")
 
     response = app.test_client().get("/boom")
@@ -100,7 +100,8 @@ def test_unexpected_errors_get_a_friendly_500_page(make_app):
 
 def test_too_large_requests_are_refused_with_413(make_app):
     app = make_app(MAX_CONTENT_LENGTH=1024)
-    response = app.test_client().post("/auth/login", data={"email": "a@b.nl", "password": "x" * 5000})
+    response = app.test_client().post("/auth/login",
+                                      data={"email": "a@b.nl", "password": "x" * 5000})
     assert response.status_code == 413
     assert "Too large" in response.get_data(as_text=True)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-
 from helpers import outbox
+
 from marketplace.models import Language
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "marketplace" / "translations"
@@ -28,7 +28,7 @@ def test_every_dutch_message_is_translated_with_the_same_placeholders():
 
 
 @pytest.fixture
-def browser(app):  # noqa: ANN001, ANN201
+def browser(app):
     """A client whose browser states no language preference."""
     client = app.test_client()
     client.environ_base.pop("HTTP_ACCEPT_LANGUAGE", None)

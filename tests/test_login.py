@@ -6,8 +6,8 @@ import os
 import re
 
 import pytest
-
 from helpers import PASSWORD, AuthActions, reload
+
 from marketplace.models import UserStatus
 
 
@@ -135,7 +135,7 @@ def test_deactivation_ends_the_sessions_of_that_user(make_user, login_as):
 
 class TestCsrf:
     @pytest.fixture
-    def app(self, make_app):  # noqa: ANN001, ANN201
+    def app(self, make_app):
         application = make_app(WTF_CSRF_ENABLED=True)
         with application.app_context():
             yield application
@@ -164,7 +164,7 @@ class TestCsrf:
         assert client.get("/account/").status_code == 200
 
 
-def _rate_limited_app(make_app, storage: str):  # noqa: ANN001, ANN202
+def _rate_limited_app(make_app, storage: str):
     return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage,
                     LOGIN_RATE_LIMIT="3 per minute", SIGNUP_RATE_LIMIT="2 per minute",
                     RESET_RATE_LIMIT="2 per minute")
@@ -193,7 +193,7 @@ def _redis_available() -> bool:
         import redis
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     return True
 

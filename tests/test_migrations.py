@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import TEST_DATABASE_URL
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from conftest import TEST_DATABASE_URL
 from marketplace.config import normalise_database_url
 from marketplace.extensions import db
 from marketplace.migration_support import render_item

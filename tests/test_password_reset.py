@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from helpers import PASSWORD, AuthActions, link_in, outbox, reload
+
 from marketplace.models import UserStatus
 
 NEW_PASSWORD = "zomer-strand-schelp-87"
 
 
-def request_reset(client, email: str):  # noqa: ANN001, ANN201
+def request_reset(client, email: str):
     return client.post("/auth/forgot-password", data={"email": email}, follow_redirects=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helpers import PASSWORD, AuthActions, link_in, outbox, reload
+
 from marketplace.models import Language, NotificationPreference
 
 NEW_PASSWORD = "herfst-bladeren-wind-31"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from helpers import PASSWORD, link_in, outbox, reload
 from sqlalchemy import func, select
 
-from helpers import PASSWORD, link_in, outbox, reload
 from marketplace.extensions import db
 from marketplace.models import (
     Organisation,
@@ -16,11 +16,11 @@ from marketplace.models import (
 )
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def join_form(joined, **overrides):  # noqa: ANN001, ANN201
+def join_form(joined, **overrides):
     data = {
         "name": "Sanne de Boer",
         "email": "Sanne@Example.org",
@@ -33,7 +33,7 @@ def join_form(joined, **overrides):  # noqa: ANN001, ANN201
     return data
 
 
-def new_organisation_form(**overrides):  # noqa: ANN201
+def new_organisation_form(**overrides):
     data = {
         "name": "Youssef Amrani",
         "email": "youssef@zorghuis.example.org",
@@ -152,7 +152,7 @@ def test_signing_up_with_a_registered_address_reveals_nothing_and_tells_the_owne
 
 
 def test_a_weak_password_is_refused_and_everything_else_typed_is_kept(client, make_org):
-    organisation = make_org()
+    make_org()
     response = client.post("/auth/signup",
                            data=new_organisation_form(password="password1"))
     body = response.get_data(as_text=True)
