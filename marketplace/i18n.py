@@ -10,8 +10,9 @@ LANGUAGE_COOKIE = "language"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    if not has_request_context():  # CLI and mail rendering pick their language explicitly
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        # The command line speaks English, like its documentation; mail sets its own language.
+        return "en"
     if current_user and current_user.is_authenticated:
         return current_user.language.value
     chosen = request.cookies.get(LANGUAGE_COOKIE)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from .base import UTCDateTime, enum_column, utcnow
@@ -95,11 +95,18 @@ PROVINCE_NAMES = {
 }
 
 
+def organisation_name_key(name: str) -> str:
+    """What makes two names the same organisation: case and spacing do not count."""
+    return " ".join(name.split()).casefold()
+
+
 class Organisation(db.Model):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Unique, computed in Python: SQLite's lower() only folds ASCII letters.
+    name_key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind))
     status: Mapped[OrganisationStatus] = mapped_column(
         enum_column(OrganisationStatus), default=OrganisationStatus.PENDING, index=True
@@ -113,6 +120,12 @@ class Organisation(db.Model):
         back_populates="organisation", order_by="Site.name", cascade="all, delete-orphan"
     )
     users: Mapped[list[User]] = relationship(back_populates="organisation", order_by="User.name")
+
+    @validates("name")
+    def _normalise_name(self, _key: str, name: str) -> str:
+        name = " ".join(name.split())
+        self.name_key = organisation_name_key(name)
+        return name
 
     @property
     def is_active(self) -> bool:

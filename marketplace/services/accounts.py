@@ -445,11 +445,13 @@ def create_account(
 def organisation_for_onboarding(name: str, kind: OrganisationKind | str,
                                 first_site: SiteDetails | None) -> Organisation:
     """The named organisation, created active when it is new (bulk onboarding by operators)."""
+    if not name.strip():
+        raise DomainError(_("Enter the name of the organisation."), field="organisation_name")
     existing = find_organisation_by_name(name)
     if existing is not None:
         return existing
     if first_site is None:
-        organisation = Organisation(name=" ".join(name.split()), kind=OrganisationKind(kind),
+        organisation = Organisation(name=name, kind=OrganisationKind(kind),
                                     status=OrganisationStatus.ACTIVE, approved_at=utcnow())
         db.session.add(organisation)
         return organisation

@@ -77,6 +77,8 @@ def queue_email(
     """
     user = recipient if isinstance(recipient, User) else None
     address = user.email if user else str(recipient)
+    if _LINE_BREAKS.search(address):
+        raise ValueError("an email address cannot contain line breaks")
     language = Language(language or (user.language if user else Language.NL))
     context = {**context, "recipient": user, "base_url": current_app.config["BASE_URL"]}
     if user is not None:
@@ -93,7 +95,7 @@ def queue_email(
         body_html = render_template(f"email/{template}.html", **context)
     message = OutboxMessage(
         template=template,
-        recipient=_single_line(address),
+        recipient=address.strip(),
         recipient_user_id=user.id if user else None,
         subject=_single_line(subject)[:255],
         body_text=body_text,
@@ -200,12 +202,10 @@ def build_message(message: OutboxMessage) -> Message:
         body=message.body_text,
         html=message.body_html,
         sender=sender,
-        # A stable id per outbox row lets receiving servers drop a duplicate delivery.
-        extra_headers={
-            "Message-ID": f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@{domain}>",
-            "Auto-Submitted": "auto-generated",
-        },
+        extra_headers={"Auto-Submitted": "auto-generated"},
     )
+    # A stable id per outbox row lets receiving servers drop a duplicate delivery.
+    mail_message.msgId = f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@{domain}>"
     for attachment in json.loads(message.attachments or "[]"):
         mail_message.attach(
             attachment["filename"],

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
@@ -20,6 +20,7 @@ from ..models import (
     UserStatus,
 )
 from ..models.base import utcnow
+from ..models.organisation import organisation_name_key
 from ..security import Action, can
 from . import audit
 from .errors import DomainError, PermissionDenied
@@ -47,7 +48,7 @@ def normalise_postcode(postcode: str) -> str:
 
 def find_organisation_by_name(name: str) -> Organisation | None:
     return db.session.scalar(
-        select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())
+        select(Organisation).where(Organisation.name_key == organisation_name_key(name))
     )
 
 

@@ -21,13 +21,14 @@ def upgrade():
     op.create_table('organisation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name_key', sa.String(length=120), nullable=False),
     sa.Column('kind', sa.Enum('hospital', 'elderly_care', 'disability_care', 'mental_health', 'gp', 'other', name='organisationkind', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('status', sa.Enum('pending', 'active', 'suspended', name='organisationstatus', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('trusted', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
-    sa.UniqueConstraint('name', name=op.f('uq_organisation_name'))
+    sa.UniqueConstraint('name_key', name=op.f('uq_organisation_name_key'))
     )
     with op.batch_alter_table('organisation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organisation_status'), ['status'], unique=False)
