@@ -12,7 +12,7 @@ run: install translations instance/secret_key
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Serving on http://127.0.0.1:$(PORT) (mail is written to instance/mail/)"
-	FLASK_DEBUG=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} FLASK_DEBUG=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install translations lint pytest
 

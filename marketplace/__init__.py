@@ -43,16 +43,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _check_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
-    if app.debug or app.testing:
-        app.config["SECRET_KEY"] = "dev-only-insecure-secret-key"  # noqa: S105
-        return
     # A random key would log everyone out on each restart and break links between workers,
     # so production must set one; the local demo (`make run`) writes one to instance/.
     key_file = Path(app.instance_path) / "secret_key"
     if key_file.exists():
         app.config["SECRET_KEY"] = key_file.read_text().strip()
-        return
-    raise RuntimeError("Set SECRET_KEY (see README.md, Settings).")
+    elif app.debug or app.testing:
+        app.config["SECRET_KEY"] = "dev-only-insecure-secret-key"  # noqa: S105
+    else:
+        raise RuntimeError("Set SECRET_KEY (see README.md, Settings).")
 
 
 def _configure_logging(app: Flask) -> None:
