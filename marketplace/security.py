@@ -22,11 +22,14 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
         return False
     if user.status is UserStatus.DEACTIVATED:
         return False
+    platform_admin = (
+        user.is_platform_admin and user.status is UserStatus.ACTIVE and user.email_confirmed
+    )
     match action:
         case Action.PARTICIPATE:
             return participation_block_reason(user) is None
         case Action.MANAGE_ORGANISATION:
-            if user.is_platform_admin:
+            if platform_admin:
                 return True
             return (
                 isinstance(obj, Organisation)
@@ -36,7 +39,7 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
                 and user.organisation_id == obj.id
             )
         case Action.ADMINISTER_PLATFORM:
-            return user.is_platform_admin and user.email_confirmed
+            return platform_admin
     return False
 
 

@@ -100,6 +100,7 @@ def context_for(template: str, make_user) -> dict[str, object]:
         "account_approved": {"organisation": "Zorg Oost", "login_url": url},
         "organisation_approved": {"organisation": "Zorg Oost"},
         "organisation_suspended": {"organisation": "Zorg Oost", "reason": "Testing"},
+        "organisation_reactivated": {"organisation": "Zorg Oost"},
         "member_to_approve": {"name": other.name, "organisation": "Zorg Oost", "member": other,
                               "review_url": url},
         "organisation_to_approve": {"organisation": "Zorg Oost", "requester": other,

@@ -46,7 +46,8 @@ def organisations() -> str:
     status = request.args.get("status", "")
     query = request.args.get("q", "").strip()[:120]
     page = request.args.get("page", 1, type=int) or 1
-    statement = select(Organisation).order_by(Organisation.created_at.desc())
+    statement = select(Organisation).order_by(Organisation.created_at.desc(),
+                                              Organisation.id.desc())
     if status in {s.value for s in OrganisationStatus}:
         statement = statement.where(Organisation.status == OrganisationStatus(status))
     if query:

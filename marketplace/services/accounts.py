@@ -334,6 +334,8 @@ def _require_manager(actor: User, member: User) -> Organisation:
     organisation = member.organisation
     if organisation is None or not can(actor, Action.MANAGE_ORGANISATION, organisation):
         raise PermissionDenied(_("You are not allowed to do that."))
+    if member.is_platform_admin and not actor.is_platform_admin:
+        raise PermissionDenied(_("Only platform admins can change platform admin accounts."))
     return organisation
 
 
@@ -378,6 +380,8 @@ def reactivate_member(actor: User, member: User) -> None:
         raise DomainError(_("Only deactivated accounts can be reactivated."))
     member.status = UserStatus.ACTIVE
     audit.record(actor, "user.reactivate", member)
+    queue_email("account_approved", member, organisation=member.organisation.name,
+                login_url=external_url("auth.login"))
     db.session.commit()
 
 

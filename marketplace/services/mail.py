@@ -43,6 +43,7 @@ SUBJECTS = {
     "account_approved": _l("Your account has been approved"),
     "organisation_approved": _l("%(organisation)s has been approved"),
     "organisation_suspended": _l("%(organisation)s has been suspended"),
+    "organisation_reactivated": _l("%(organisation)s is active again"),
     "member_to_approve": _l("%(name)s wants to join %(organisation)s"),
     "organisation_to_approve": _l("New organisation to approve: %(organisation)s"),
 }

@@ -162,7 +162,7 @@ def reactivate_organisation(actor: User, organisation: Organisation) -> None:
     organisation.status = OrganisationStatus.ACTIVE
     audit.record(actor, "organisation.reactivate", organisation)
     for admin in organisation_admins(organisation):
-        queue_email("organisation_approved", admin, organisation=organisation.name)
+        queue_email("organisation_reactivated", admin, organisation=organisation.name)
     db.session.commit()
 
 
