@@ -32,6 +32,7 @@ from marketplace.models import (
     UserStatus,
 )
 from marketplace.models.base import utcnow
+from marketplace.services.categories import ensure_default_categories
 from marketplace.services.passwords import hash_password
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -69,6 +70,11 @@ def test_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
 
 
 def _reset_database() -> None:
+    _empty_schema()
+    ensure_default_categories()  # the migration seeds them in real databases
+
+
+def _empty_schema() -> None:
     global _postgres_schema_ready
     if not on_postgres():
         db.create_all()

@@ -1,6 +1,8 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
 from .audit import AuditEvent
+from .category import DEFAULT_CATEGORIES, DEFAULT_SUBCATEGORIES, Category
+from .listing import Condition, Listing, ListingStatus, Unit
 from .organisation import (
     PROVINCE_NAMES,
     Organisation,
@@ -10,22 +12,32 @@ from .organisation import (
     Site,
 )
 from .outbox import OutboxMessage, OutboxStatus
+from .photo import ListingPhoto, Photo
 from .user import LANGUAGE_NAMES, Language, NotificationPreference, Role, User, UserStatus
 
 __all__ = [
+    "DEFAULT_CATEGORIES",
+    "DEFAULT_SUBCATEGORIES",
     "LANGUAGE_NAMES",
     "PROVINCE_NAMES",
     "AuditEvent",
+    "Category",
+    "Condition",
     "Language",
+    "Listing",
+    "ListingPhoto",
+    "ListingStatus",
     "NotificationPreference",
     "Organisation",
     "OrganisationKind",
     "OrganisationStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "Photo",
     "Province",
     "Role",
     "Site",
+    "Unit",
     "User",
     "UserStatus",
 ]

@@ -1,0 +1,162 @@
+"""Listings: what an organisation offers, from draft to handed over."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, enum_column, utcnow
+from .category import Category
+from .organisation import Organisation, Site
+from .photo import ListingPhoto
+
+if TYPE_CHECKING:
+    from .user import User
+
+
+class ListingStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PENDING_REVIEW = "pending_review"
+    PUBLISHED = "published"
+    CLOSED = "closed"  # everything handed over
+    WITHDRAWN = "withdrawn"  # by the owner
+    REJECTED = "rejected"  # by moderation, with a reason
+    EXPIRED = "expired"
+    REMOVED = "removed"  # by moderation after publication
+
+    @property
+    def label(self) -> str:
+        return str(LISTING_STATUS_LABELS[self])
+
+
+LISTING_STATUS_LABELS = {
+    ListingStatus.DRAFT: _l("Draft"),
+    ListingStatus.PENDING_REVIEW: _l("Waiting for review"),
+    ListingStatus.PUBLISHED: _l("Published"),
+    ListingStatus.CLOSED: _l("Handed over"),
+    ListingStatus.WITHDRAWN: _l("Withdrawn"),
+    ListingStatus.REJECTED: _l("Rejected"),
+    ListingStatus.EXPIRED: _l("Expired"),
+    ListingStatus.REMOVED: _l("Removed by moderation"),
+}
+
+
+class Condition(enum.StrEnum):
+    NEW = "new"
+    AS_NEW = "as_new"
+    GOOD = "good"
+    FAIR = "fair"
+    FOR_PARTS = "for_parts"
+
+    @property
+    def label(self) -> str:
+        return str(CONDITION_LABELS[self])
+
+
+CONDITION_LABELS = {
+    Condition.NEW: _l("New"),
+    Condition.AS_NEW: _l("As new"),
+    Condition.GOOD: _l("Good"),
+    Condition.FAIR: _l("Fair, signs of use"),
+    Condition.FOR_PARTS: _l("For parts"),
+}
+
+
+class Unit(enum.StrEnum):
+    PIECE = "piece"
+    BOX = "box"
+    PACK = "pack"
+    PALLET = "pallet"
+    SET = "set"
+    PAIR = "pair"
+    ROLL = "roll"
+
+    @property
+    def label(self) -> str:
+        return str(UNIT_LABELS[self])
+
+
+UNIT_LABELS = {
+    Unit.PIECE: _l("pieces"),
+    Unit.BOX: _l("boxes"),
+    Unit.PACK: _l("packs"),
+    Unit.PALLET: _l("pallets"),
+    Unit.SET: _l("sets"),
+    Unit.PAIR: _l("pairs"),
+    Unit.ROLL: _l("rolls"),
+}
+
+
+class Listing(db.Model):
+    __tablename__ = "listing"
+    __table_args__ = (
+        # The browse page: published listings, newest first.
+        Index("ix_listing_status_published_at", "status", "published_at"),
+        Index("ix_listing_status_available_until", "status", "available_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text)
+    condition: Mapped[Condition] = mapped_column(enum_column(Condition))
+    quantity: Mapped[int]
+    quantity_available: Mapped[int]
+    unit: Mapped[Unit] = mapped_column(enum_column(Unit), default=Unit.PIECE)
+    value_per_unit: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))  # EUR, estimated
+    weight_per_unit_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    available_until: Mapped[date] = mapped_column(Date)
+    delivery_possible: Mapped[bool] = mapped_column(default=False)
+
+    # Consumables.
+    best_before: Mapped[date | None] = mapped_column(Date)
+    batch_number: Mapped[str | None] = mapped_column(String(60))
+    packaging_unopened: Mapped[bool | None]
+    storage_conditions: Mapped[str | None] = mapped_column(String(200))
+    # Medical aids and equipment.
+    cleaned_on: Mapped[date | None] = mapped_column(Date)
+    inspected_on: Mapped[date | None] = mapped_column(Date)
+
+    # Internal first: until then only the own organisation sees the published listing.
+    internal_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    status: Mapped[ListingStatus] = mapped_column(
+        enum_column(ListingStatus), default=ListingStatus.DRAFT, index=True
+    )
+    moderation_reason: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+    site: Mapped[Site] = relationship()
+    category: Mapped[Category] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    photos: Mapped[list[ListingPhoto]] = relationship(
+        order_by="ListingPhoto.position", cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def cover(self) -> ListingPhoto | None:
+        return self.photos[0] if self.photos else None
+
+    def is_internal_at(self, moment: datetime) -> bool:
+        return self.internal_until is not None and moment < self.internal_until
+
+    def __repr__(self) -> str:
+        return f"<Listing {self.id} {self.title!r} {self.status.value}>"

@@ -1,0 +1,47 @@
+"""Photos, stored once per content hash, and their place in listings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class Photo(db.Model):
+    """A processed image: upright, without metadata, at most 2048 px, with display variants.
+
+    The files live in the photo storage under names derived from `content_hash` (see
+    services/photos.py); the same upload twice is one Photo.
+    """
+
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the upload
+    width: Mapped[int]
+    height: Mapped[int]
+    byte_size: Mapped[int]  # of the stored full-size file
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Photo {self.id} {self.content_hash[:12]} {self.width}x{self.height}>"
+
+
+class ListingPhoto(db.Model):
+    """A photo as shown on one listing: its place in the gallery and its alt text."""
+
+    __tablename__ = "listing_photo"
+    __table_args__ = (UniqueConstraint("listing_id", "photo_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"),
+                                            index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    alt_text: Mapped[str] = mapped_column(String(200), default="")
+
+    photo: Mapped[Photo] = relationship(lazy="joined")
