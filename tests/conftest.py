@@ -9,25 +9,31 @@ from __future__ import annotations
 import contextvars
 import os
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import PASSWORD, AuthActions
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from marketplace import create_app
 from marketplace.config import normalise_database_url
 from marketplace.extensions import db, limiter
 from marketplace.models import (
+    Category,
+    Condition,
     Language,
+    Listing,
+    ListingStatus,
     Organisation,
     OrganisationKind,
     OrganisationStatus,
     Province,
     Role,
     Site,
+    Unit,
     User,
     UserStatus,
 )
@@ -165,6 +171,41 @@ def make_org() -> Callable[..., Organisation]:
         db.session.add(organisation)
         db.session.commit()
         return organisation
+
+    return build
+
+
+@pytest.fixture
+def make_listing(make_org: Callable[..., Organisation]) -> Callable[..., Listing]:
+    """A listing straight in the database (published by default), for tests of what follows."""
+    counter = iter(range(1, 100_000))
+
+    def build(title: str | None = None, *, organisation: Organisation | None = None,
+              status: ListingStatus = ListingStatus.PUBLISHED, category: str = "furniture",
+              **fields: object) -> Listing:
+        number = next(counter)
+        organisation = organisation or make_org()
+        values: dict[str, object] = {
+            "title": title or f"Bureaustoel {number}",
+            "description": "Verstelbare bureaustoel, goed onderhouden.",
+            "condition": Condition.GOOD,
+            "quantity": 4,
+            "unit": Unit.PIECE,
+            "available_until": date.today() + timedelta(days=30),
+        }
+        values.update(fields)
+        values.setdefault("quantity_available", values["quantity"])
+        listing = Listing(
+            organisation=organisation,
+            site=organisation.sites[0],
+            category=db.session.scalar(select(Category).where(Category.slug == category)),
+            status=status,
+            published_at=utcnow() if status is ListingStatus.PUBLISHED else None,
+            **values,
+        )
+        db.session.add(listing)
+        db.session.commit()
+        return listing
 
     return build
 

@@ -118,3 +118,9 @@ def test_static_files_are_served_from_the_static_folder(client):
     with client.get("/static/css/app.css") as response:
         assert response.status_code == 200
         assert response.mimetype == "text/css"
+
+
+def test_the_listing_builder_makes_a_published_listing(app, make_listing):
+    listing = make_listing("Rolstoel")
+    assert listing.id and listing.site.organisation_id == listing.organisation_id
+    assert listing.category.slug == "furniture"
