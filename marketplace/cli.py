@@ -99,8 +99,11 @@ def housekeeping() -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Load demo organisations, sites and users (once; running it again changes nothing)."""
+    """Load demo organisations, users and listings (once; running it again changes nothing)."""
     from .services.demo import seed
+    from .services.demo_listings import seed_listings
 
     for line in seed():
+        click.echo(line)
+    for line in seed_listings():
         click.echo(line)

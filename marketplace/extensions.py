@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .migration_support import render_item
+from .migration_support import include_object, render_item
 
 # Stable constraint names, so that migrations can drop and alter them on every database.
 NAMING_CONVENTION = {
@@ -30,7 +30,8 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_item)
+migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_item,
+                  include_object=include_object)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()

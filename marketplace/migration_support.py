@@ -11,3 +11,24 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+# The full-text index (models/search_index.py, migration 0003) is plain DDL the models do not
+# describe: the FTS5 table and its shadow tables on SQLite, a generated column and its index on
+# PostgreSQL. Autogenerate must neither drop them nor report them as differences.
+SEARCH_INDEX_TABLE_PREFIX = "listing_fts"
+SEARCH_INDEX_COLUMN = ("listing", "search_vector")
+SEARCH_INDEX_NAME = "ix_listing_search_vector"
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                   compare_to: Any) -> bool:
+    if not reflected or compare_to is not None:
+        return True
+    if type_ == "table":
+        return not (name or "").startswith(SEARCH_INDEX_TABLE_PREFIX)
+    if type_ == "column":
+        return (obj.table.name, name) != SEARCH_INDEX_COLUMN
+    if type_ == "index":
+        return name != SEARCH_INDEX_NAME
+    return True

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import enum
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 
-from .models import Organisation, OrganisationStatus, Role, User, UserStatus
+from .models import Listing, ListingStatus, Organisation, OrganisationStatus, Role, User, UserStatus
 
 
 class Action(enum.StrEnum):
     PARTICIPATE = "participate"  # post listings and claim them
     MANAGE_ORGANISATION = "manage_organisation"  # sites and colleagues of one organisation
     ADMINISTER_PLATFORM = "administer_platform"  # approve organisations, moderate, categories
+    VIEW_LISTING = "view_listing"  # open its page and photos (anonymous visitors included)
+    EDIT_LISTING = "edit_listing"  # edit, withdraw, re-list, change photos
 
 
 def can(user: User | Any, action: Action, obj: Any = None) -> bool:
     """True when `user` may perform `action` (on `obj`, where the action concerns one)."""
+    if action is Action.VIEW_LISTING:
+        return listing_visible_to(user, obj)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.status is UserStatus.DEACTIVATED:
@@ -40,7 +45,34 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
             )
         case Action.ADMINISTER_PLATFORM:
             return platform_admin
+        case Action.EDIT_LISTING:
+            if platform_admin:
+                return True
+            return (
+                isinstance(obj, Listing)
+                and obj.organisation_id == user.organisation_id
+                and user.status is UserStatus.ACTIVE
+                and (obj.created_by_id == user.id or user.role is Role.ORG_ADMIN)
+            )
     return False
+
+
+def listing_visible_to(user: User | Any, listing: Listing, now: datetime | None = None) -> bool:
+    """Published listings are public once their internal phase is over; the rest is for the
+    own organisation and platform admins. (Search applies the same rule in SQL.)"""
+    insider = (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.status is not UserStatus.DEACTIVATED
+        and (user.is_platform_admin or user.organisation_id == listing.organisation_id)
+    )
+    if insider:
+        return True
+    if listing.status is not ListingStatus.PUBLISHED:
+        return False
+    if listing.organisation.status is not OrganisationStatus.ACTIVE:
+        return False
+    return not listing.is_internal_at(now or datetime.now(UTC))
 
 
 def participation_block_reason(user: User) -> str | None:

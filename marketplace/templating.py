@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from .models import LANGUAGE_NAMES, Language
 from .security import Action, can, participation_block_reason
+from .services.photos import photo_url, srcset
 
 
 def register(app: Flask) -> None:
@@ -29,6 +30,8 @@ def register(app: Flask) -> None:
             "languages": [(language.value, LANGUAGE_NAMES[language]) for language in Language],
             "current_language": str(get_locale() or "nl"),
             "current_path": request.full_path.rstrip("?") if in_request else "/",
+            "photo_url": photo_url,
+            "srcset": srcset,
         }
 
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") \

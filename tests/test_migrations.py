@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from marketplace.config import normalise_database_url
 from marketplace.extensions import db
-from marketplace.migration_support import render_item
+from marketplace.migration_support import include_object, render_item
 
 
 @pytest.fixture
@@ -44,7 +44,8 @@ def test_upgrade_builds_the_schema_of_the_models(make_app, empty_database_url):
         upgrade()
         with db.engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_item": render_item})
+                connection, opts={"compare_type": True, "render_item": render_item,
+                                  "include_object": include_object})
             differences = compare_metadata(context, db.metadata)
         assert differences == []
         tables = set(inspect(db.engine).get_table_names())

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Organisation, OrganisationStatus, User, UserStatus
+from ..models import Listing, ListingStatus, Organisation, OrganisationStatus, User, UserStatus
 from ..organisations.forms import ConfirmForm
 from ..security import Action
+from ..services import listings as listing_service
 from ..services import organisations as organisation_service
 from ..services.errors import DomainError
 from ..web import require, safe_next_url
@@ -37,8 +38,36 @@ def index() -> str:
         select(func.count(User.id)).where(User.status == UserStatus.PENDING,
                                           User.email_confirmed_at.is_not(None))
     )
+    pending_listings = db.session.scalar(
+        select(func.count(Listing.id)).where(Listing.status == ListingStatus.PENDING_REVIEW))
     return render_template("admin/index.html", pending_organisations=pending_organisations,
-                           pending_members=pending_members)
+                           pending_members=pending_members, pending_listings=pending_listings)
+
+
+@bp.route("/listings")
+def listings() -> str:
+    """Listings waiting for review, oldest first (full moderation builds on this)."""
+    pending = db.session.scalars(
+        select(Listing).where(Listing.status == ListingStatus.PENDING_REVIEW)
+        .order_by(Listing.submitted_at, Listing.id).limit(200)).all()
+    return render_template("admin/listings.html", pending=pending)
+
+
+@bp.route("/listings/<int:listing_id>/approve", methods=["POST"])
+def approve_listing(listing_id: int) -> Response:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        listing_service.approve_listing(current_user, listing)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("%(title)s is published.", title=listing.title), "success")
+    return redirect(url_for("admin.listings"))
 
 
 @bp.route("/organisations")

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db, limiter
 from ..i18n import LANGUAGE_COOKIE
 from ..services import accounts
+from ..services.search import SearchQuery, search_listings
 from ..web import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -17,9 +18,13 @@ bp = Blueprint("main", __name__)
 ONE_YEAR = 365 * 24 * 60 * 60
 
 
+HOME_PAGE_LISTINGS = 12
+
+
 @bp.route("/")
 def home() -> str:
-    return render_template("main/home.html")
+    newest = search_listings(current_user, SearchQuery(per_page=HOME_PAGE_LISTINGS))
+    return render_template("main/home.html", newest=newest.listings)
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
+from . import search_index  # noqa: F401  (attaches the full-text index DDL to listing)
 from .audit import AuditEvent
 from .category import DEFAULT_CATEGORIES, DEFAULT_SUBCATEGORIES, Category
 from .listing import Condition, Listing, ListingStatus, Unit

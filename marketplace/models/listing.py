@@ -130,7 +130,8 @@ class Listing(db.Model):
     cleaned_on: Mapped[date | None] = mapped_column(Date)
     inspected_on: Mapped[date | None] = mapped_column(Date)
 
-    # Internal first: until then only the own organisation sees the published listing.
+    # Internal first: for this many days after publication only the own organisation sees it.
+    internal_days: Mapped[int] = mapped_column(default=0)
     internal_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     status: Mapped[ListingStatus] = mapped_column(

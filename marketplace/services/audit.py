@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ..extensions import db
-from ..models import AuditEvent, Organisation, Site, User
+from ..models import AuditEvent, Listing, Organisation, Site, User
 
 
 def record(
     actor: User | None,
     action: str,
-    target: Organisation | User | Site,
+    target: Organisation | User | Site | Listing,
     reason: str | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction (the caller's commit makes it stick)."""
@@ -17,6 +17,8 @@ def record(
         organisation_id, label = target.id, target.name
     elif isinstance(target, User):
         organisation_id, label = target.organisation_id, f"{target.name} <{target.email}>"
+    elif isinstance(target, Listing):
+        organisation_id, label = target.organisation_id, target.title
     else:
         organisation_id, label = target.organisation_id, target.name
     event = AuditEvent(

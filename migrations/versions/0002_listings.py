@@ -65,6 +65,7 @@ def upgrade():
     sa.Column('storage_conditions', sa.String(length=200), nullable=True),
     sa.Column('cleaned_on', sa.Date(), nullable=True),
     sa.Column('inspected_on', sa.Date(), nullable=True),
+    sa.Column('internal_days', sa.Integer(), nullable=False),
     sa.Column('internal_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('status', sa.Enum('draft', 'pending_review', 'published', 'closed', 'withdrawn', 'rejected', 'expired', 'removed', name='listingstatus', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('moderation_reason', sa.String(length=1000), nullable=True),

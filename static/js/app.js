@@ -19,3 +19,48 @@
     });
   });
 })();
+
+// Photo previews for the file input, and drag-and-drop ordering of the photos already stored
+// (the position numbers stay the source of truth, so the form works without this).
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll('input[type="file"][accept^="image"]').forEach(function (input) {
+      var previews = document.createElement("div");
+      previews.className = "photo-previews";
+      input.insertAdjacentElement("afterend", previews);
+      input.addEventListener("change", function () {
+        previews.textContent = "";
+        Array.prototype.slice.call(input.files || [], 0, 8).forEach(function (file) {
+          if (!/^image\/(jpeg|png|webp)$/.test(file.type)) { return; }
+          var img = document.createElement("img");
+          img.alt = "";
+          img.src = URL.createObjectURL(file);
+          img.onload = function () { URL.revokeObjectURL(img.src); };
+          previews.appendChild(img);
+        });
+      });
+    });
+
+    document.querySelectorAll("[data-photo-editor]").forEach(function (list) {
+      var dragged = null;
+      function renumber() {
+        list.querySelectorAll('input[name$="-position"]').forEach(function (field, index) {
+          field.value = index + 1;
+        });
+      }
+      list.querySelectorAll("li").forEach(function (item) {
+        item.draggable = true;
+        item.addEventListener("dragstart", function () { dragged = item; item.classList.add("dragging"); });
+        item.addEventListener("dragend", function () { item.classList.remove("dragging"); dragged = null; renumber(); });
+        item.addEventListener("dragover", function (event) {
+          event.preventDefault();
+          if (!dragged || dragged === item) { return; }
+          var box = item.getBoundingClientRect();
+          var after = event.clientY > box.top + box.height / 2;
+          list.insertBefore(dragged, after ? item.nextSibling : item);
+        });
+      });
+    });
+  });
+})();

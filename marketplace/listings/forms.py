@@ -1,0 +1,110 @@
+"""The listing form and the search form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    MultipleFileField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..models import Condition, Unit
+from ..services.listings import MAX_INTERNAL_DAYS, MAX_QUANTITY
+
+
+def _optional_int(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(value)  # type: ignore[arg-type]
+
+
+def _tri_state(value: object) -> bool | None:
+    return {"yes": True, "no": False}.get(str(value)) if value not in (None, "") else None
+
+
+class ListingForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)],
+                        description=_l("What is it, in a few words: \"12 rollators, foldable\"."))
+    description = TextAreaField(
+        _l("Description"), validators=[DataRequired(), Length(max=5000)],
+        description=_l("Size, brand and model, state, what is included, how it is packed."),
+        render_kw={"rows": 6},
+    )
+    category = SelectField(_l("Category"), coerce=_optional_int, validators=[DataRequired()])
+    condition = SelectField(
+        _l("Condition"),
+        choices=[SelectChoice(condition.value, condition.label) for condition in Condition],
+        validators=[DataRequired()],
+    )
+    quantity = IntegerField(_l("Quantity"),
+                            validators=[InputRequired(), NumberRange(min=1, max=MAX_QUANTITY)],
+                            render_kw={"min": 1, "inputmode": "numeric"})
+    unit = SelectField(_l("Unit"),
+                       choices=[SelectChoice(unit.value, unit.label) for unit in Unit],
+                       validators=[DataRequired()])
+    value_per_unit = DecimalField(
+        _l("Estimated value per unit in euros (optional)"), places=2,
+        validators=[Optional(), NumberRange(min=0, max=999_999)],
+        description=_l("What buying it new would cost; it counts in the savings the "
+                       "cooperative reports."),
+        render_kw={"inputmode": "decimal"},
+    )
+    weight_per_unit_kg = DecimalField(
+        _l("Weight per unit in kg (optional)"), places=3,
+        validators=[Optional(), NumberRange(min=0, max=999_999)],
+        description=_l("For the kilograms kept out of the waste."),
+        render_kw={"inputmode": "decimal"},
+    )
+    site = SelectField(_l("Pick-up site"), coerce=_optional_int, validators=[DataRequired()])
+    available_until = DateField(_l("Available until"), validators=[DataRequired()])
+    delivery_possible = BooleanField(_l("We can deliver"))
+    internal_days = IntegerField(
+        _l("Offer it to my own organisation first, for this many days"), default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_INTERNAL_DAYS)],
+        description=_l("0 means everyone sees it at once. During these days only colleagues "
+                       "of your organisation (all sites) see it."),
+        render_kw={"min": 0, "max": MAX_INTERNAL_DAYS, "inputmode": "numeric"},
+    )
+    # Consumables.
+    best_before = DateField(_l("Best-before date"), validators=[Optional()])
+    batch_number = StringField(_l("Batch or lot number"), validators=[Optional(), Length(max=60)])
+    packaging_unopened = SelectField(
+        _l("Packaging unopened"), coerce=_tri_state,
+        choices=[SelectChoice("", _l("Not applicable")), SelectChoice("yes", _l("Yes")),
+                 SelectChoice("no", _l("No"))],
+        validators=[Optional()],
+    )
+    storage_conditions = StringField(_l("Storage conditions"),
+                                     validators=[Optional(), Length(max=200)],
+                                     description=_l("For example: dry, 15-25 °C."))
+    # Medical aids and equipment.
+    cleaned_on = DateField(_l("Cleaned and disinfected on"), validators=[Optional()])
+    inspected_on = DateField(_l("Technically inspected on"), validators=[Optional()])
+    photos = MultipleFileField(
+        _l("Photos"),
+        description=_l("1 to 8 photos: JPEG, PNG, WebP or HEIC, at most 15 MB each. "
+                       "The first one is shown on the card."),
+        render_kw={"accept": "image/*", "multiple": True},
+    )
+    save_draft = SubmitField(_l("Save as draft"))
+    submit = SubmitField(_l("Publish"))
+
+    def set_choices(self, categories: list[tuple[int, str]],
+                    sites: list[tuple[int, str]]) -> None:
+        self.category.choices = [SelectChoice("", _l("Choose…")),
+                                 *[SelectChoice(value, label) for value, label in categories]]
+        self.site.choices = [SelectChoice(value, label) for value, label in sites]
+
+
+class RelistForm(FlaskForm):
+    available_until = DateField(_l("Available until"), validators=[DataRequired()])

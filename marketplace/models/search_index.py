@@ -1,0 +1,76 @@
+"""The full-text index over listings' title and description, one design per database.
+
+SQLite: `listing_fts`, an FTS5 table with external content (it stores only the index, the text
+stays in `listing`), kept in step by triggers on `listing`. Diacritics are folded, there is no
+stemming; services/search.py prefix-matches words instead.
+
+PostgreSQL: `listing.search_vector`, a generated tsvector column with both Dutch and English
+stems (title weight A, description weight B) and a GIN index. The column exists only in the
+database: the model does not know it, so it is never part of an INSERT or UPDATE.
+
+`db.create_all()` and `db.drop_all()` make and remove these through the DDL events below;
+migration 0003 holds the same statements for real databases (it copies them: migrations never
+import the application). Alembic's autogenerate skips these objects (migration_support).
+
+Beware on SQLite: a later migration that rebuilds `listing` in batch mode (copy, drop, rename)
+drops the triggers with the old table; such a migration must create them again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import DDL, event
+
+from .listing import Listing
+
+FTS_TABLE = "listing_fts"
+SEARCH_VECTOR_COLUMN = "search_vector"
+SEARCH_VECTOR_INDEX = "ix_listing_search_vector"
+
+SQLITE_CREATE = (
+    # Prefix indexes for 2 and 3 characters keep short prefix queries ("ro*") fast.
+    """CREATE VIRTUAL TABLE listing_fts USING fts5(
+        title, description, content='listing', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3')""",
+    """CREATE TRIGGER listing_fts_after_insert AFTER INSERT ON listing BEGIN
+        INSERT INTO listing_fts(rowid, title, description)
+        VALUES (new.id, new.title, new.description);
+    END""",
+    """CREATE TRIGGER listing_fts_after_delete AFTER DELETE ON listing BEGIN
+        INSERT INTO listing_fts(listing_fts, rowid, title, description)
+        VALUES ('delete', old.id, old.title, old.description);
+    END""",
+    # Only when the text changes: quantities and statuses change far more often.
+    """CREATE TRIGGER listing_fts_after_update AFTER UPDATE OF title, description ON listing
+    BEGIN
+        INSERT INTO listing_fts(listing_fts, rowid, title, description)
+        VALUES ('delete', old.id, old.title, old.description);
+        INSERT INTO listing_fts(rowid, title, description)
+        VALUES (new.id, new.title, new.description);
+    END""",
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS listing_fts_after_insert",
+    "DROP TRIGGER IF EXISTS listing_fts_after_delete",
+    "DROP TRIGGER IF EXISTS listing_fts_after_update",
+    "DROP TABLE IF EXISTS listing_fts",
+)
+# Both stemmers on both fields: a listing in either language is found by words in either.
+POSTGRES_CREATE = (
+    """ALTER TABLE listing ADD COLUMN search_vector tsvector
+    GENERATED ALWAYS AS (
+        setweight(to_tsvector('dutch'::regconfig, title), 'A')
+        || setweight(to_tsvector('english'::regconfig, title), 'A')
+        || setweight(to_tsvector('dutch'::regconfig, description), 'B')
+        || setweight(to_tsvector('english'::regconfig, description), 'B')
+    ) STORED""",
+    "CREATE INDEX ix_listing_search_vector ON listing USING gin (search_vector)",
+)
+
+for _statement in SQLITE_CREATE:
+    event.listen(Listing.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in SQLITE_DROP:
+    event.listen(Listing.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRES_CREATE:
+    event.listen(Listing.__table__, "after_create",
+                 DDL(_statement).execute_if(dialect="postgresql"))
+# On PostgreSQL the column and its index go with the table; nothing to drop first.

@@ -1,0 +1,50 @@
+"""Serving stored photos: only to those who may see a listing that shows them."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, send_file
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import Listing, ListingPhoto, Photo
+from ..security import listing_visible_to
+from ..services.photos import VARIANTS, photo_file_name
+from ..storage import get_storage
+
+bp = Blueprint("photos", __name__, url_prefix="/photos")
+
+_HASH = re.compile(r"([0-9a-f]{64})")
+ONE_YEAR = 365 * 24 * 60 * 60
+
+
+@bp.route("/<path:name>")
+def serve(name: str) -> Response:
+    match = _HASH.search(name)
+    if match is None or name not in {photo_file_name(match.group(1), v) for v in VARIANTS}:
+        abort(404)
+    photo = db.session.scalar(select(Photo).where(Photo.content_hash == match.group(1)))
+    if photo is None:
+        abort(404)
+    listings = db.session.scalars(
+        select(Listing).join(ListingPhoto).where(ListingPhoto.photo_id == photo.id))
+    anonymous_may_see = False
+    viewer_may_see = False
+    for listing in listings:
+        anonymous_may_see = anonymous_may_see or listing_visible_to(None, listing)
+        viewer_may_see = viewer_may_see or listing_visible_to(current_user, listing)
+    if not viewer_may_see:
+        abort(404)
+    storage = get_storage()
+    path = storage.path(name)
+    if path is None or not path.exists():
+        abort(404)
+    response = send_file(path, max_age=ONE_YEAR, conditional=True)
+    # Names change with the content, so a copy never goes stale; only public photos may be
+    # kept by shared caches.
+    visibility = "public" if anonymous_may_see else "private"
+    response.headers["Cache-Control"] = f"{visibility}, max-age={ONE_YEAR}, immutable"
+    return response

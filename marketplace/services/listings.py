@@ -1,0 +1,331 @@
+"""Listings: posting, editing, the review step, withdrawing and re-listing.
+
+The status moves only through the functions here:
+draft → pending_review → published (or straight to published for trusted organisations);
+an edit of a published listing by an untrusted organisation goes back to pending_review;
+draft/pending/published → withdrawn by the owner; expired/withdrawn → re-listed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
+from ..models.base import utcnow
+from ..security import Action, can, participation_block_reason
+from . import audit
+from .errors import DomainError, PermissionDenied
+from .photos import (
+    PhotoRejected,
+    PreparedPhoto,
+    delete_unreferenced_photos,
+    prepare_photo,
+    save_prepared,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_PHOTOS = 8
+MAX_QUANTITY = 100_000
+MAX_INTERNAL_DAYS = 14
+EDITABLE = {ListingStatus.DRAFT, ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED,
+            ListingStatus.REJECTED}
+WITHDRAWABLE = {ListingStatus.DRAFT, ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED}
+RELISTABLE = {ListingStatus.EXPIRED, ListingStatus.WITHDRAWN}
+
+
+@dataclass
+class ListingDetails:
+    """What the poster fills in (photos apart)."""
+
+    title: str
+    description: str
+    category_id: int | None
+    condition: str
+    quantity: int | None
+    unit: str
+    site_id: int | None
+    available_until: date | None
+    value_per_unit: Decimal | None = None
+    weight_per_unit_kg: Decimal | None = None
+    delivery_possible: bool = False
+    best_before: date | None = None
+    batch_number: str | None = None
+    packaging_unopened: bool | None = None
+    storage_conditions: str | None = None
+    cleaned_on: date | None = None
+    inspected_on: date | None = None
+    internal_days: int = 0
+
+
+@dataclass
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass
+class PhotoEdit:
+    """A change to a photo already on the listing."""
+
+    listing_photo_id: int
+    position: int
+    alt_text: str = ""
+    remove: bool = False
+
+
+@dataclass
+class PhotoChanges:
+    uploads: list[Upload] = field(default_factory=list)
+    edits: list[PhotoEdit] = field(default_factory=list)
+
+
+def default_available_until(today: date | None = None) -> date:
+    return (today or date.today()) + timedelta(days=current_app.config["LISTING_DEFAULT_DAYS"])
+
+
+def latest_available_until(today: date | None = None) -> date:
+    return (today or date.today()) + timedelta(days=current_app.config["LISTING_MAX_DAYS"])
+
+
+# --- validation ------------------------------------------------------------------------------
+
+def _validate(actor: User, organisation_id: int, details: ListingDetails) -> tuple[Category, Site]:
+    """Raise DomainError(field=…) for the first problem; return the category and the site."""
+    if len(details.title.strip()) < 3:
+        raise DomainError(_("Give the listing a title of at least 3 characters."), field="title")
+    if not details.description.strip():
+        raise DomainError(_("Describe what you offer: size, state, what is included."),
+                          field="description")
+    category = db.session.get(Category, details.category_id) if details.category_id else None
+    if category is None or category.retired:
+        raise DomainError(_("Choose a category."), field="category")
+    if details.quantity is None or not 1 <= details.quantity <= MAX_QUANTITY:
+        raise DomainError(_("Enter a quantity from 1 to %(max)d.", max=MAX_QUANTITY),
+                          field="quantity")
+    site = db.session.get(Site, details.site_id) if details.site_id else None
+    if site is None or site.organisation_id != organisation_id or not site.active:
+        raise DomainError(_("Choose one of your organisation's pick-up sites."), field="site")
+    today = date.today()
+    if details.available_until is None or details.available_until <= today:
+        raise DomainError(_("Choose a date after today."), field="available_until")
+    if details.available_until > latest_available_until(today):
+        raise DomainError(_("A listing can be available for at most %(days)d days.",
+                            days=current_app.config["LISTING_MAX_DAYS"]),
+                          field="available_until")
+    for name in ("cleaned_on", "inspected_on"):
+        value = getattr(details, name)
+        if value is not None and value > today:
+            raise DomainError(_("This date cannot be in the future."), field=name)
+    if not 0 <= details.internal_days <= MAX_INTERNAL_DAYS:
+        raise DomainError(_("Offer it internally for 0 to %(max)d days.", max=MAX_INTERNAL_DAYS),
+                          field="internal_days")
+    for name in ("value_per_unit", "weight_per_unit_kg"):
+        value = getattr(details, name)
+        if value is not None and not Decimal(0) <= value < Decimal(1_000_000):
+            raise DomainError(_("Enter an amount from 0 to 999,999."), field=name)
+    return category, site
+
+
+def _apply(listing: Listing, details: ListingDetails, category: Category, site: Site) -> None:
+    listing.title = " ".join(details.title.split())
+    listing.description = details.description.strip()
+    listing.category = category
+    listing.site = site
+    listing.condition = details.condition
+    listing.unit = details.unit
+    if listing.quantity is None or listing.quantity_available == listing.quantity:
+        listing.quantity_available = details.quantity
+    else:  # claims have taken part of it: keep what they took
+        taken = listing.quantity - listing.quantity_available
+        if details.quantity < taken:
+            raise DomainError(_("%(count)d have been promised to others already.", count=taken),
+                              field="quantity")
+        listing.quantity_available = details.quantity - taken
+    listing.quantity = details.quantity
+    listing.available_until = details.available_until
+    listing.value_per_unit = details.value_per_unit
+    listing.weight_per_unit_kg = details.weight_per_unit_kg
+    listing.delivery_possible = details.delivery_possible
+    listing.best_before = details.best_before
+    listing.batch_number = (details.batch_number or "").strip() or None
+    listing.packaging_unopened = details.packaging_unopened
+    listing.storage_conditions = (details.storage_conditions or "").strip() or None
+    listing.cleaned_on = details.cleaned_on
+    listing.inspected_on = details.inspected_on
+    listing.internal_days = details.internal_days
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+def _prepare_uploads(uploads: list[Upload]) -> list[PreparedPhoto]:
+    """Decode every upload before anything is stored; all refusals are reported at once."""
+    prepared, refusals = [], []
+    for upload in uploads:
+        try:
+            prepared.append(prepare_photo(upload.data, upload.filename))
+        except PhotoRejected as error:
+            refusals.append(error.message)
+    if refusals:
+        raise DomainError(" ".join(refusals), field="photos")
+    return prepared
+
+
+def _apply_photo_changes(listing: Listing, changes: PhotoChanges,
+                         prepared: list[PreparedPhoto]) -> set[int]:
+    """Reorder, relabel and remove existing photos, then append new ones; returns removed ids."""
+    edits = {edit.listing_photo_id: edit for edit in changes.edits}
+    removed: set[int] = set()
+    kept: list[tuple[int, int, ListingPhoto]] = []
+    for index, listing_photo in enumerate(list(listing.photos)):
+        edit = edits.get(listing_photo.id)
+        if edit is not None and edit.remove:
+            removed.add(listing_photo.photo_id)
+            listing.photos.remove(listing_photo)
+            continue
+        if edit is not None:
+            listing_photo.alt_text = edit.alt_text.strip()[:200]
+        kept.append((edit.position if edit else index + 1, index, listing_photo))
+    kept.sort(key=lambda item: (item[0], item[1]))
+    kept_hashes = {listing_photo.photo.content_hash for _p, _i, listing_photo in kept}
+    new_hashes = {item.content_hash for item in prepared} - kept_hashes
+    if len(kept) + len(new_hashes) > MAX_PHOTOS:
+        raise DomainError(_("A listing can have at most %(max)d photos.", max=MAX_PHOTOS),
+                          field="photos")
+    present = {listing_photo.photo_id for _position, _index, listing_photo in kept}
+    for position, (_wanted, _index, listing_photo) in enumerate(kept):
+        listing_photo.position = position
+    position = len(kept)
+    for item in prepared:
+        photo = save_prepared(item)
+        if photo.id in present:
+            continue  # the same picture twice on one listing is shown once
+        present.add(photo.id)
+        listing.photos.append(ListingPhoto(photo=photo, position=position))
+        position += 1
+    return removed - present
+
+
+def _commit_with_photos(removed_photo_ids: set[int]) -> None:
+    # Files written in this transaction go away with a rollback (see services/photos.py).
+    db.session.commit()
+    if removed_photo_ids and delete_unreferenced_photos(removed_photo_ids):
+        db.session.commit()
+
+
+# --- the lifecycle ---------------------------------------------------------------------------
+
+def _require_participation(actor: User) -> None:
+    reason = participation_block_reason(actor)
+    if reason is not None:
+        raise PermissionDenied(reason)
+
+
+def _require_editor(actor: User, listing: Listing) -> None:
+    if not can(actor, Action.EDIT_LISTING, listing):
+        raise PermissionDenied(_("Only the poster and their organisation admins can change "
+                                 "this listing."))
+
+
+def create_listing(actor: User, details: ListingDetails, photos: PhotoChanges,
+                   submit: bool) -> Listing:
+    """A new listing, saved as a draft or submitted (for review, or published when trusted)."""
+    _require_participation(actor)
+    category, site = _validate(actor, actor.organisation_id, details)
+    prepared = _prepare_uploads(photos.uploads)
+    listing = Listing(organisation_id=actor.organisation_id, created_by=actor,
+                      status=ListingStatus.DRAFT)
+    _apply(listing, details, category, site)
+    db.session.add(listing)
+    _apply_photo_changes(listing, photos, prepared)
+    if submit:
+        _submit(actor, listing)
+    _commit_with_photos(set())
+    return listing
+
+
+def update_listing(actor: User, listing: Listing, details: ListingDetails, photos: PhotoChanges,
+                   submit: bool) -> Listing:
+    """Save changes. Submitting sends a draft or rejected listing to review (or publishes it);
+    a published listing of an untrusted organisation goes back to review."""
+    _require_editor(actor, listing)
+    if listing.status not in EDITABLE:
+        raise DomainError(_("A listing that is %(status)s cannot be edited.",
+                            status=listing.status.label))
+    category, site = _validate(actor, listing.organisation_id, details)
+    prepared = _prepare_uploads(photos.uploads)
+    _apply(listing, details, category, site)
+    removed = _apply_photo_changes(listing, photos, prepared)
+    if listing.status is ListingStatus.PUBLISHED:
+        if not listing.photos:
+            raise DomainError(_("Add at least one photo."), field="photos")
+        if not listing.organisation.trusted:
+            listing.status = ListingStatus.PENDING_REVIEW
+            listing.submitted_at = utcnow()
+    elif submit:
+        _submit(actor, listing)
+    _commit_with_photos(removed)
+    return listing
+
+
+def _submit(actor: User, listing: Listing) -> None:
+    _require_participation(actor)
+    if not listing.photos:
+        raise DomainError(_("Add at least one photo: listings with photos find a taker."),
+                          field="photos")
+    listing.submitted_at = utcnow()
+    listing.moderation_reason = None
+    if listing.organisation.trusted:
+        _publish(listing)
+    else:
+        listing.status = ListingStatus.PENDING_REVIEW
+
+
+def _publish(listing: Listing, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    listing.status = ListingStatus.PUBLISHED
+    listing.published_at = now
+    listing.internal_until = now + timedelta(days=listing.internal_days) \
+        if listing.internal_days else None
+
+
+def approve_listing(actor: User, listing: Listing) -> None:
+    """Publish a listing waiting for review (the moderation queue builds on this)."""
+    if not can(actor, Action.ADMINISTER_PLATFORM):
+        raise PermissionDenied()
+    if listing.status is not ListingStatus.PENDING_REVIEW:
+        raise DomainError(_("Only listings waiting for review can be approved."))
+    _publish(listing)
+    audit.record(actor, "listing.approve", listing)
+    db.session.commit()
+
+
+def withdraw_listing(actor: User, listing: Listing) -> None:
+    _require_editor(actor, listing)
+    if listing.status not in WITHDRAWABLE:
+        raise DomainError(_("This listing cannot be withdrawn any more."))
+    listing.status = ListingStatus.WITHDRAWN
+    db.session.commit()
+
+
+def relist_listing(actor: User, listing: Listing, available_until: date | None = None) -> None:
+    """Offer an expired or withdrawn listing again, until a new date."""
+    _require_editor(actor, listing)
+    _require_participation(actor)
+    if listing.status not in RELISTABLE:
+        raise DomainError(_("Only expired or withdrawn listings can be offered again."))
+    if listing.quantity_available < 1:
+        raise DomainError(_("Nothing of this listing is left to offer."))
+    until = available_until or default_available_until()
+    if not date.today() < until <= latest_available_until():
+        raise DomainError(_("Choose a date after today."), field="available_until")
+    listing.available_until = until
+    _submit(actor, listing)
+    db.session.commit()

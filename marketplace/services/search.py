@@ -1,0 +1,400 @@
+"""Searching listings: words, filters, sorting and pages, the same on SQLite and PostgreSQL.
+
+Words are matched by the full-text index of models/search_index.py. On SQLite (FTS5) every word
+of two or more characters also matches longer words that start with it ("rolstoel" finds
+"rolstoelen" and "rolstoelkussen"); accents never count. On PostgreSQL words are stemmed in
+Dutch and in English ("rolstoelen" finds "rolstoel", "wheelchairs" finds "wheelchair"). All
+words must match. Whatever the user types is split into words here and passed to the database
+as quoted phrases (SQLite) or through plainto_tsquery (PostgreSQL), never as query syntax.
+
+Only listings a viewer may see are found: published, not past their "available until" date, of
+an active organisation, and not in their internal phase unless the viewer belongs to the
+listing's organisation or is a platform admin (security.listing_visible_to in SQL).
+
+Pages and counts: one narrow query fetches the ordered ids of the matches, up to COUNT_LIMIT
+or PAGES_AHEAD pages past the page shown, whichever is further (so the count costs no second
+query, and `SearchResults.total_is_exact` is False when it stopped); a second query loads the
+listings of the page with what a result card shows. Pages past the first MAX_RESULTS results
+are empty: a search that wide is refined with words or filters, not paged through.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, table
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
+
+from ..extensions import db
+from ..models import (
+    Condition,
+    Listing,
+    ListingStatus,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    Province,
+    Site,
+    UserStatus,
+)
+from ..models.base import utcnow
+from .categories import category_with_descendants
+
+DEFAULT_PER_PAGE = 24
+MAX_PER_PAGE = 100
+COUNT_LIMIT = 500  # counting stops here, or a few pages past the page shown
+PAGES_AHEAD = 5
+MAX_RESULTS = 10_000  # pages past the first this many results are empty: refine the search
+MAX_PAGE_ARG = 1_000_000  # larger page numbers in a URL are garbage, not a page
+MAX_TEXT_LENGTH = 200  # characters of search text considered
+MAX_WORDS = 8
+MAX_WORD_LENGTH = 40
+MAX_DAYS = 3650
+PREFIX_MIN_LENGTH = 2  # shorter words match whole words only (a one-letter prefix is everything)
+TITLE_WEIGHT = 5.0  # on SQLite, a word in the title counts this many times one in the description
+# SQLite: words found in at most this many listings drive the query (looked up by id).
+DRIVE_LIMIT = 10_000
+# Words found in more listings than this are shown newest first, also when relevance is asked:
+# ranking costs ~0.6 µs a match (bm25, SQLite) to ~0.8 µs (ts_rank, PostgreSQL), and a word
+# found in that many listings says little about which come first.
+RANK_LIMIT = 10_000
+
+_HAS_WORD_CHARACTER = re.compile(r"[^\W_]")
+_NUMBER = re.compile(r"[0-9]{1,9}")
+_TRUE = {"1", "true", "on", "yes", "y"}
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+class Sort(enum.StrEnum):
+    NEWEST = "newest"
+    EXPIRING = "expiring"
+    RELEVANCE = "relevance"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a member asks for; build it from URL parameters with `from_args`."""
+
+    text: str = ""
+    category_id: int | None = None  # with its children
+    condition: Condition | None = None
+    province: Province | None = None
+    organisation_kind: OrganisationKind | None = None
+    delivery_only: bool = False
+    posted_within_days: int | None = None
+    sort: Sort = Sort.NEWEST  # RELEVANCE only makes sense with words; without, NEWEST
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> SearchQuery:
+        """Read URL parameters (q, category, condition, province, kind, delivery, days, sort,
+        page); a missing, unknown or invalid value is left at its default, never an error."""
+        text = args.get("q")
+        return cls(
+            text=" ".join(text[:MAX_TEXT_LENGTH].split()) if isinstance(text, str) else "",
+            category_id=_number(args.get("category"), 1, 2**31 - 1),
+            condition=_member(Condition, args.get("condition")),
+            province=_member(Province, args.get("province")),
+            organisation_kind=_member(OrganisationKind, args.get("kind")),
+            delivery_only=str(args.get("delivery", "")).strip().lower() in _TRUE,
+            posted_within_days=_number(args.get("days"), 1, MAX_DAYS),
+            sort=_member(Sort, args.get("sort")) or Sort.NEWEST,
+            page=_number(args.get("page"), 1, MAX_PAGE_ARG) or 1,
+        )
+
+    def to_args(self, **changes: Any) -> dict[str, str]:
+        """The URL parameters of this query with `changes` applied, leaving out defaults: for
+        links that keep the filters (`query.to_args(page=2)`, `query.to_args(sort="newest")`)."""
+        query = replace(self, **changes) if changes else self
+        args: dict[str, str] = {}
+        if query.text.strip():
+            args["q"] = query.text
+        if query.category_id is not None:
+            args["category"] = str(query.category_id)
+        for key, value in (("condition", query.condition), ("province", query.province),
+                           ("kind", query.organisation_kind)):
+            if value is not None:
+                args[key] = str(value)
+        if query.delivery_only:
+            args["delivery"] = "1"
+        if query.posted_within_days is not None:
+            args["days"] = str(query.posted_within_days)
+        if query.sort is not Sort.NEWEST:
+            args["sort"] = str(query.sort)
+        if query.page != 1:
+            args["page"] = str(query.page)
+        return args
+
+    @property
+    def words(self) -> list[str]:
+        return search_words(self.text)
+
+    @property
+    def effective_sort(self) -> Sort:
+        if self.sort is Sort.RELEVANCE and not self.words:
+            return Sort.NEWEST
+        return self.sort
+
+
+@dataclass
+class SearchResults:
+    """One page of listings. With `total_is_exact` False there are more than `total` matches
+    (counting stopped). `sorted_by` is the order applied: NEWEST where RELEVANCE was asked
+    without words, or for words found in more than RANK_LIMIT listings."""
+
+    listings: list[Listing]
+    total: int
+    page: int
+    per_page: int
+    total_is_exact: bool = True
+    sorted_by: Sort = Sort.NEWEST
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / self.per_page)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search text: split on white space, without control characters, at most
+    MAX_WORDS of at most MAX_WORD_LENGTH characters; pieces without a letter or digit dropped."""
+    cleaned = "".join(" " if unicodedata.category(character)[0] == "C" else character
+                      for character in text[:MAX_TEXT_LENGTH])
+    words = [word[:MAX_WORD_LENGTH] for word in cleaned.split()
+             if _HAS_WORD_CHARACTER.search(word[:MAX_WORD_LENGTH])]
+    return words[:MAX_WORDS]
+
+
+def search_listings(viewer: Any, query: SearchQuery, now: datetime | None = None) -> SearchResults:
+    """The page `query.page` of the listings `viewer` (a User, anonymous or None) may see that
+    match `query`. A page past the end is empty; nothing the query holds raises."""
+    now = now or utcnow()
+    per_page = min(max(query.per_page, 1), MAX_PER_PAGE)
+    page = max(query.page, 1)
+    served = page <= math.ceil(MAX_RESULTS / per_page)
+    # One query gives the page and the count: the ids up to a few pages past this one.
+    limit = (min(max(COUNT_LIMIT, (page + PAGES_AHEAD) * per_page), MAX_RESULTS) if served
+             else COUNT_LIMIT) + 1
+    plan = _plan(viewer, query, now)
+    ids = [] if plan.statement is None else list(db.session.scalars(plan.statement.limit(limit)))
+    exact = len(ids) < limit
+    total = len(ids) if exact else limit - 1
+    offset = (page - 1) * per_page
+    page_ids = ids[offset:offset + per_page] if served else []
+    return SearchResults(_load(page_ids), total, page, per_page, exact, plan.sorted_by)
+
+
+# --- the query -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Plan:
+    statement: Select | None  # listing ids in order; None when nothing can match
+    sorted_by: Sort
+
+
+@dataclass(frozen=True)
+class _WordMatch:
+    """How the words take part in the query: a condition on listing, or (SQLite, few matches)
+    the matches themselves, with their score, as the table the query starts from."""
+
+    sort: Sort
+    condition: ColumnElement[bool] | None = None
+    driving: Select | None = None  # SELECT id[, score] of the matches
+    score: ColumnElement | None = None  # lower is better
+
+
+def _plan(viewer: Any, query: SearchQuery, now: datetime) -> _Plan:
+    """The SELECT of the matching listing ids in the order asked for.
+
+    SQLite without statistics picks its index by the WHERE clause, not by the ORDER BY, and
+    then sorts every visible listing. So on SQLite the plan is chosen here: columns that must
+    not drive the query are wrapped in a no-op unary plus, which SQLite does not index. Without
+    words (or with words found in many listings) the listings are read in the order of the sort
+    index until enough are found; with words found in few listings, those are looked up by id.
+    """
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    words = query.words
+    if words:
+        match = (_sqlite_words if sqlite else _postgres_words)(words, query.effective_sort)
+        if match is None:
+            return _Plan(None, query.effective_sort)
+    else:
+        match = _WordMatch(query.effective_sort)
+    if match.driving is not None:
+        indexed: tuple[str, ...] = ()
+    elif match.sort is Sort.EXPIRING:
+        indexed = ("status", "available_until")
+    else:
+        indexed = ("status", "published_at")
+    conditions = _conditions(viewer, query, now, lambda name: _column(name, sqlite, indexed))
+    score = match.score
+    if match.driving is not None:
+        # MATERIALIZED: joined with the filters in one WHERE, SQLite may run the full-text
+        # query once per listing row, which takes seconds.
+        matches = match.driving.cte("matches").prefix_with("MATERIALIZED")
+        statement = select(Listing.id).select_from(matches).join(Listing,
+                                                                 Listing.id == matches.c.id)
+        if match.sort is Sort.RELEVANCE:
+            score = matches.c.score
+    else:
+        statement = select(Listing.id)
+        if match.condition is not None:
+            conditions.append(match.condition)
+    return _Plan(statement.where(*conditions).order_by(*_order(match.sort, score)), match.sort)
+
+
+def _sqlite_words(words: list[str], sort: Sort) -> _WordMatch | None:
+    """None when no listing has the words."""
+    fts_match = _fts_match(_fts5_query(words))
+    found = db.session.scalar(select(func.count()).select_from(_FTS).where(fts_match)) or 0
+    if found == 0:
+        return None
+    if sort is Sort.RELEVANCE and found > RANK_LIMIT:
+        sort = Sort.NEWEST
+    if sort is not Sort.RELEVANCE and found > DRIVE_LIMIT:
+        ids = select(literal_column("rowid")).select_from(_FTS).where(fts_match)
+        return _WordMatch(sort, condition=_column("id", True, ()).in_(ids))
+    columns = [literal_column("rowid").label("id")]
+    if sort is Sort.RELEVANCE:
+        columns.append(func.bm25(literal_column("listing_fts"), TITLE_WEIGHT, 1.0).label("score"))
+    return _WordMatch(sort, driving=select(*columns).select_from(_FTS).where(fts_match))
+
+
+def _postgres_words(words: list[str], sort: Sort) -> _WordMatch:
+    tsquery = _tsquery(words)
+    vector = literal_column("listing.search_vector", TSVECTOR)
+    condition = vector.bool_op("@@")(tsquery)
+    if sort is not Sort.RELEVANCE:
+        return _WordMatch(sort, condition=condition)
+    found = db.session.scalar(select(func.count()).select_from(
+        select(Listing.id).where(condition).limit(RANK_LIMIT + 1).subquery())) or 0
+    if found > RANK_LIMIT:
+        return _WordMatch(Sort.NEWEST, condition=condition)
+    # ts_rank grows with relevance; negated, lower is better as with bm25.
+    return _WordMatch(sort, condition=condition, score=-func.ts_rank(vector, tsquery))
+
+
+def _conditions(viewer: Any, query: SearchQuery, now: datetime,
+                column: Callable[[str], ColumnElement]) -> list[ColumnElement[bool]]:
+    """What a listing must be to be visible to `viewer` and to pass the filters of `query`."""
+    today = now.astimezone().date()  # the server's date, as services/listings.py uses it
+    conditions = [column("status") == ListingStatus.PUBLISHED,
+                  column("available_until") >= today]
+    insider = (viewer is not None and getattr(viewer, "is_authenticated", False)
+               and viewer.status is not UserStatus.DEACTIVATED)
+    if not (insider and viewer.is_platform_admin):
+        public = or_(column("internal_until").is_(None), column("internal_until") <= now)
+        if insider and viewer.organisation_id is not None:
+            public = or_(public, column("organisation_id") == viewer.organisation_id)
+        conditions.append(public)
+    organisations = select(Organisation.id).where(
+        Organisation.status == OrganisationStatus.ACTIVE)
+    if query.organisation_kind is not None:
+        organisations = organisations.where(Organisation.kind == query.organisation_kind)
+    conditions.append(column("organisation_id").in_(organisations))
+    if query.category_id is not None:
+        conditions.append(
+            column("category_id").in_(category_with_descendants(query.category_id)))
+    if query.condition is not None:
+        conditions.append(column("condition") == query.condition)
+    if query.province is not None:
+        conditions.append(column("site_id").in_(
+            select(Site.id).where(Site.province == query.province)))
+    if query.delivery_only:
+        conditions.append(column("delivery_possible").is_(True))
+    if query.posted_within_days is not None:
+        days = min(max(query.posted_within_days, 1), MAX_DAYS)
+        conditions.append(column("published_at") >= now - timedelta(days=days))
+    return conditions
+
+
+def _column(name: str, sqlite: bool, indexed: tuple[str, ...]) -> ColumnElement:
+    """Listing's column `name`; on SQLite as `+column` unless its index may be used."""
+    column = getattr(Listing, name)
+    if not sqlite or name in indexed:
+        return column
+    return UnaryExpression(column.expression, operator=custom_op("+"), type_=column.type)
+
+
+_FTS = table("listing_fts", literal_column("rowid"))
+
+
+def _fts5_query(words: list[str]) -> str:
+    """Each word an FTS5 string (a '"' inside doubled), so nothing typed is query syntax;
+    words of PREFIX_MIN_LENGTH characters or more also match longer words."""
+    phrases = []
+    for word in words:
+        phrase = '"' + word.replace('"', '""') + '"'
+        phrases.append(phrase + "*" if len(word) >= PREFIX_MIN_LENGTH else phrase)
+    return " ".join(phrases)
+
+
+def _fts_match(fts_query: str) -> ColumnElement[bool]:
+    return literal_column("listing_fts").op("MATCH", is_comparison=True)(fts_query)
+
+
+def _tsquery(words: list[str]) -> ColumnElement:
+    """Every word must match, in its Dutch or its English form; plainto_tsquery reads no
+    query syntax, so nothing typed is an operator."""
+    tsquery = None
+    for word in words:
+        either = func.plainto_tsquery("dutch", word).op("||", return_type=TSQUERY)(
+            func.plainto_tsquery("english", word))
+        tsquery = either if tsquery is None else tsquery.op("&&", return_type=TSQUERY)(either)
+    return tsquery
+
+
+def _order(sort: Sort, score: ColumnElement | None) -> list[ColumnElement]:
+    newest = [Listing.published_at.desc(), Listing.id.desc()]
+    if sort is Sort.RELEVANCE and score is not None:
+        return [score.asc(), *newest]
+    if sort is Sort.EXPIRING:
+        return [Listing.available_until.asc(), Listing.id.asc()]
+    return newest
+
+
+def _load(ids: list[int]) -> list[Listing]:
+    """The listings with what a result card shows, in the order of `ids`."""
+    if not ids:
+        return []
+    statement = (
+        select(Listing).where(Listing.id.in_(ids))
+        .options(joinedload(Listing.organisation), joinedload(Listing.site),
+                 joinedload(Listing.category), selectinload(Listing.photos))
+    )
+    by_id = {listing.id: listing for listing in db.session.scalars(statement).unique()}
+    return [by_id[listing_id] for listing_id in ids if listing_id in by_id]
+
+
+# --- reading URL parameters ------------------------------------------------------------------
+
+def _number(value: object, low: int, high: int) -> int | None:
+    if not isinstance(value, str) or not _NUMBER.fullmatch(value.strip()):
+        return None
+    number = int(value.strip())
+    return number if low <= number <= high else None
+
+
+def _member(enum_class: type[_E], value: object) -> _E | None:
+    try:
+        return enum_class(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
