@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_currency, format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from .models import LANGUAGE_NAMES, Language
@@ -30,10 +30,12 @@ def register(app: Flask) -> None:
             "languages": [(language.value, LANGUAGE_NAMES[language]) for language in Language],
             "current_language": str(get_locale() or "nl"),
             "current_path": request.full_path.rstrip("?") if in_request else "/",
-            "photo_url": photo_url,
-            "srcset": srcset,
         }
 
+    # Globals, not context: imported macros (the listing card) see globals only.
+    app.jinja_env.globals.update(photo_url=photo_url, srcset=srcset)
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") \
         if value else ""
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
+    app.jinja_env.filters["money"] = lambda value: format_currency(value, "EUR") \
+        if value is not None else ""

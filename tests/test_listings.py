@@ -7,7 +7,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from helpers import SHARED_TESTDATA, reload
+from helpers import SHARED_TESTDATA, outbox, reload
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
@@ -383,6 +383,9 @@ def test_a_platform_admin_approves_a_pending_listing(poster, make_user, login_as
     assert "Rollators, inklapbaar" in queue
     assert admin.post(f"/admin/listings/{listing.id}/approve").status_code == 302
     assert reload(listing).status is ListingStatus.PUBLISHED
+    [mail] = outbox("listing_published", to=poster.email)
+    assert "Rollators, inklapbaar" in mail.subject
+    assert f"/listings/{listing.id}" in mail.body_text
 
 
 def test_members_cannot_open_the_review_queue(make_user, login_as):
@@ -421,12 +424,20 @@ def test_unknown_photo_names_give_404(client):
     assert client.get("/photos/" + "a" * 64).status_code == 404
 
 
-def test_the_home_page_shows_the_newest_listings_as_cards(app, make_listing):
+def test_the_home_page_shows_the_newest_listings_as_cards(app, make_listing, poster,
+                                                         login_as):
+    poster.organisation.trusted = True
+    db.session.commit()
+    post_listing(login_as(poster), poster)
     make_listing("Douchestoel")
     make_listing("Tilbanden", status=ListingStatus.DRAFT)
     body = app.test_client().get("/").get_data(as_text=True)
     assert "Douchestoel" in body
     assert "Tilbanden" not in body
+    assert "Rollators, inklapbaar" in body
+    assert 'srcset="/photos/' in body
+    search_page = app.test_client().get("/listings/?q=rollators").get_data(as_text=True)
+    assert 'srcset="/photos/' in search_page
 
 
 def test_search_finds_a_listing_by_a_word_of_its_description_with_a_filter(

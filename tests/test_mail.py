@@ -101,6 +101,7 @@ def context_for(template: str, make_user) -> dict[str, object]:
         "organisation_approved": {"organisation": "Zorg Oost"},
         "organisation_suspended": {"organisation": "Zorg Oost", "reason": "Testing"},
         "organisation_reactivated": {"organisation": "Zorg Oost"},
+        "listing_published": {"title": "Rollators", "listing_url": url},
         "member_to_approve": {"name": other.name, "organisation": "Zorg Oost", "member": other,
                               "review_url": url},
         "organisation_to_approve": {"organisation": "Zorg Oost", "requester": other,

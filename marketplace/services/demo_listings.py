@@ -199,7 +199,9 @@ def seed_listings() -> Iterator[str]:
             status=spec.status,
             submitted_at=None if spec.status is ListingStatus.DRAFT else now,
             # Spread over the last weeks, so "newest" and "posted within" have something to do.
-            published_at=now - timedelta(hours=7 * index) if published else None,
+            # (a stride through the list mixes the organisations on the first page).
+            published_at=now - timedelta(hours=7 * ((index * 17) % len(LISTINGS)))
+            if published else None,
         )
         for variant in range(1 + index % 3):
             prepared = prepare_photo(demo_photo(spec, variant),

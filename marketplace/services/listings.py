@@ -21,7 +21,9 @@ from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
 from ..security import Action, can, participation_block_reason
 from . import audit
+from .urls import external_url
 from .errors import DomainError, PermissionDenied
+from .mail import queue_email
 from .photos import (
     PhotoRejected,
     PreparedPhoto,
@@ -304,6 +306,9 @@ def approve_listing(actor: User, listing: Listing) -> None:
         raise DomainError(_("Only listings waiting for review can be approved."))
     _publish(listing)
     audit.record(actor, "listing.approve", listing)
+    if listing.created_by is not None and listing.created_by.is_active:
+        queue_email("listing_published", listing.created_by, title=listing.title,
+                    listing_url=external_url("listings.show", listing_id=listing.id))
     db.session.commit()
 
 

@@ -46,6 +46,7 @@ SUBJECTS = {
     "organisation_reactivated": _l("%(organisation)s is active again"),
     "member_to_approve": _l("%(name)s wants to join %(organisation)s"),
     "organisation_to_approve": _l("New organisation to approve: %(organisation)s"),
+    "listing_published": _l("Your listing is published: %(title)s"),
 }
 
 SMTP_TIMEOUT_SECONDS = 30
