@@ -21,7 +21,6 @@ from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
 from ..security import Action, can, participation_block_reason
 from . import audit
-from .urls import external_url
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .photos import (
@@ -31,6 +30,7 @@ from .photos import (
     prepare_photo,
     save_prepared,
 )
+from .urls import external_url
 
 log = logging.getLogger(__name__)
 
