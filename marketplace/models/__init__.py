@@ -3,6 +3,7 @@
 from . import search_index  # noqa: F401  (attaches the full-text index DDL to listing)
 from .audit import AuditEvent
 from .category import DEFAULT_CATEGORIES, DEFAULT_SUBCATEGORIES, Category
+from .claim import Claim, ClaimMessage, ClaimStatus
 from .listing import Condition, Listing, ListingStatus, Unit
 from .organisation import (
     PROVINCE_NAMES,
@@ -23,6 +24,9 @@ __all__ = [
     "PROVINCE_NAMES",
     "AuditEvent",
     "Category",
+    "Claim",
+    "ClaimMessage",
+    "ClaimStatus",
     "Condition",
     "Language",
     "Listing",

@@ -1,0 +1,106 @@
+"""Claims: a member asks for (part of) a listing; giver and claimant finish the hand-over."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, enum_column, utcnow
+from .listing import Listing
+from .organisation import Organisation
+from .user import User
+
+
+class ClaimStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    COLLECTED = "collected"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # by the claimant
+    EXPIRED = "expired"  # unanswered, or accepted and never collected
+
+    @property
+    def label(self) -> str:
+        return str(CLAIM_STATUS_LABELS[self])
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_CLAIM_STATUSES
+
+
+CLAIM_STATUS_LABELS = {
+    ClaimStatus.REQUESTED: _l("Waiting for an answer"),
+    ClaimStatus.ACCEPTED: _l("Accepted"),
+    ClaimStatus.COLLECTED: _l("Collected"),
+    ClaimStatus.DECLINED: _l("Declined"),
+    ClaimStatus.CANCELLED: _l("Cancelled"),
+    ClaimStatus.EXPIRED: _l("Expired"),
+}
+OPEN_CLAIM_STATUSES = frozenset({ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED})
+
+
+class Claim(db.Model):
+    __tablename__ = "claim"
+    __table_args__ = (
+        # One open claim per member per listing, also against a double-click.
+        Index("uq_claim_open_per_member", "listing_id", "claimant_id", unique=True,
+              sqlite_where=text("status IN ('requested', 'accepted')"),
+              postgresql_where=text("status IN ('requested', 'accepted')")),
+        Index("ix_claim_listing_status", "listing_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id"))
+    claimant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    # Kept apart from the claimant: the organisation's record outlives a deleted account.
+    claimant_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"),
+                                                          index=True)
+    quantity: Mapped[int]
+    message: Mapped[str] = mapped_column(Text, default="")
+    preferred_pickup_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus),
+                                                default=ClaimStatus.REQUESTED)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    decision_note: Mapped[str | None] = mapped_column(String(1000))
+    agreed_pickup_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # cancelled/declined/expired
+    # Set when freed-up quantity made this waiting claim possible again (told by email once).
+    next_in_line_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    listing: Mapped[Listing] = relationship()
+    claimant: Mapped[User | None] = relationship(foreign_keys=[claimant_id])
+    claimant_organisation: Mapped[Organisation] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    messages: Mapped[list[ClaimMessage]] = relationship(
+        back_populates="claim", order_by="ClaimMessage.created_at",
+        cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Claim {self.id} {self.quantity} of listing {self.listing_id} {self.status}>"
+
+
+class ClaimMessage(db.Model):
+    """A short message between giver and claimant on one claim (also emailed)."""
+
+    __tablename__ = "claim_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"),
+                                          index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="messages")
+    author: Mapped[User | None] = relationship()
