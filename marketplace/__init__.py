@@ -108,13 +108,14 @@ def register_blueprints(app: Flask) -> None:
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .claims.views import bp as claims_bp
     from .listings.views import bp as listings_bp
     from .main.views import bp as main_bp
     from .organisations.views import bp as organisations_bp
     from .photos.views import bp as photos_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, admin_bp, listings_bp,
-                      photos_bp):
+                      photos_bp, claims_bp):
         app.register_blueprint(blueprint)
 
 

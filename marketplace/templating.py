@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+)
 from flask_login import current_user
 
 from .models import LANGUAGE_NAMES, Language
@@ -37,5 +43,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") \
         if value else ""
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value) \
+        if value is not None else ""
     app.jinja_env.filters["money"] = lambda value: format_currency(value, "EUR") \
         if value is not None else ""

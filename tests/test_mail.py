@@ -88,10 +88,12 @@ def mail_files(app) -> list[Path]:
     return sorted(folder.glob("*.eml")) if folder.exists() else []
 
 
-def context_for(template: str, make_user) -> dict[str, object]:
+def context_for(template: str, make_user, make_listing=None) -> dict[str, object]:
     """What each email template needs to render."""
     other = make_user(name="Sam Sample")
     url = "http://localhost/somewhere"
+    if template.startswith("claim_"):
+        return claim_context(other, make_listing)
     return {
         "confirm_email": {"confirm_url": url, "hours": 72},
         "account_exists": {"login_url": url, "reset_url": url},
@@ -107,6 +109,23 @@ def context_for(template: str, make_user) -> dict[str, object]:
         "organisation_to_approve": {"organisation": "Zorg Oost", "requester": other,
                                     "review_url": url},
     }[template]
+
+
+def claim_context(claimant, make_listing) -> dict[str, object]:
+    from decimal import Decimal
+
+    from marketplace.models import Claim
+    from marketplace.services.claims import impact_of
+
+    listing = make_listing("Rollators", weight_per_unit_kg=Decimal("7.5"),
+                           value_per_unit=Decimal("80"))
+    claim = Claim(listing=listing, claimant=claimant, quantity=2, message="Graag",
+                  claimant_organisation_id=claimant.organisation_id,
+                  claimant_organisation=claimant.organisation)
+    return {"claim": claim, "listing": listing, "title": listing.title,
+            "organisation": claimant.organisation.name, "claim_url": "http://localhost/c/1",
+            "giver": claimant, "site": listing.site, "saved": impact_of(claim),
+            "author": "Gerda", "body": "Tot morgen"}
 
 
 ALL_TEMPLATES = sorted(SUBJECTS)
@@ -152,9 +171,10 @@ def test_mail_is_rendered_in_the_recipients_language(app, make_user):
 
 
 @pytest.mark.parametrize("template", ALL_TEMPLATES)
-def test_every_email_to_a_user_carries_a_preferences_link(app, make_user, template):
+def test_every_email_to_a_user_carries_a_preferences_link(app, make_user, make_listing,
+                                                         template):
     user = make_user()
-    queue_email(template, user, **context_for(template, make_user))
+    queue_email(template, user, **context_for(template, make_user, make_listing))
     db.session.commit()
 
     [message] = outbox(template=template, to=user.email)

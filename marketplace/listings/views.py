@@ -10,8 +10,18 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
+from ..claims.forms import ClaimForm
 from ..extensions import db
-from ..models import Condition, Listing, ListingStatus, OrganisationKind, Province, Site
+from ..models import (
+    Claim,
+    ClaimStatus,
+    Condition,
+    Listing,
+    ListingStatus,
+    OrganisationKind,
+    Province,
+    Site,
+)
 from ..models.base import utcnow
 from ..organisations.forms import ConfirmForm
 from ..security import Action, can, participation_block_reason
@@ -145,7 +155,23 @@ def show(listing_id: int) -> str:
     listing = _listing_or_404(listing_id)
     if not can(current_user, Action.VIEW_LISTING, listing):
         abort(404)  # not 403: whether a draft exists is nobody else's business
+    claim_form = own_claim = claim_block = None
+    listing_claims: list[Claim] = []
+    if current_user.is_authenticated:
+        if current_user.organisation_id == listing.organisation_id:
+            listing_claims = list(db.session.scalars(
+                select(Claim).where(Claim.listing_id == listing.id)
+                .order_by(Claim.created_at)))
+        else:
+            own_claim = db.session.scalar(select(Claim).where(
+                Claim.listing_id == listing.id, Claim.claimant_id == current_user.id,
+                Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED])))
+            claim_block = participation_block_reason(current_user)
+            if own_claim is None and claim_block is None:
+                claim_form = ClaimForm()
     return render_template("listings/show.html", listing=listing, now=utcnow(),
+                           claim_form=claim_form, own_claim=own_claim,
+                           claim_block=claim_block, listing_claims=listing_claims,
                            can_edit=can(current_user, Action.EDIT_LISTING, listing),
                            confirm_form=ConfirmForm(), relist_form=RelistForm(
                                available_until=listing_service.default_available_until()))

@@ -21,6 +21,7 @@ from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
 from ..security import Action, can, participation_block_reason
 from . import audit
+from .claims import tell_waiting_claimants
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .photos import (
@@ -317,6 +318,7 @@ def withdraw_listing(actor: User, listing: Listing) -> None:
     if listing.status not in WITHDRAWABLE:
         raise DomainError(_("This listing cannot be withdrawn any more."))
     listing.status = ListingStatus.WITHDRAWN
+    tell_waiting_claimants(listing)
     db.session.commit()
 
 

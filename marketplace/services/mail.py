@@ -47,6 +47,15 @@ SUBJECTS = {
     "member_to_approve": _l("%(name)s wants to join %(organisation)s"),
     "organisation_to_approve": _l("New organisation to approve: %(organisation)s"),
     "listing_published": _l("Your listing is published: %(title)s"),
+    "claim_received": _l("New claim for %(title)s"),
+    "claim_accepted": _l("Your claim is accepted: %(title)s"),
+    "claim_declined": _l("Your claim was declined: %(title)s"),
+    "claim_cancelled": _l("A claim was cancelled: %(title)s"),
+    "claim_quantity_freed": _l("Your claim can now be accepted: %(title)s"),
+    "claim_quantity_freed_giver": _l("A waiting claim can now be accepted: %(title)s"),
+    "claim_collected": _l("Handed over: %(title)s"),
+    "claim_message": _l("New message about %(title)s"),
+    "claim_listing_gone": _l("No longer on offer: %(title)s"),
 }
 
 SMTP_TIMEOUT_SECONDS = 30

@@ -1,0 +1,150 @@
+"""Claiming a listing, deciding on claims, messages and the hand-over."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import Claim, ClaimStatus, Listing
+from ..organisations.forms import ConfirmForm
+from ..services import claims as claim_service
+from ..services.errors import DomainError
+from ..web import render_form, show_domain_error
+from .forms import AcceptForm, ClaimForm, DeclineForm, MessageForm
+
+bp = Blueprint("claims", __name__)
+
+
+def _claim_or_404(claim_id: int) -> Claim:
+    claim = db.session.get(Claim, claim_id)
+    if claim is None or not claim_service.may_view_claim(current_user, claim):
+        abort(404)
+    return claim
+
+
+@bp.route("/listings/<int:listing_id>/claim", methods=["POST"])
+@login_required
+def create(listing_id: int) -> Response | tuple[str, int]:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None:
+        abort(404)
+    form = ClaimForm()
+    if form.validate_on_submit():
+        try:
+            claim = claim_service.claim_listing(
+                current_user, listing, form.quantity.data, form.message.data or "",
+                form.preferred_pickup_date.data)
+        except DomainError as error:
+            db.session.rollback()
+            if error.status_code == 403:
+                abort(403)
+            show_domain_error(form, error)
+        else:
+            flash(_("Your claim has been sent. The giver has been emailed; you hear from "
+                    "them by email."), "success")
+            return redirect(url_for("claims.show", claim_id=claim.id))
+    return render_form("claims/claim_form.html", form=form, listing=listing)
+
+
+@bp.route("/claims/<int:claim_id>")
+@login_required
+def show(claim_id: int) -> str:
+    claim = _claim_or_404(claim_id)
+    giver = claim_service.is_giver(current_user, claim)
+    return render_template(
+        "claims/show.html", claim=claim, giver=giver,
+        claimant=claim_service.is_claimant(current_user, claim),
+        reliability=claim_service.reliability_of(claim.claimant_organisation_id)
+        if giver else None,
+        accept_form=AcceptForm(agreed_pickup_date=claim.preferred_pickup_date),
+        decline_form=DeclineForm(), message_form=MessageForm(), confirm_form=ConfirmForm(),
+    )
+
+
+def _act(claim_id: int, form_class: type, action: Callable[[Claim, object], None],
+         success: str) -> Response:
+    claim = _claim_or_404(claim_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(url_for("claims.show", claim_id=claim.id))
+    try:
+        action(claim, form)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code == 403:
+            abort(403)
+        flash(error.message, "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("claims.show", claim_id=claim.id))
+
+
+@bp.route("/claims/<int:claim_id>/accept", methods=["POST"])
+@login_required
+def accept(claim_id: int) -> Response:
+    return _act(claim_id, AcceptForm,
+                lambda claim, form: claim_service.accept_claim(
+                    current_user, claim, form.note.data or "", form.agreed_pickup_date.data),
+                _("The claim is accepted; the claimant has been sent the pick-up details."))
+
+
+@bp.route("/claims/<int:claim_id>/decline", methods=["POST"])
+@login_required
+def decline(claim_id: int) -> Response:
+    return _act(claim_id, DeclineForm,
+                lambda claim, form: claim_service.decline_claim(current_user, claim,
+                                                                form.note.data or ""),
+                _("The claim is declined; the claimant has been told."))
+
+
+@bp.route("/claims/<int:claim_id>/cancel", methods=["POST"])
+@login_required
+def cancel(claim_id: int) -> Response:
+    return _act(claim_id, ConfirmForm,
+                lambda claim, _form: claim_service.cancel_claim(current_user, claim),
+                _("Your claim is cancelled; the giver has been told."))
+
+
+@bp.route("/claims/<int:claim_id>/collected", methods=["POST"])
+@login_required
+def collected(claim_id: int) -> Response:
+    return _act(claim_id, ConfirmForm,
+                lambda claim, _form: claim_service.mark_collected(current_user, claim),
+                _("Marked as collected. Thank you for giving it a second life!"))
+
+
+@bp.route("/claims/<int:claim_id>/messages", methods=["POST"])
+@login_required
+def message(claim_id: int) -> Response:
+    return _act(claim_id, MessageForm,
+                lambda claim, form: claim_service.post_message(current_user, claim,
+                                                               form.body.data or ""),
+                _("Your message has been sent."))
+
+
+@bp.route("/claims/")
+@login_required
+def index() -> str:
+    """Claims the user's organisation made, and claims on its listings."""
+    if current_user.organisation_id is None:
+        abort(404)
+    made = db.session.scalars(
+        select(Claim).where(Claim.claimant_organisation_id == current_user.organisation_id)
+        .order_by(Claim.created_at.desc()).limit(200)).all()
+    received = db.session.scalars(
+        select(Claim).join(Listing).where(Listing.organisation_id
+                                          == current_user.organisation_id)
+        .order_by(Claim.status != ClaimStatus.REQUESTED, Claim.created_at.desc())
+        .limit(200)).all()
+    tab = request.args.get("tab", "received" if any(
+        claim.status is ClaimStatus.REQUESTED for claim in received) else "made")
+    return render_template("claims/index.html", made=made, received=received, tab=tab)

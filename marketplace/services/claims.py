@@ -1,0 +1,401 @@
+"""Claims: the state machine from "I need that" to "collected".
+
+requested → accepted → collected, or requested → declined / cancelled / expired, and
+accepted → cancelled (by the claimant) / expired (never collected). Accepting reserves the
+quantity with a conditional UPDATE (`quantity_available >= n`), so two accepts can never give
+away more than the listing has, whatever runs at the same time; releasing (a cancel of an
+accepted claim) gives it back and tells the next claim in line. Every transition is one
+conditional UPDATE on the claim's status, so a double-click changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    Claim,
+    ClaimMessage,
+    ClaimStatus,
+    Listing,
+    ListingStatus,
+    Role,
+    User,
+    UserStatus,
+)
+from ..models.base import utcnow
+from ..security import Action, can, participation_block_reason
+from .errors import DomainError, NotFound, PermissionDenied
+from .mail import queue_email
+from .urls import external_url
+
+MAX_MESSAGE_LENGTH = 2000
+MAX_PICKUP_DAYS_AHEAD = 120
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+def is_giver(user: User, claim: Claim) -> bool:
+    """The listing's organisation decides: the poster or any active colleague."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and user.status is UserStatus.ACTIVE
+        and user.organisation_id == claim.listing.organisation_id
+    )
+
+
+def is_claimant(user: User, claim: Claim) -> bool:
+    return getattr(user, "is_authenticated", False) and claim.claimant_id == user.id
+
+
+def may_view_claim(user: User, claim: Claim) -> bool:
+    return is_giver(user, claim) or is_claimant(user, claim) or can(
+        user, Action.ADMINISTER_PLATFORM)
+
+
+def _require_giver(actor: User, claim: Claim) -> None:
+    if not is_giver(actor, claim):
+        raise PermissionDenied(_("Only the giving organisation can decide on this claim."))
+
+
+def _require_claimant(actor: User, claim: Claim) -> None:
+    if not is_claimant(actor, claim):
+        raise PermissionDenied(_("Only the one who claimed can do this."))
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+def _transition(claim: Claim, allowed: set[ClaimStatus], to: ClaimStatus,
+                **values: object) -> bool:
+    """Move the claim to `to` when it is in one of `allowed` now (checked by the database)."""
+    result = db.session.execute(
+        update(Claim)
+        .where(Claim.id == claim.id, Claim.status.in_(allowed))
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(claim)
+    return True
+
+
+def claim_listing(actor: User, listing: Listing, quantity: int | None, message: str = "",
+                  preferred_pickup_date: date | None = None) -> Claim:
+    """Ask for `quantity` of a published listing of another organisation; the giver is emailed."""
+    block = participation_block_reason(actor)
+    if block:
+        raise PermissionDenied(block)
+    if not can(actor, Action.VIEW_LISTING, listing) or listing.status is not \
+            ListingStatus.PUBLISHED:
+        raise DomainError(_("This listing is no longer on offer."))
+    if listing.organisation_id == actor.organisation_id:
+        raise DomainError(_("This is your own organisation's listing."))
+    if listing.available_until < date.today():
+        raise DomainError(_("This listing is no longer on offer."))
+    if quantity is None or quantity < 1:
+        raise DomainError(_("Ask for at least 1."), field="quantity")
+    if quantity > listing.quantity_available:
+        raise DomainError(_("Only %(count)d available.", count=listing.quantity_available),
+                          field="quantity")
+    if preferred_pickup_date is not None and not (
+        date.today() <= preferred_pickup_date <= date.today()
+        + timedelta(days=MAX_PICKUP_DAYS_AHEAD)
+    ):
+        raise DomainError(_("Choose a date from today on, within four months."),
+                          field="preferred_pickup_date")
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE_LENGTH:
+        raise DomainError(_("Keep the message under %(max)d characters.",
+                            max=MAX_MESSAGE_LENGTH), field="message")
+    existing = _open_claim_of(actor, listing)
+    if existing is not None:
+        raise DomainError(_("You have claimed this listing already."))
+    claim = Claim(listing=listing, claimant=actor,
+                  claimant_organisation_id=actor.organisation_id, quantity=quantity,
+                  message=message, preferred_pickup_date=preferred_pickup_date)
+    db.session.add(claim)
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # the same member, a moment ago (a double-click)
+        db.session.rollback()
+        raise DomainError(_("You have claimed this listing already.")) from error
+    for giver in _givers(listing):
+        queue_email("claim_received", giver, **_claim_context(claim))
+    db.session.commit()
+    return claim
+
+
+def _open_claim_of(user: User, listing: Listing) -> Claim | None:
+    return db.session.scalar(select(Claim).where(
+        Claim.listing_id == listing.id, Claim.claimant_id == user.id,
+        Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED])))
+
+
+def accept_claim(actor: User, claim: Claim, note: str = "",
+                 agreed_pickup_date: date | None = None) -> None:
+    """Reserve the quantity and send the claimant the pick-up details (with a calendar file).
+
+    Raises DomainError when too little is left: the claim then keeps waiting in line.
+    """
+    _require_giver(actor, claim)
+    listing = claim.listing
+    if claim.status is not ClaimStatus.REQUESTED:
+        raise DomainError(_("This claim has been answered already."))
+    if listing.status is not ListingStatus.PUBLISHED:
+        raise DomainError(_("The listing is no longer on offer."))
+    agreed = agreed_pickup_date or claim.preferred_pickup_date
+    if agreed is not None and agreed < date.today():
+        raise DomainError(_("Choose a pick-up date from today on."), field="agreed_pickup_date")
+    reserved = db.session.execute(
+        update(Listing)
+        .where(Listing.id == listing.id, Listing.status == ListingStatus.PUBLISHED,
+               Listing.quantity_available >= claim.quantity)
+        .values(quantity_available=Listing.quantity_available - claim.quantity)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not reserved:
+        db.session.rollback()
+        db.session.refresh(listing)
+        raise DomainError(_("Only %(count)d left, so this claim cannot be accepted now. It "
+                            "keeps its place in line.", count=listing.quantity_available))
+    if not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.ACCEPTED,
+                       decided_by_id=actor.id, decided_at=utcnow(),
+                       decision_note=(note or "").strip()[:1000] or None,
+                       agreed_pickup_date=agreed):
+        db.session.rollback()  # someone else answered it a moment ago: undo the reservation
+        raise DomainError(_("This claim has been answered already."))
+    db.session.refresh(listing)
+    if claim.claimant is not None:
+        queue_email("claim_accepted", claim.claimant, **_claim_context(claim),
+                    giver=actor, site=listing.site,
+                    attachments=[_calendar_attachment(claim)] if agreed else None)
+    db.session.commit()
+
+
+def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
+    _require_giver(actor, claim)
+    if not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.DECLINED,
+                       decided_by_id=actor.id, decided_at=utcnow(), closed_at=utcnow(),
+                       decision_note=(note or "").strip()[:1000] or None):
+        raise DomainError(_("This claim has been answered already."))
+    if claim.claimant is not None:
+        queue_email("claim_declined", claim.claimant, **_claim_context(claim))
+    db.session.commit()
+
+
+def cancel_claim(actor: User, claim: Claim) -> None:
+    """The claimant withdraws; an accepted quantity goes back to the listing."""
+    _require_claimant(actor, claim)
+    was_accepted = claim.status is ClaimStatus.ACCEPTED
+    if not _transition(claim, {ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED},
+                       ClaimStatus.CANCELLED, closed_at=utcnow()):
+        raise DomainError(_("This claim cannot be cancelled any more."))
+    if was_accepted:
+        _release(claim)
+    for giver in _givers(claim.listing):
+        queue_email("claim_cancelled", giver, **_claim_context(claim))
+    db.session.commit()
+
+
+def mark_collected(actor: User, claim: Claim) -> None:
+    """Either side confirms the hand-over; the listing closes when everything is collected."""
+    if not (is_giver(actor, claim) or is_claimant(actor, claim)):
+        raise PermissionDenied(_("Only the giver and the claimant can confirm the hand-over."))
+    if not _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.COLLECTED,
+                       collected_at=utcnow()):
+        raise DomainError(_("Only an accepted claim can be marked as collected."))
+    listing = claim.listing
+    db.session.refresh(listing)
+    collected = db.session.scalar(
+        select(func.coalesce(func.sum(Claim.quantity), 0))
+        .where(Claim.listing_id == listing.id, Claim.status == ClaimStatus.COLLECTED))
+    if collected >= listing.quantity:
+        db.session.execute(
+            update(Listing).where(Listing.id == listing.id,
+                                  Listing.status == ListingStatus.PUBLISHED)
+            .values(status=ListingStatus.CLOSED)
+            .execution_options(synchronize_session=False))
+        db.session.refresh(listing)
+        tell_waiting_claimants(listing)
+    saved = impact_of(claim)
+    recipients = [user for user in [claim.claimant, *_givers(listing)] if user is not None]
+    for user in recipients:
+        queue_email("claim_collected", user, **_claim_context(claim), saved=saved)
+    db.session.commit()
+
+
+def post_message(actor: User, claim: Claim, body: str) -> ClaimMessage:
+    """A message on the claim, emailed to the other side."""
+    giver_side = is_giver(actor, claim)
+    if not (giver_side or is_claimant(actor, claim)):
+        raise PermissionDenied(_("Only the giver and the claimant can write here."))
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_("Write a message first."), field="body")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise DomainError(_("Keep the message under %(max)d characters.",
+                            max=MAX_MESSAGE_LENGTH), field="body")
+    message = ClaimMessage(claim=claim, author=actor, body=body)
+    db.session.add(message)
+    recipients = [claim.claimant] if giver_side else _givers(claim.listing, claim)
+    for user in recipients:
+        if user is not None and user.id != actor.id:
+            queue_email("claim_message", user, **_claim_context(claim), author=actor.name,
+                        body=body)
+    db.session.commit()
+    return message
+
+
+# --- releasing and waiting in line -----------------------------------------------------------
+
+def _release(claim: Claim) -> None:
+    """Give an accepted quantity back to the listing and tell the next claim in line."""
+    db.session.execute(
+        update(Listing).where(Listing.id == claim.listing_id)
+        .values(quantity_available=Listing.quantity_available + claim.quantity)
+        .execution_options(synchronize_session=False))
+    listing = claim.listing
+    db.session.refresh(listing)
+    notify_next_in_line(listing)
+
+
+def notify_next_in_line(listing: Listing) -> Claim | None:
+    """Tell the oldest waiting claim that now fits the quantity left (once per claim)."""
+    if listing.status is not ListingStatus.PUBLISHED:
+        return None
+    waiting = db.session.scalar(
+        select(Claim).where(Claim.listing_id == listing.id,
+                            Claim.status == ClaimStatus.REQUESTED,
+                            Claim.quantity <= listing.quantity_available,
+                            Claim.next_in_line_notified_at.is_(None))
+        .order_by(Claim.created_at, Claim.id).limit(1))
+    if waiting is None:
+        return None
+    waiting.next_in_line_notified_at = utcnow()
+    if waiting.claimant is not None:
+        queue_email("claim_quantity_freed", waiting.claimant, **_claim_context(waiting))
+    for giver in _givers(listing):
+        queue_email("claim_quantity_freed_giver", giver, **_claim_context(waiting))
+    return waiting
+
+
+def tell_waiting_claimants(listing: Listing) -> int:
+    """The listing is gone (closed, withdrawn, expired, removed): close the waiting claims and
+    tell their claimants. Accepted claims stay: their hand-over is agreed."""
+    waiting = list(db.session.scalars(
+        select(Claim).where(Claim.listing_id == listing.id,
+                            Claim.status == ClaimStatus.REQUESTED)))
+    for claim in waiting:
+        if _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.EXPIRED,
+                       closed_at=utcnow()) and claim.claimant is not None:
+            queue_email("claim_listing_gone", claim.claimant, **_claim_context(claim))
+    return len(waiting)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Impact:
+    items: int
+    kilograms: Decimal
+    euros: Decimal
+
+
+def impact_of(claim: Claim) -> Impact:
+    listing = claim.listing
+    return Impact(
+        items=claim.quantity,
+        kilograms=(listing.weight_per_unit_kg or Decimal(0)) * claim.quantity,
+        euros=(listing.value_per_unit or Decimal(0)) * claim.quantity,
+    )
+
+
+@dataclass(frozen=True)
+class Reliability:
+    collected: int
+    no_shows: int  # accepted and never collected
+
+    @property
+    def known(self) -> bool:
+        return self.collected + self.no_shows > 0
+
+
+def reliability_of(organisation_id: int) -> Reliability:
+    """How an organisation kept its word as a claimant: collected versus no-shows."""
+    rows = dict(db.session.execute(
+        select(Claim.status, func.count(Claim.id))
+        .where(Claim.claimant_organisation_id == organisation_id,
+               Claim.status.in_([ClaimStatus.COLLECTED, ClaimStatus.EXPIRED]),
+               Claim.decided_at.is_not(None))
+        .group_by(Claim.status)).all())
+    return Reliability(collected=rows.get(ClaimStatus.COLLECTED, 0),
+                       no_shows=rows.get(ClaimStatus.EXPIRED, 0))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def get_claim(claim_id: int) -> Claim:
+    claim = db.session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound()
+    return claim
+
+
+def _givers(listing: Listing, claim: Claim | None = None) -> list[User]:
+    """Who hears about claims: the poster, else the organisation's admins (and the colleague
+    who decided, for messages)."""
+    people: list[User] = []
+    if listing.created_by is not None and listing.created_by.status is UserStatus.ACTIVE:
+        people.append(listing.created_by)
+    if claim is not None and claim.decided_by is not None and claim.decided_by not in people:
+        people.append(claim.decided_by)
+    if not people:
+        people = [user for user in listing.organisation.users
+                  if user.role is Role.ORG_ADMIN and user.status is UserStatus.ACTIVE]
+    return people
+
+
+def _claim_context(claim: Claim) -> dict[str, object]:
+    listing = claim.listing
+    return {
+        "claim": claim,
+        "listing": listing,
+        "title": listing.title,
+        "organisation": claim.claimant_organisation.name,
+        "claim_url": external_url("claims.show", claim_id=claim.id),
+    }
+
+
+def _calendar_attachment(claim: Claim) -> dict[str, str]:
+    """An all-day pick-up appointment (iCalendar) for the agreed date."""
+    listing, site = claim.listing, claim.listing.site
+    day: date = claim.agreed_pickup_date  # type: ignore[assignment]
+    stamp = datetime.now().astimezone().strftime("%Y%m%dT%H%M%SZ")
+
+    def escape(text: str) -> str:
+        return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+                .replace("\r", "").replace("\n", "\\n"))
+
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Surplus Marketplace//Claims//EN",
+        "METHOD:PUBLISH", "BEGIN:VEVENT",
+        f"UID:claim-{claim.id}@surplus-marketplace",
+        f"DTSTAMP:{stamp}",
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
+        f"SUMMARY:{escape(_('Pick up: %(title)s', title=listing.title))}",
+        f"LOCATION:{escape(f'{site.name}, {site.address}')}",
+        f"DESCRIPTION:{escape(external_url('claims.show', claim_id=claim.id))}",
+        "END:VEVENT", "END:VCALENDAR",
+    ]
+    content = "\r\n".join(lines) + "\r\n"
+    return {"filename": "pick-up.ics", "content_type": "text/calendar; charset=utf-8",
+            "data": base64.b64encode(content.encode()).decode()}
