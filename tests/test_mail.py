@@ -94,6 +94,9 @@ def context_for(template: str, make_user, make_listing=None) -> dict[str, object
     url = "http://localhost/somewhere"
     if template.startswith("claim_"):
         return claim_context(other, make_listing)
+    if template in ("listing_expiring", "listing_expired"):
+        listing = make_listing("Rollators")
+        return {"title": listing.title, "listing": listing, "listing_url": url}
     return {
         "confirm_email": {"confirm_url": url, "hours": 72},
         "account_exists": {"login_url": url, "reset_url": url},

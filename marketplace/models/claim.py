@@ -76,6 +76,8 @@ class Claim(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # cancelled/declined/expired
     # Set when freed-up quantity made this waiting claim possible again (told by email once).
     next_in_line_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the giver was reminded of an unanswered claim (once).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     listing: Mapped[Listing] = relationship()
     claimant: Mapped[User | None] = relationship(foreign_keys=[claimant_id])

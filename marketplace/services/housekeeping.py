@@ -1,12 +1,143 @@
-"""Periodic upkeep (`flask housekeeping`): every task is idempotent and safe to run in parallel."""
+"""Periodic upkeep (`flask housekeeping`, from cron every few minutes).
+
+Every task moves rows with conditional UPDATEs on their status (or a "told" timestamp), so two
+runs at once never act, or email, twice.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 
-from .mail import deliver_pending
+from sqlalchemy import or_, select, update
+
+from ..extensions import db
+from ..models import Claim, ClaimStatus, Listing, ListingStatus
+from ..models.base import utcnow
+from .claims import _givers, _release, tell_waiting_claimants
+from .mail import deliver_pending, queue_email
+from .urls import external_url
+
+EXPIRY_WARNING_DAYS = 3
+REMIND_UNANSWERED_AFTER = timedelta(days=3)
+EXPIRE_UNANSWERED_AFTER = timedelta(days=7)
+NO_SHOW_AFTER_DAYS = 14
 
 
-def run() -> Iterator[str]:
+def run(now: datetime | None = None) -> Iterator[str]:
+    now = now or utcnow()
+    today = now.astimezone().date()
+    yield f"listings: {warn_expiring_listings(today, now)} warned, " \
+          f"{expire_listings(today)} expired"
+    yield f"claims: {remind_unanswered_claims(now)} reminders, " \
+          f"{expire_unanswered_claims(now)} unanswered expired, " \
+          f"{expire_uncollected_claims(today, now)} never collected"
     report = deliver_pending()
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
+
+
+def _claimed(model: type, row_id: int, *conditions: object, **values: object) -> bool:
+    """Apply `values` to the row when `conditions` still hold: True for the one run that did."""
+    result = db.session.execute(
+        update(model).where(model.id == row_id, *conditions).values(**values)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def warn_expiring_listings(today: date, now: datetime) -> int:
+    soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    listings = db.session.scalars(select(Listing).where(
+        Listing.status == ListingStatus.PUBLISHED, Listing.available_until <= soon,
+        Listing.available_until >= today, Listing.expiry_warned_at.is_(None))).all()
+    warned = 0
+    for listing in listings:
+        if not _claimed(Listing, listing.id, Listing.expiry_warned_at.is_(None),
+                        expiry_warned_at=now):
+            continue
+        warned += 1
+        for giver in _givers(listing):
+            queue_email("listing_expiring", giver, title=listing.title, listing=listing,
+                        listing_url=external_url("listings.show", listing_id=listing.id))
+        db.session.commit()
+    return warned
+
+
+def expire_listings(today: date) -> int:
+    listings = db.session.scalars(select(Listing).where(
+        Listing.status == ListingStatus.PUBLISHED, Listing.available_until < today)).all()
+    expired = 0
+    for listing in listings:
+        if not _claimed(Listing, listing.id, Listing.status == ListingStatus.PUBLISHED,
+                        status=ListingStatus.EXPIRED):
+            continue
+        expired += 1
+        db.session.refresh(listing)
+        tell_waiting_claimants(listing)
+        for giver in _givers(listing):
+            queue_email("listing_expired", giver, title=listing.title, listing=listing,
+                        listing_url=external_url("listings.show", listing_id=listing.id))
+        db.session.commit()
+    return expired
+
+
+def remind_unanswered_claims(now: datetime) -> int:
+    claims = db.session.scalars(select(Claim).where(
+        Claim.status == ClaimStatus.REQUESTED, Claim.created_at <= now - REMIND_UNANSWERED_AFTER,
+        Claim.created_at > now - EXPIRE_UNANSWERED_AFTER, Claim.reminded_at.is_(None))).all()
+    reminded = 0
+    for claim in claims:
+        if not _claimed(Claim, claim.id, Claim.reminded_at.is_(None), reminded_at=now):
+            continue
+        reminded += 1
+        for giver in _givers(claim.listing):
+            queue_email("claim_reminder", giver, **_context(claim))
+        db.session.commit()
+    return reminded
+
+
+def expire_unanswered_claims(now: datetime) -> int:
+    claims = db.session.scalars(select(Claim).where(
+        Claim.status == ClaimStatus.REQUESTED,
+        Claim.created_at <= now - EXPIRE_UNANSWERED_AFTER)).all()
+    expired = 0
+    for claim in claims:
+        if not _claimed(Claim, claim.id, Claim.status == ClaimStatus.REQUESTED,
+                        status=ClaimStatus.EXPIRED, closed_at=now):
+            continue
+        expired += 1
+        db.session.refresh(claim)
+        if claim.claimant is not None:
+            queue_email("claim_expired", claim.claimant, **_context(claim))
+        db.session.commit()
+    return expired
+
+
+def expire_uncollected_claims(today: date, now: datetime) -> int:
+    """Accepted claims not collected 14 days after the agreed date (or the acceptance): a
+    no-show. The reserved quantity goes back to the listing."""
+    cutoff = today - timedelta(days=NO_SHOW_AFTER_DAYS)
+    claims = db.session.scalars(select(Claim).where(
+        Claim.status == ClaimStatus.ACCEPTED,
+        or_(Claim.agreed_pickup_date < cutoff,
+            (Claim.agreed_pickup_date.is_(None))
+            & (Claim.decided_at < now - timedelta(days=NO_SHOW_AFTER_DAYS))))).all()
+    expired = 0
+    for claim in claims:
+        if not _claimed(Claim, claim.id, Claim.status == ClaimStatus.ACCEPTED,
+                        status=ClaimStatus.EXPIRED, closed_at=now):
+            continue
+        expired += 1
+        db.session.refresh(claim)
+        _release(claim)
+        recipients = [claim.claimant, *_givers(claim.listing, claim)]
+        for user in recipients:
+            if user is not None:
+                queue_email("claim_not_collected", user, **_context(claim))
+        db.session.commit()
+    return expired
+
+
+def _context(claim: Claim) -> dict[str, object]:
+    from .claims import _claim_context
+
+    return _claim_context(claim)

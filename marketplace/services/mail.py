@@ -56,6 +56,11 @@ SUBJECTS = {
     "claim_collected": _l("Handed over: %(title)s"),
     "claim_message": _l("New message about %(title)s"),
     "claim_listing_gone": _l("No longer on offer: %(title)s"),
+    "claim_reminder": _l("A claim is waiting for your answer: %(title)s"),
+    "claim_expired": _l("Your claim was not answered in time: %(title)s"),
+    "claim_not_collected": _l("Not collected: %(title)s"),
+    "listing_expiring": _l("Your listing expires soon: %(title)s"),
+    "listing_expired": _l("Your listing has expired: %(title)s"),
 }
 
 SMTP_TIMEOUT_SECONDS = 30
