@@ -107,6 +107,7 @@ def _configure_database_connections(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
+    from .alerts.views import bp as alerts_bp
     from .auth.views import bp as auth_bp
     from .claims.views import bp as claims_bp
     from .listings.views import bp as listings_bp
@@ -115,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from .photos.views import bp as photos_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, admin_bp, listings_bp,
-                      photos_bp, claims_bp):
+                      photos_bp, claims_bp, alerts_bp):
         app.register_blueprint(blueprint)
 
 

@@ -94,9 +94,11 @@ def context_for(template: str, make_user, make_listing=None) -> dict[str, object
     url = "http://localhost/somewhere"
     if template.startswith("claim_"):
         return claim_context(other, make_listing)
-    if template in ("listing_expiring", "listing_expired"):
+    if template in ("listing_expiring", "listing_expired", "alert_match"):
         listing = make_listing("Rollators")
         return {"title": listing.title, "listing": listing, "listing_url": url}
+    if template == "alert_digest":
+        return {"listings": [make_listing("Rollators"), make_listing("Bedden")], "count": "2"}
     return {
         "confirm_email": {"confirm_url": url, "hours": 72},
         "account_exists": {"login_url": url, "reset_url": url},

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
 from . import search_index  # noqa: F401  (attaches the full-text index DDL to listing)
+from .alert import Alert, AlertFrequency, AlertMatch
 from .audit import AuditEvent
 from .category import DEFAULT_CATEGORIES, DEFAULT_SUBCATEGORIES, Category
 from .claim import Claim, ClaimMessage, ClaimStatus
@@ -22,6 +23,9 @@ __all__ = [
     "DEFAULT_SUBCATEGORIES",
     "LANGUAGE_NAMES",
     "PROVINCE_NAMES",
+    "Alert",
+    "AlertFrequency",
+    "AlertMatch",
     "AuditEvent",
     "Category",
     "Claim",

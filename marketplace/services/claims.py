@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -71,6 +71,14 @@ def _require_claimant(actor: User, claim: Claim) -> None:
 
 
 # --- transitions -----------------------------------------------------------------------------
+
+def _lock_listing(listing_id: int) -> None:
+    """Serialise changes to one listing's claims: a no-op UPDATE takes the row lock (the write
+    lock on SQLite) before anything is read. Always the listing first, then its claims, as
+    accept_claim does, so two transactions never wait for each other in a circle."""
+    db.session.execute(update(Listing).where(Listing.id == listing_id)
+                       .values(id=Listing.id).execution_options(synchronize_session=False))
+
 
 def _transition(claim: Claim, allowed: set[ClaimStatus], to: ClaimStatus,
                 **values: object) -> bool:
@@ -164,6 +172,8 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
     if not reserved:
         db.session.rollback()
         db.session.refresh(listing)
+        if listing.status is not ListingStatus.PUBLISHED:
+            raise DomainError(_("The listing is no longer on offer."))
         raise DomainError(_("Only %(count)d left, so this claim cannot be accepted now. It "
                             "keeps its place in line.", count=listing.quantity_available))
     if not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.ACCEPTED,
@@ -194,12 +204,14 @@ def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
 def cancel_claim(actor: User, claim: Claim) -> None:
     """The claimant withdraws; an accepted quantity goes back to the listing."""
     _require_claimant(actor, claim)
-    was_accepted = claim.status is ClaimStatus.ACCEPTED
-    if not _transition(claim, {ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED},
-                       ClaimStatus.CANCELLED, closed_at=utcnow()):
-        raise DomainError(_("This claim cannot be cancelled any more."))
-    if was_accepted:
+    _lock_listing(claim.listing_id)
+    # The database says whether it was accepted (an accept may have landed a moment ago).
+    if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
         _release(claim)
+    elif not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED,
+                         closed_at=utcnow()):
+        db.session.rollback()
+        raise DomainError(_("This claim cannot be cancelled any more."))
     for giver in _givers(claim.listing):
         queue_email("claim_cancelled", giver, **_claim_context(claim))
     db.session.commit()
@@ -209,8 +221,11 @@ def mark_collected(actor: User, claim: Claim) -> None:
     """Either side confirms the hand-over; the listing closes when everything is collected."""
     if not (is_giver(actor, claim) or is_claimant(actor, claim)):
         raise PermissionDenied(_("Only the giver and the claimant can confirm the hand-over."))
+    # Hand-overs of one listing one after another, so the last one sees all the others.
+    _lock_listing(claim.listing_id)
     if not _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.COLLECTED,
                        collected_at=utcnow()):
+        db.session.rollback()
         raise DomainError(_("Only an accepted claim can be marked as collected."))
     listing = claim.listing
     db.session.refresh(listing)
@@ -378,7 +393,7 @@ def _calendar_attachment(claim: Claim) -> dict[str, str]:
     """An all-day pick-up appointment (iCalendar) for the agreed date."""
     listing, site = claim.listing, claim.listing.site
     day: date = claim.agreed_pickup_date  # type: ignore[assignment]
-    stamp = datetime.now().astimezone().strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     def escape(text: str) -> str:
         return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from ..extensions import db
 from ..models import Claim, ClaimStatus, Listing, ListingStatus
 from ..models.base import utcnow
+from .alerts import match_listings_whose_internal_phase_ended, send_daily_digests
 from .claims import _givers, _release, tell_waiting_claimants
 from .mail import deliver_pending, queue_email
 from .urls import external_url
@@ -32,6 +33,8 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"claims: {remind_unanswered_claims(now)} reminders, " \
           f"{expire_unanswered_claims(now)} unanswered expired, " \
           f"{expire_uncollected_claims(today, now)} never collected"
+    yield f"alerts: {match_listings_whose_internal_phase_ended(now)} matched after the " \
+          f"internal phase, {send_daily_digests(now)} digests"
     report = deliver_pending()
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 

@@ -21,6 +21,7 @@ from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
 from ..security import Action, can, participation_block_reason
 from . import audit
+from .alerts import match_listing
 from .claims import tell_waiting_claimants
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
@@ -297,6 +298,8 @@ def _publish(listing: Listing, now: datetime | None = None) -> None:
     listing.published_at = now
     listing.internal_until = now + timedelta(days=listing.internal_days) \
         if listing.internal_days else None
+    db.session.flush()
+    match_listing(listing, now)  # wanted alerts; deferred by housekeeping while internal
 
 
 def approve_listing(actor: User, listing: Listing) -> None:

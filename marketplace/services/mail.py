@@ -61,6 +61,8 @@ SUBJECTS = {
     "claim_not_collected": _l("Not collected: %(title)s"),
     "listing_expiring": _l("Your listing expires soon: %(title)s"),
     "listing_expired": _l("Your listing has expired: %(title)s"),
+    "alert_match": _l("Found for your alert: %(title)s"),
+    "alert_digest": _l("New listings for your alerts (%(count)s)"),
 }
 
 SMTP_TIMEOUT_SECONDS = 30

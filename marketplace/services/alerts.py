@@ -1,0 +1,240 @@
+"""Wanted alerts: saved searches, matched against each listing once it is visible to others.
+
+Matching happens in Python, word by word, the same way on every database: an alert's words
+must each start a word of the listing's title or description (accents and case ignored, as
+the search does), and its category (with children), province and condition must fit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    Alert,
+    AlertFrequency,
+    AlertMatch,
+    Category,
+    Condition,
+    Listing,
+    ListingStatus,
+    NotificationPreference,
+    OrganisationStatus,
+    OutboxMessage,
+    Province,
+    User,
+    UserStatus,
+)
+from ..models.base import utcnow
+from ..security import participation_block_reason
+from .errors import DomainError, PermissionDenied
+from .mail import queue_email
+from .search import SearchQuery, search_words
+from .urls import external_url
+
+MAX_ALERTS_PER_USER = 50
+_WORD = re.compile(r"\w+")
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(_fold(text))
+
+
+# --- managing alerts -------------------------------------------------------------------------
+
+def create_alert(actor: User, query: SearchQuery,
+                 frequency: AlertFrequency | str = AlertFrequency.INSTANT) -> Alert:
+    """Save the words and filters of a search as an alert (one click on the search page)."""
+    block = participation_block_reason(actor)
+    if block:
+        raise PermissionDenied(block)
+    words = " ".join(search_words(query.text))
+    if not (words or query.category_id or query.province or query.condition):
+        raise DomainError(_("Add a word or a filter first: an alert on everything would "
+                            "email you about every listing."))
+    count = len(db.session.scalars(select(Alert.id).where(Alert.user_id == actor.id)).all())
+    if count >= MAX_ALERTS_PER_USER:
+        raise DomainError(_("You have %(count)d alerts, the most there can be. Delete one first.",
+                            count=count))
+    if query.category_id is not None and db.session.get(Category, query.category_id) is None:
+        raise DomainError(_("Choose a category."))
+    alert = Alert(user=actor, words=words, category_id=query.category_id,
+                  province=query.province, condition=query.condition,
+                  frequency=AlertFrequency(frequency))
+    db.session.add(alert)
+    db.session.commit()
+    return alert
+
+
+def _own_alert(actor: User, alert: Alert) -> Alert:
+    if alert.user_id != actor.id:
+        raise PermissionDenied()
+    return alert
+
+
+def set_alert_paused(actor: User, alert: Alert, paused: bool) -> None:
+    _own_alert(actor, alert).paused = paused
+    db.session.commit()
+
+
+def set_alert_frequency(actor: User, alert: Alert, frequency: AlertFrequency | str) -> None:
+    _own_alert(actor, alert).frequency = AlertFrequency(frequency)
+    db.session.commit()
+
+
+def delete_alert(actor: User, alert: Alert) -> None:
+    db.session.delete(_own_alert(actor, alert))
+    db.session.commit()
+
+
+def alert_query(alert: Alert) -> SearchQuery:
+    """The search an alert stands for (to show its listings on the search page)."""
+    return SearchQuery(text=alert.words, category_id=alert.category_id,
+                       province=alert.province, condition=alert.condition)
+
+
+# --- matching --------------------------------------------------------------------------------
+
+def _words_match(alert_words: list[str], listing_tokens: list[str]) -> bool:
+    return all(any(token.startswith(word) for token in listing_tokens) for word in alert_words)
+
+
+def match_listing(listing: Listing, now: datetime | None = None) -> int:
+    """Record and announce the alerts a listing matches, once; returns how many matched.
+
+    Only when the listing is visible to other organisations: published, its organisation
+    active and its internal phase over (housekeeping calls this again when that phase ends).
+    The caller commits.
+    """
+    now = now or utcnow()
+    if (listing.status is not ListingStatus.PUBLISHED
+            or listing.organisation.status is not OrganisationStatus.ACTIVE
+            or listing.is_internal_at(now)):
+        return 0
+    claimed = db.session.execute(
+        update(Listing).where(Listing.id == listing.id, Listing.alerts_matched_at.is_(None))
+        .values(alerts_matched_at=now).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        return 0  # matched before (or by a run at the same time)
+    ancestors = _category_and_ancestors(listing.category_id)
+    candidates = db.session.scalars(
+        select(Alert).join(User, Alert.user_id == User.id)
+        .where(Alert.paused.is_(False),
+               User.status == UserStatus.ACTIVE,
+               User.organisation_id != listing.organisation_id,
+               or_(Alert.category_id.is_(None), Alert.category_id.in_(ancestors)),
+               or_(Alert.province.is_(None), Alert.province == listing.site.province),
+               or_(Alert.condition.is_(None), Alert.condition == listing.condition))
+    ).all()
+    tokens = _tokens(f"{listing.title} {listing.description}")
+    matched = 0
+    for alert in candidates:
+        if not _words_match(_tokens(alert.words), tokens):
+            continue
+        match = AlertMatch(alert=alert, listing=listing, matched_at=now)
+        db.session.add(match)
+        matched += 1
+        user = alert.user
+        if alert.frequency is AlertFrequency.INSTANT and \
+                user.notifications is NotificationPreference.INSTANT:
+            match.notified_at = now
+            queue_email("alert_match", user, title=listing.title, listing=listing,
+                        alert=alert, listing_url=external_url("listings.show",
+                                                              listing_id=listing.id))
+        elif user.notifications is NotificationPreference.OFF:
+            match.notified_at = now  # recorded, never sent
+    try:
+        db.session.flush()
+    except IntegrityError:  # never expected: the claim above makes this run the only one
+        db.session.rollback()
+        raise
+    return matched
+
+
+def _category_and_ancestors(category_id: int) -> list[int]:
+    """An alert on a parent category matches listings in its children."""
+    parents = dict(db.session.execute(select(Category.id, Category.parent_id)).all())
+    chain, current = [], category_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def match_listings_whose_internal_phase_ended(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    listings = db.session.scalars(select(Listing).where(
+        Listing.status == ListingStatus.PUBLISHED, Listing.alerts_matched_at.is_(None),
+        or_(Listing.internal_until.is_(None), Listing.internal_until <= now))).all()
+    total = 0
+    for listing in listings:
+        total += match_listing(listing, now)
+        db.session.commit()
+    return total
+
+
+DIGEST_INTERVAL = timedelta(hours=20)  # once a day, at the first run after DIGEST_HOUR
+
+
+def send_daily_digests(now: datetime | None = None) -> int:
+    """One email a day per member with the matches not yet sent (daily alerts, or members who
+    asked for a digest), at the first run after DIGEST_HOUR local time. Returns how many."""
+    now = now or utcnow()
+    if now.astimezone().hour < current_app.config["DIGEST_HOUR"]:
+        return 0
+    pending = db.session.scalars(
+        select(AlertMatch).join(Alert).where(AlertMatch.notified_at.is_(None))
+        .order_by(Alert.user_id, AlertMatch.matched_at)).all()
+    by_user: dict[int, list[AlertMatch]] = defaultdict(list)
+    for match in pending:
+        by_user[match.alert.user_id].append(match)
+    sent = 0
+    for user_id, matches in by_user.items():
+        last_digest = db.session.scalar(
+            select(func.max(OutboxMessage.created_at)).where(
+                OutboxMessage.template == "alert_digest",
+                OutboxMessage.recipient_user_id == user_id))
+        if last_digest is not None and last_digest > now - DIGEST_INTERVAL:
+            continue
+        ids = [match.id for match in matches]
+        claimed = db.session.execute(
+            update(AlertMatch).where(AlertMatch.id.in_(ids), AlertMatch.notified_at.is_(None))
+            .values(notified_at=now).execution_options(synchronize_session=False)).rowcount
+        if claimed != len(ids):
+            db.session.rollback()  # another run is sending this digest
+            continue
+        user = matches[0].alert.user
+        visible = [match.listing for match in matches
+                   if match.listing.status is ListingStatus.PUBLISHED]
+        if visible and user.status is UserStatus.ACTIVE:
+            digest = queue_email("alert_digest", user, listings=visible,
+                                 count=str(len(visible)))
+            digest.created_at = now  # the day's digest is dated by the run that made it
+            sent += 1
+        db.session.commit()
+    return sent
+
+
+def describe(alert: Alert, language: str) -> str:
+    """A short description of what an alert watches, for lists and emails."""
+    parts = [alert.words] if alert.words else []
+    if alert.category is not None:
+        parts.append(alert.category.name(language))
+    if alert.province is not None:
+        parts.append(Province(alert.province).label)
+    if alert.condition is not None:
+        parts.append(Condition(alert.condition).label)
+    return " · ".join(parts)
