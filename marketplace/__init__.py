@@ -114,9 +114,10 @@ def register_blueprints(app: Flask) -> None:
     from .main.views import bp as main_bp
     from .organisations.views import bp as organisations_bp
     from .photos.views import bp as photos_bp
+    from .wanted.views import bp as wanted_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, admin_bp, listings_bp,
-                      photos_bp, claims_bp, alerts_bp):
+                      photos_bp, claims_bp, alerts_bp, wanted_bp):
         app.register_blueprint(blueprint)
 
 

@@ -12,7 +12,8 @@ from marketplace.extensions import db
 from marketplace.models import OutboxMessage, User
 
 PASSWORD = "tulpen-fiets-regen-42"
-SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+# A copy of the project's shared upload corpus (shared/testdata), so the suite runs anywhere.
+SHARED_TESTDATA = Path(__file__).resolve().parent / "data"
 
 
 class AuthActions:

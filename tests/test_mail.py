@@ -97,6 +97,10 @@ def context_for(template: str, make_user, make_listing=None) -> dict[str, object
     if template in ("listing_expiring", "listing_expired", "alert_match"):
         listing = make_listing("Rollators")
         return {"title": listing.title, "listing": listing, "listing_url": url}
+    if template in ("wanted_answered", "wanted_likely_match"):
+        listing = make_listing("Bed met matras")
+        return {"title": "Bed", "listing_title": listing.title, "listing": listing,
+                "listing_url": url}
     if template == "alert_digest":
         return {"listings": [make_listing("Rollators"), make_listing("Bedden")], "count": "2"}
     return {

@@ -1,6 +1,6 @@
 """The photo pipeline: what is accepted, what is refused, what is stored and when it goes away.
 
-Uploads come from the shared corpus (../shared/testdata/images, see its README) and from files
+Uploads come from the shared corpus (copied to tests/data/images, see its README) and from files
 made here. Every refusal must leave no file and no row behind.
 """
 

@@ -17,6 +17,7 @@ from .organisation import (
 from .outbox import OutboxMessage, OutboxStatus
 from .photo import ListingPhoto, Photo
 from .user import LANGUAGE_NAMES, Language, NotificationPreference, Role, User, UserStatus
+from .wanted import Wanted, WantedAnswer, WantedStatus
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -49,4 +50,7 @@ __all__ = [
     "Unit",
     "User",
     "UserStatus",
+    "Wanted",
+    "WantedAnswer",
+    "WantedStatus",
 ]

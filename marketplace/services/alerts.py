@@ -161,6 +161,9 @@ def match_listing(listing: Listing, now: datetime | None = None) -> int:
     except IntegrityError:  # never expected: the claim above makes this run the only one
         db.session.rollback()
         raise
+    from .wanted import suggest_for_listing  # late: wanted uses this module's matching
+
+    suggest_for_listing(listing)
     return matched
 
 

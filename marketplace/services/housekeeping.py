@@ -18,6 +18,7 @@ from .alerts import match_listings_whose_internal_phase_ended, send_daily_digest
 from .claims import _givers, _release, tell_waiting_claimants
 from .mail import deliver_pending, queue_email
 from .urls import external_url
+from .wanted import expire_wanted
 
 EXPIRY_WARNING_DAYS = 3
 REMIND_UNANSWERED_AFTER = timedelta(days=3)
@@ -33,6 +34,7 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"claims: {remind_unanswered_claims(now)} reminders, " \
           f"{expire_unanswered_claims(now)} unanswered expired, " \
           f"{expire_uncollected_claims(today, now)} never collected"
+    yield f"wanted posts: {expire_wanted(today)} expired"
     yield f"alerts: {match_listings_whose_internal_phase_ended(now)} matched after the " \
           f"internal phase, {send_daily_digests(now)} digests"
     report = deliver_pending()

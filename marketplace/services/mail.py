@@ -63,6 +63,8 @@ SUBJECTS = {
     "listing_expired": _l("Your listing has expired: %(title)s"),
     "alert_match": _l("Found for your alert: %(title)s"),
     "alert_digest": _l("New listings for your alerts (%(count)s)"),
+    "wanted_answered": _l("Someone offers what you asked for: %(title)s"),
+    "wanted_likely_match": _l("A new listing may be what you asked for: %(title)s"),
 }
 
 SMTP_TIMEOUT_SECONDS = 30

@@ -1,0 +1,173 @@
+"""Wanted posts: members ask for what they need; givers answer with a listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    Category,
+    Listing,
+    ListingStatus,
+    Province,
+    User,
+    UserStatus,
+    Wanted,
+    WantedAnswer,
+    WantedStatus,
+)
+from ..security import Action, can, participation_block_reason
+from .errors import DomainError, PermissionDenied
+from .mail import queue_email
+from .urls import external_url
+
+MAX_DAYS_AHEAD = 90
+
+
+@dataclass
+class WantedDetails:
+    title: str
+    description: str
+    quantity: int | None
+    needed_by: date | None
+    category_id: int | None
+    province: Province | str | None
+
+
+def _validate(details: WantedDetails) -> None:
+    if len(details.title.strip()) < 3:
+        raise DomainError(_("Say what you need in at least 3 characters."), field="title")
+    if details.quantity is not None and not 1 <= details.quantity <= 100_000:
+        raise DomainError(_("Enter a quantity from 1 to 100000."), field="quantity")
+    today = date.today()
+    if details.needed_by is None or not today <= details.needed_by <= today + timedelta(
+            days=MAX_DAYS_AHEAD):
+        raise DomainError(_("Choose a date from today on, within three months."),
+                          field="needed_by")
+    if details.category_id is not None and db.session.get(Category, details.category_id) \
+            is None:
+        raise DomainError(_("Choose a category."), field="category")
+
+
+def post_wanted(actor: User, details: WantedDetails) -> Wanted:
+    block = participation_block_reason(actor)
+    if block:
+        raise PermissionDenied(block)
+    _validate(details)
+    wanted = Wanted(author=actor, organisation_id=actor.organisation_id,
+                    title=" ".join(details.title.split()),
+                    description=(details.description or "").strip()[:5000],
+                    quantity=details.quantity, needed_by=details.needed_by,
+                    category_id=details.category_id,
+                    province=Province(details.province) if details.province else None)
+    db.session.add(wanted)
+    db.session.commit()
+    return wanted
+
+
+def close_wanted(actor: User, wanted: Wanted, fulfilled: bool) -> None:
+    if not (wanted.author_id == actor.id or can(actor, Action.MANAGE_ORGANISATION,
+                                                wanted.organisation)):
+        raise PermissionDenied()
+    if wanted.status is not WantedStatus.OPEN:
+        raise DomainError(_("This request is closed already."))
+    wanted.status = WantedStatus.FULFILLED if fulfilled else WantedStatus.WITHDRAWN
+    db.session.commit()
+
+
+def answer_wanted(actor: User, wanted: Wanted, listing: Listing) -> WantedAnswer:
+    """A giver links one of their organisation's published listings; the requester is told."""
+    block = participation_block_reason(actor)
+    if block:
+        raise PermissionDenied(block)
+    if wanted.status is not WantedStatus.OPEN:
+        raise DomainError(_("This request is closed."))
+    if listing.organisation_id != actor.organisation_id or \
+            listing.status is not ListingStatus.PUBLISHED:
+        raise DomainError(_("Choose one of your organisation's published listings."),
+                          field="listing")
+    if wanted.organisation_id == actor.organisation_id:
+        raise DomainError(_("This request is from your own organisation."))
+    answer = _link(wanted, listing, responder=actor)
+    if answer is None:
+        raise DomainError(_("This listing has been offered for this request already."))
+    db.session.commit()
+    return answer
+
+
+def _link(wanted: Wanted, listing: Listing, responder: User | None) -> WantedAnswer | None:
+    """Link once (the unique pair), and tell the requester."""
+    if db.session.scalar(select(WantedAnswer.id).where(
+            WantedAnswer.wanted_id == wanted.id, WantedAnswer.listing_id == listing.id)):
+        return None
+    answer = WantedAnswer(wanted_id=wanted.id, listing_id=listing.id,
+                          responder_id=responder.id if responder else None)
+    try:
+        with db.session.begin_nested():  # a savepoint: a race for the same pair loses quietly
+            db.session.add(answer)
+    except IntegrityError:
+        return None
+    author = wanted.author
+    if author is not None and author.status is UserStatus.ACTIVE:
+        template = "wanted_answered" if responder is not None else "wanted_likely_match"
+        queue_email(template, author, title=wanted.title, listing_title=listing.title,
+                    listing=listing, wanted=wanted,
+                    listing_url=external_url("listings.show", listing_id=listing.id))
+    return answer
+
+
+def suggest_for_listing(listing: Listing) -> int:
+    """At publication: tell authors of open wanted posts this listing likely matches (once).
+
+    A likely match: every word of the request's title starts a word of the listing, and its
+    category and province (when given) fit. The caller commits.
+    """
+    from .alerts import _category_and_ancestors, _tokens, _words_match
+
+    ancestors = _category_and_ancestors(listing.category_id)
+    candidates = db.session.scalars(select(Wanted).where(
+        Wanted.status == WantedStatus.OPEN,
+        Wanted.organisation_id != listing.organisation_id,
+        Wanted.needed_by >= date.today(),
+        or_(Wanted.category_id.is_(None), Wanted.category_id.in_(ancestors)),
+        or_(Wanted.province.is_(None), Wanted.province == listing.site.province))).all()
+    tokens = _tokens(f"{listing.title} {listing.description}")
+    suggested = 0
+    for wanted in candidates:
+        words = _tokens(wanted.title)
+        if words and _words_match(words, tokens) and _link(wanted, listing, None) is not None:
+            suggested += 1
+    return suggested
+
+
+def expire_wanted(today: date | None = None) -> int:
+    today = today or date.today()
+    result = db.session.execute(
+        update(Wanted).where(Wanted.status == WantedStatus.OPEN, Wanted.needed_by < today)
+        .values(status=WantedStatus.EXPIRED).execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount
+
+
+def open_wanted(category_id: int | None = None, province: Province | None = None,
+                page_size: int = 50) -> list[Wanted]:
+    statement = select(Wanted).where(Wanted.status == WantedStatus.OPEN,
+                                     Wanted.needed_by >= date.today())
+    if category_id is not None:
+        from .categories import category_with_descendants
+
+        statement = statement.where(Wanted.category_id.in_(
+            category_with_descendants(category_id)))
+    if province is not None:
+        statement = statement.where(Wanted.province == province)
+    return list(db.session.scalars(statement.order_by(Wanted.created_at.desc())
+                                   .limit(page_size)))
+
+
+def default_needed_by() -> date:
+    return date.today() + timedelta(days=30)
