@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .models import (
     LANGUAGE_NAMES,
@@ -52,6 +60,19 @@ def notifications_field() -> SelectField:
         choices=[SelectChoice(preference.value, preference.label)
                  for preference in NotificationPreference],
         validators=[DataRequired()],
+    )
+
+
+def email_kinds_field() -> SelectMultipleField:
+    """Checkboxes for the kinds of optional email a user receives."""
+    from .services.mail import KIND_LABELS
+
+    return SelectMultipleField(
+        _l("Send me email about"),
+        choices=[SelectChoice(kind, label) for kind, label in KIND_LABELS.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description=_l("Emails about your account and its security always arrive."),
     )
 
 

@@ -317,3 +317,24 @@ def test_the_organisation_page_shows_its_people_and_sites(admin_client, make_org
     assert "Hoofdlocatie" in html
     assert "Approve Zorghuis Het Anker" in html
     assert "Suspend Zorghuis Het Anker" in html
+
+
+def test_platform_admins_see_failed_mail_and_can_send_it_again(app, make_user, login_as):
+    from helpers import outbox, reload
+
+    from marketplace.extensions import db
+    from marketplace.models import OutboxStatus
+    from marketplace.services.mail import queue_email
+
+    user = make_user()
+    message = queue_email("reset_password", user, reset_url="http://localhost/r", hours=2)
+    message.status = OutboxStatus.FAILED
+    message.last_error = "SMTPRecipientsRefused: mailbox unavailable"
+    db.session.commit()
+    admin = login_as(make_user(role=Role.PLATFORM_ADMIN))
+    page = admin.get("/admin/mail").get_data(as_text=True)
+    assert "mailbox unavailable" in page and user.email in page
+    assert admin.post(f"/admin/mail/{message.id}/retry").status_code == 302
+    assert reload(message).status is OutboxStatus.PENDING
+    assert len(outbox()) == 1
+    assert login_as(make_user()).get("/admin/mail").status_code == 403

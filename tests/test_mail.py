@@ -448,7 +448,9 @@ def test_a_message_claimed_by_another_sender_is_not_sent(app, make_user):
     assert row.attempts == 1
 
 
-def test_a_stale_claim_is_marked_failed_and_never_resent(app, make_user):
+def test_a_stale_claim_is_sent_again_never_lost_and_the_possible_duplicate_logged(
+    app, make_user, caplog
+):
     row = queue_reset(make_user())
     row.status = OutboxStatus.SENDING
     row.claimed_at = utcnow() - STALE_CLAIM - timedelta(minutes=1)
@@ -457,12 +459,33 @@ def test_a_stale_claim_is_marked_failed_and_never_resent(app, make_user):
 
     report = deliver_pending()
 
-    assert report.sent == 0
-    assert mail_files(app) == []
+    assert report.sent == 1
+    assert len(mail_files(app)) == 1
     row = reload(row)
-    assert row.status is OutboxStatus.FAILED
-    assert row.last_error
-    assert row.attempts == 1
+    assert row.status is OutboxStatus.SENT
+    assert row.attempts == 2
+    assert "may deliver it twice" in caplog.text
+
+
+def test_a_recent_claim_of_another_sender_is_left_alone(app, make_user):
+    row = queue_reset(make_user())
+    row.status = OutboxStatus.SENDING
+    row.claimed_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert deliver_pending().sent == 0
+    assert reload(row).status is OutboxStatus.SENDING
+
+
+def test_an_admin_can_send_a_failed_message_again(app, make_user):
+    from marketplace.services.mail import retry_failed
+
+    row = queue_reset(make_user())
+    row.status = OutboxStatus.FAILED
+    row.attempts = 8
+    db.session.commit()
+    assert retry_failed(row.id)
+    assert not retry_failed(row.id)  # pending now: nothing to retry
+    assert deliver_pending().sent == 1
 
 
 # --- commands and request hook -----------------------------------------------------------

@@ -88,3 +88,33 @@ def test_email_preferences_open_from_an_email_without_logging_in(client, make_us
 
 def test_a_tampered_preferences_link_is_refused(client):
     assert client.get("/account/email-preferences/not-a-token").status_code == 400
+
+
+def test_each_kind_of_optional_email_can_be_switched_off(make_user, login_as, make_listing):
+    from marketplace.extensions import db
+    from marketplace.services.mail import queue_email
+
+    user = make_user()
+    client = login_as(user)
+    response = client.post("/account/", data={
+        "name": user.name, "language": "en", "notifications": "instant",
+        "email_kinds": ["claims", "matches", "listings", "approvals"],  # not "messages"
+    })
+    assert response.status_code == 302
+    assert reload(user).muted_kinds == {"messages"}
+    page = client.get("/account/").get_data(as_text=True)
+    assert 'type="checkbox" value="messages"' in page
+    assert 'checked id="email_kinds-0" name="email_kinds" type="checkbox" value="claims"' in page
+    listing = make_listing()
+    assert queue_email("claim_message", user, title="x", claim=None, listing=listing) is None
+    assert queue_email("reset_password", user, reset_url="http://x", hours=2) is not None
+    db.session.commit()
+    assert [mail.template for mail in outbox(to=user.email)] == ["reset_password"]
+
+
+def test_the_preferences_link_switches_kinds_off_without_logging_in(client, make_user):
+    user = make_user()
+    client.post("/auth/forgot-password", data={"email": user.email})
+    path = link_in(outbox("reset_password")[0], "/account/email-preferences/")
+    client.post(path, data={"notifications": "instant", "email_kinds": ["claims"]})
+    assert reload(user).muted_kinds == {"messages", "matches", "listings", "approvals"}

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..forms import language_field, new_password_field, notifications_field
+from ..forms import email_kinds_field, language_field, new_password_field, notifications_field
 
 
 class ProfileForm(FlaskForm):
@@ -23,6 +23,7 @@ class ProfileForm(FlaskForm):
     )
     language = language_field()
     notifications = notifications_field()
+    email_kinds = email_kinds_field()
 
 
 class ChangePasswordForm(FlaskForm):
@@ -34,3 +35,4 @@ class ChangePasswordForm(FlaskForm):
 
 class PreferencesForm(FlaskForm):
     notifications = notifications_field()
+    email_kinds = email_kinds_field()

@@ -8,12 +8,18 @@ from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..models import User
 from ..services import accounts
 from ..services.errors import DomainError, InvalidToken
+from ..services.mail import EMAIL_KINDS
 from ..web import render_form, show_domain_error
 from .forms import ChangePasswordForm, PreferencesForm, ProfileForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _wanted_kinds(user: User) -> list[str]:
+    return [kind for kind in EMAIL_KINDS if kind not in user.muted_kinds]
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -23,6 +29,7 @@ def profile() -> Response | tuple[str, int]:
     if request.method == "GET":
         form.language.data = current_user.language.value
         form.notifications.data = current_user.notifications.value
+        form.email_kinds.data = _wanted_kinds(current_user)
     if form.validate_on_submit():
         try:
             accounts.update_profile(
@@ -31,6 +38,7 @@ def profile() -> Response | tuple[str, int]:
                 phone=form.phone.data,
                 language=form.language.data,
                 notifications=form.notifications.data,
+                email_kinds=form.email_kinds.data or [],
             )
         except DomainError as error:
             db.session.rollback()
@@ -72,8 +80,10 @@ def email_preferences(token: str) -> Response | tuple[str, int]:
     form = PreferencesForm()
     if request.method == "GET":
         form.notifications.data = user.notifications.value
+        form.email_kinds.data = _wanted_kinds(user)
     if form.validate_on_submit():
-        accounts.set_notification_preference(user, form.notifications.data)
+        accounts.set_notification_preference(user, form.notifications.data,
+                                             form.email_kinds.data or [])
         flash(_("Your email preferences have been saved."), "success")
         return redirect(url_for("account.email_preferences", token=token))
     return render_form("account/email_preferences.html", form=form, user=user)

@@ -9,12 +9,22 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Listing, ListingStatus, Organisation, OrganisationStatus, User, UserStatus
+from ..models import (
+    Listing,
+    ListingStatus,
+    Organisation,
+    OrganisationStatus,
+    OutboxMessage,
+    OutboxStatus,
+    User,
+    UserStatus,
+)
 from ..organisations.forms import ConfirmForm
 from ..security import Action
 from ..services import listings as listing_service
 from ..services import organisations as organisation_service
 from ..services.errors import DomainError
+from ..services.mail import retry_failed
 from ..web import require, safe_next_url
 from .forms import ReasonForm
 
@@ -40,8 +50,11 @@ def index() -> str:
     )
     pending_listings = db.session.scalar(
         select(func.count(Listing.id)).where(Listing.status == ListingStatus.PENDING_REVIEW))
+    failed_mail = db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.status == OutboxStatus.FAILED))
     return render_template("admin/index.html", pending_organisations=pending_organisations,
-                           pending_members=pending_members, pending_listings=pending_listings)
+                           pending_members=pending_members, pending_listings=pending_listings,
+                           failed_mail=failed_mail)
 
 
 @bp.route("/listings")
@@ -68,6 +81,28 @@ def approve_listing(listing_id: int) -> Response:
     else:
         flash(_("%(title)s is published.", title=listing.title), "success")
     return redirect(url_for("admin.listings"))
+
+
+@bp.route("/mail")
+def mail() -> str:
+    """Mail that could not be delivered, newest first, with a way to send it again."""
+    failed = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.created_at.desc()).limit(200)).all()
+    waiting = db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.status == OutboxStatus.PENDING))
+    return render_template("admin/mail.html", failed=failed, waiting=waiting)
+
+
+@bp.route("/mail/<int:message_id>/retry", methods=["POST"])
+def retry_mail(message_id: int) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if retry_failed(message_id):
+        flash(_("The message will be sent again."), "success")
+    else:
+        flash(_("This message is not waiting for a retry."), "error")
+    return redirect(url_for("admin.mail"))
 
 
 @bp.route("/organisations")

@@ -99,6 +99,8 @@ class User(UserMixin, db.Model):
     notifications: Mapped[NotificationPreference] = mapped_column(
         enum_column(NotificationPreference), default=NotificationPreference.INSTANT
     )
+    # Kinds of optional email switched off (see services/mail.EMAIL_KINDS), comma-separated.
+    muted_email_kinds: Mapped[str] = mapped_column(String(200), default="")
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped at logout, password change and deactivation: every older session then stops working.
     session_version: Mapped[int] = mapped_column(default=1)
@@ -114,6 +116,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users at login_user()
         return self.status is not UserStatus.DEACTIVATED
+
+    @property
+    def muted_kinds(self) -> set[str]:
+        return {kind for kind in self.muted_email_kinds.split(",") if kind}
 
     @property
     def email_confirmed(self) -> bool:

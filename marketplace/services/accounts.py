@@ -298,6 +298,7 @@ def update_profile(
     phone: str | None,
     language: Language | str,
     notifications: NotificationPreference | str,
+    email_kinds: list[str] | None = None,
 ) -> None:
     name = " ".join(name.split())
     if not name:
@@ -306,7 +307,15 @@ def update_profile(
     user.phone = (phone or "").strip() or None
     user.language = Language(language)
     user.notifications = NotificationPreference(notifications)
+    if email_kinds is not None:
+        _set_email_kinds(user, email_kinds)
     db.session.commit()
+
+
+def _set_email_kinds(user: User, wanted_kinds: list[str]) -> None:
+    from .mail import EMAIL_KINDS
+
+    user.muted_email_kinds = ",".join(sorted(set(EMAIL_KINDS) - set(wanted_kinds)))
 
 
 def set_language(user: User, language: Language | str) -> None:
@@ -323,8 +332,11 @@ def user_for_preferences_token(token: str) -> User:
     return user
 
 
-def set_notification_preference(user: User, preference: NotificationPreference | str) -> None:
+def set_notification_preference(user: User, preference: NotificationPreference | str,
+                                email_kinds: list[str] | None = None) -> None:
     user.notifications = NotificationPreference(preference)
+    if email_kinds is not None:
+        _set_email_kinds(user, email_kinds)
     db.session.commit()
 
 

@@ -225,7 +225,8 @@ def send_daily_digests(now: datetime | None = None) -> int:
         if visible and user.status is UserStatus.ACTIVE:
             digest = queue_email("alert_digest", user, listings=visible,
                                  count=str(len(visible)))
-            digest.created_at = now  # the day's digest is dated by the run that made it
+            if digest is not None:
+                digest.created_at = now  # the day's digest is dated by the run that made it
             sent += 1
         db.session.commit()
     return sent

@@ -5,6 +5,9 @@ outbox in the caller's transaction, so mail exists exactly when the change that 
 committed. `deliver_pending` sends what is due with Flask-Mail, or writes it to `MAIL_FOLDER` as
 .eml files when no SMTP server is configured. A row is claimed with a conditional UPDATE before it
 is sent, so two senders never send the same message; a failure is retried with backoff.
+A sender that dies between handing a message over and marking it sent leaves it claimed; after
+STALE_CLAIM it is sent again (a message is never lost, at most duplicated once, which is
+logged; its stable Message-ID lets the receiving side drop the copy).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from flask_mail import Connection, Message
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Language, OutboxMessage, OutboxStatus, User
+from ..models import Language, NotificationPreference, OutboxMessage, OutboxStatus, User
 from ..models.base import utcnow
 from .tokens import TokenPurpose, make_token
 from .urls import external_url
@@ -67,11 +70,43 @@ SUBJECTS = {
     "wanted_likely_match": _l("A new listing may be what you asked for: %(title)s"),
 }
 
+# Optional email, by kind: each can be switched off on the preferences page. Everything else
+# (account, security, approvals of one's own account or organisation) always arrives.
+EMAIL_KINDS = {
+    "claims": ("claim_received", "claim_accepted", "claim_declined", "claim_cancelled",
+               "claim_quantity_freed", "claim_quantity_freed_giver", "claim_collected",
+               "claim_reminder", "claim_expired", "claim_not_collected", "claim_listing_gone"),
+    "messages": ("claim_message",),
+    "matches": ("alert_match", "alert_digest", "wanted_answered", "wanted_likely_match"),
+    "listings": ("listing_published", "listing_expiring", "listing_expired"),
+    "approvals": ("member_to_approve", "organisation_to_approve"),
+}
+KIND_OF_TEMPLATE = {template: kind for kind, templates in EMAIL_KINDS.items()
+                    for template in templates}
+KIND_LABELS = {
+    "claims": _l("Claims: new claims, answers, hand-overs and reminders"),
+    "messages": _l("Messages on claims"),
+    "matches": _l("Listings that match my alerts and requests"),
+    "listings": _l("My listings: published, about to expire, expired"),
+    "approvals": _l("Colleagues and organisations waiting for my approval"),
+}
+
+
+def wants_email(user: User, template: str) -> bool:
+    """Whether `user` receives this kind of email (account and security email always)."""
+    kind = KIND_OF_TEMPLATE.get(template)
+    if kind is None:
+        return True
+    if user.notifications is NotificationPreference.OFF and kind != "approvals":
+        return False
+    return kind not in user.muted_kinds
+
+
 SMTP_TIMEOUT_SECONDS = 30
 # Seconds to wait after the n-th failed attempt (the last value repeats).
 RETRY_BACKOFF = (60, 5 * 60, 30 * 60, 2 * 60 * 60, 6 * 60 * 60)
 # A message claimed longer ago than this was being sent by a process that died. It may or may
-# not have gone out; we never send twice, so it is marked failed for a person to look at.
+# not have gone out: it is retried (never lost), with a warning about a possible duplicate.
 STALE_CLAIM = timedelta(minutes=30)
 
 _LINE_BREAKS = re.compile(r"[\r\n\t\f\v\u2028\u2029\x85]+")
@@ -89,13 +124,16 @@ def queue_email(
     language: Language | str | None = None,
     attachments: list[dict[str, Any]] | None = None,
     **context: Any,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Render `template` for `recipient` and add it to the outbox in the current transaction.
 
     `recipient` is a user (their language and a preferences link are used) or a bare address.
-    The caller commits; nothing is sent before that commit.
+    Returns None when the user has switched this kind of email off. The caller commits;
+    nothing is sent before that commit.
     """
     user = recipient if isinstance(recipient, User) else None
+    if user is not None and not wants_email(user, template):
+        return None
     address = user.email if user else str(recipient)
     if _LINE_BREAKS.search(address):
         raise ValueError("an email address cannot contain line breaks")
@@ -137,7 +175,7 @@ class DeliveryReport:
 def deliver_pending(limit: int = 100) -> DeliveryReport:
     """Send up to `limit` due messages; safe to run in several processes at once."""
     report = DeliveryReport()
-    _fail_stale_claims()
+    _retry_stale_claims()
     now = utcnow()
     due_ids = db.session.scalars(
         select(OutboxMessage.id)
@@ -196,20 +234,33 @@ def _record_failure(message: OutboxMessage, error: Exception, report: DeliveryRe
                     delay, error)
 
 
-def _fail_stale_claims() -> None:
-    db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at < utcnow() - STALE_CLAIM,
-        )
-        .values(
-            status=OutboxStatus.FAILED,
-            last_error="The sender stopped while sending; not retried, to never send twice.",
-        )
-        .execution_options(synchronize_session=False)
-    )
+def _retry_stale_claims() -> None:
+    stale = db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claimed_at < utcnow() - STALE_CLAIM)).all()
+    for message_id in stale:
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING,
+                   OutboxMessage.claimed_at < utcnow() - STALE_CLAIM)
+            .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(),
+                    last_error="The sender stopped while sending; sent again (may duplicate).")
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            log.warning("Mail %s was being sent by a sender that stopped; sending it again, "
+                        "which may deliver it twice", message_id)
     db.session.commit()
+
+
+def retry_failed(message_id: int) -> bool:
+    """Give a failed message a new round of attempts (an admin's "send again")."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
 
 
 def build_message(message: OutboxMessage) -> Message:

@@ -60,6 +60,7 @@ def upgrade():
     sa.Column('status', sa.Enum('pending', 'active', 'deactivated', name='userstatus', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('language', sa.Enum('nl', 'en', name='language', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('notifications', sa.Enum('instant', 'daily', 'off', name='notificationpreference', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('muted_email_kinds', sa.String(length=200), nullable=False),
     sa.Column('email_confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
