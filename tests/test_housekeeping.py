@@ -88,3 +88,17 @@ def test_the_housekeeping_command_reports_what_it_did(app, runner, make_listing)
     result = runner.invoke(args=["housekeeping"])
     assert result.exit_code == 0
     assert "1 expired" in result.output
+
+
+def test_the_claimant_is_reminded_the_day_before_the_pick_up(app, make_listing, make_user):
+    from datetime import date
+
+    listing = make_listing()
+    tomorrow = _claim(listing, make_user(), status=ClaimStatus.ACCEPTED, decided_at=utcnow(),
+                      agreed_pickup_date=date.today() + timedelta(days=1))
+    _claim(listing, make_user(), status=ClaimStatus.ACCEPTED, decided_at=utcnow(),
+           agreed_pickup_date=date.today() + timedelta(days=4))
+    _run_twice()
+    [reminder] = outbox("claim_pickup_tomorrow")
+    assert reminder.recipient == tomorrow.claimant.email
+    assert listing.site.street in reminder.body_text

@@ -78,6 +78,8 @@ class Claim(db.Model):
     next_in_line_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the giver was reminded of an unanswered claim (once).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the claimant was reminded of the pick-up the day before (once).
+    pickup_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     listing: Mapped[Listing] = relationship()
     claimant: Mapped[User | None] = relationship(foreign_keys=[claimant_id])

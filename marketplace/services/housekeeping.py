@@ -31,7 +31,8 @@ def run(now: datetime | None = None) -> Iterator[str]:
     today = now.astimezone().date()
     yield f"listings: {warn_expiring_listings(today, now)} warned, " \
           f"{expire_listings(today)} expired"
-    yield f"claims: {remind_unanswered_claims(now)} reminders, " \
+    yield f"claims: {remind_pickups_tomorrow(today, now)} pick-up reminders, " \
+          f"{remind_unanswered_claims(now)} reminders, " \
           f"{expire_unanswered_claims(now)} unanswered expired, " \
           f"{expire_uncollected_claims(today, now)} never collected"
     yield f"wanted posts: {expire_wanted(today)} expired"
@@ -96,6 +97,25 @@ def remind_unanswered_claims(now: datetime) -> int:
         reminded += 1
         for giver in _givers(claim.listing):
             queue_email("claim_reminder", giver, **_context(claim))
+        db.session.commit()
+    return reminded
+
+
+def remind_pickups_tomorrow(today: date, now: datetime) -> int:
+    """The claimant hears the day before the agreed pick-up date (once)."""
+    claims = db.session.scalars(select(Claim).where(
+        Claim.status == ClaimStatus.ACCEPTED,
+        Claim.agreed_pickup_date == today + timedelta(days=1),
+        Claim.pickup_reminded_at.is_(None))).all()
+    reminded = 0
+    for claim in claims:
+        if not _claimed(Claim, claim.id, Claim.pickup_reminded_at.is_(None),
+                        pickup_reminded_at=now):
+            continue
+        reminded += 1
+        if claim.claimant is not None:
+            queue_email("claim_pickup_tomorrow", claim.claimant, **_context(claim),
+                        site=claim.listing.site)
         db.session.commit()
     return reminded
 

@@ -60,6 +60,7 @@ SUBJECTS = {
     "claim_message": _l("New message about %(title)s"),
     "claim_listing_gone": _l("No longer on offer: %(title)s"),
     "claim_reminder": _l("A claim is waiting for your answer: %(title)s"),
+    "claim_pickup_tomorrow": _l("Tomorrow you pick up: %(title)s"),
     "claim_expired": _l("Your claim was not answered in time: %(title)s"),
     "claim_not_collected": _l("Not collected: %(title)s"),
     "listing_expiring": _l("Your listing expires soon: %(title)s"),
@@ -75,7 +76,8 @@ SUBJECTS = {
 EMAIL_KINDS = {
     "claims": ("claim_received", "claim_accepted", "claim_declined", "claim_cancelled",
                "claim_quantity_freed", "claim_quantity_freed_giver", "claim_collected",
-               "claim_reminder", "claim_expired", "claim_not_collected", "claim_listing_gone"),
+               "claim_reminder", "claim_expired", "claim_not_collected", "claim_listing_gone",
+               "claim_pickup_tomorrow"),
     "messages": ("claim_message",),
     "matches": ("alert_match", "alert_digest", "wanted_answered", "wanted_likely_match"),
     "listings": ("listing_published", "listing_expiring", "listing_expired"),

@@ -36,6 +36,7 @@ def upgrade():
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('next_in_line_notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('pickup_reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['claimant_id'], ['user_account.id'], name=op.f('fk_claim_claimant_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['claimant_organisation_id'], ['organisation.id'], name=op.f('fk_claim_claimant_organisation_id_organisation')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_claim_decided_by_id_user_account'), ondelete='SET NULL'),
