@@ -101,9 +101,11 @@ def housekeeping() -> None:
 def seed_demo() -> None:
     """Load demo organisations, users and listings (once; running it again changes nothing)."""
     from .services.demo import seed
-    from .services.demo_listings import seed_listings
+    from .services.demo_listings import seed_activity, seed_listings
 
     for line in seed():
         click.echo(line)
     for line in seed_listings():
+        click.echo(line)
+    for line in seed_activity():
         click.echo(line)

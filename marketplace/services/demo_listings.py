@@ -212,3 +212,45 @@ def seed_listings() -> Iterator[str]:
         created += 1
     db.session.commit()
     yield f"Demo listings: {created} created" if created else "Demo listings present already."
+
+
+def seed_activity() -> Iterator[str]:
+    """A few claims, an alert and a wanted post, so every page has something to show."""
+    from ..models import Alert, Claim, ClaimStatus, Wanted
+    from .accounts import find_user_by_email
+
+    if db.session.scalar(select(Claim.id).limit(1)) is not None:
+        yield "Demo claims present already."
+        return
+    daan = find_user_by_email("daan@delinde.example.org")
+    fatima = find_user_by_email("fatima@hetbaken.example.org")
+    bram = find_user_by_email("bram@rivierenland.example.org")
+    carla = find_user_by_email("carla@delinde.example.org")
+    if not all((daan, fatima, bram, carla)):
+        return
+
+    def listing_titled(title: str) -> Listing | None:
+        return db.session.scalar(select(Listing).where(Listing.title == title))
+
+    rollators = listing_titled("Rollators, inklapbaar")
+    gloves = listing_titled("Nitrile handschoenen maat M")
+    if rollators is not None:
+        db.session.add(Claim(listing=rollators, claimant=daan, quantity=2,
+                             claimant_organisation_id=daan.organisation_id,
+                             message="Voor onze nieuwe huiskamer op de tweede verdieping.",
+                             preferred_pickup_date=date.today() + timedelta(days=4)))
+    if gloves is not None:
+        gloves.quantity_available -= 10
+        db.session.add(Claim(listing=gloves, claimant=fatima, quantity=10,
+                             claimant_organisation_id=fatima.organisation_id,
+                             status=ClaimStatus.ACCEPTED, decided_at=utcnow(),
+                             decided_by=next(iter(gloves.organisation.users), None),
+                             agreed_pickup_date=date.today() + timedelta(days=2)))
+    db.session.add(Alert(user=bram, words="tillift"))
+    db.session.add(Wanted(author=carla, organisation_id=carla.organisation_id,
+                          title="Hoog-laag bed", quantity=2,
+                          description="Voor twee nieuwe bewoners, graag met matras.",
+                          needed_by=date.today() + timedelta(days=30),
+                          province=carla.organisation.sites[0].province))
+    db.session.commit()
+    yield "Demo claims, an alert and a wanted post created."
