@@ -72,17 +72,25 @@ def create_user(email: str, organisation_name: str, role: str, kind: str, name: 
 
 @click.command("send-mail")
 @click.option("--loop", is_flag=True, help="Keep running, sending mail as it is queued.")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@click.option("--interval", default=5.0, show_default=True,
+              help="Seconds to wait when the outbox is empty.")
+@click.option("--batch", default=200, show_default=True, help="Messages per round.")
 @with_appcontext
-def send_mail(loop: bool, interval: float) -> None:
-    """Send the mail waiting in the outbox (retrying failures with backoff)."""
+def send_mail(loop: bool, interval: float, batch: int) -> None:
+    """Send the mail waiting in the outbox (retrying failures with backoff).
+
+    Without --loop it keeps going until everything that is due has been tried once.
+    """
     while True:
-        report = mail.deliver_pending()
-        if report.sent or report.retried or report.failed or not loop:
+        report = mail.deliver_pending(limit=batch)
+        handled = report.sent + report.retried + report.failed
+        if handled or not loop:
             click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+        db.session.remove()
+        if handled >= batch:
+            continue  # a full round: more may be waiting, go on at once
         if not loop:
             return
-        db.session.remove()
         time.sleep(interval)
 
 

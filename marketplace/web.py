@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, render_template, request
+from flask import abort, flash, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from .extensions import db
 from .security import Action, can
 from .services.errors import DomainError
 
@@ -48,3 +50,20 @@ def require(action: Action, obj: Any = None) -> None:
     """Abort with 403 unless the current user may do `action`."""
     if not can(current_user, action, obj):
         abort(403)
+
+
+def attempt(action: Callable[[], object], success: str, *, forbid: bool = False) -> bool:
+    """Run a service call for a button: flash `success`, or the refusal (after a rollback).
+
+    With `forbid`, a refusal for lack of permission answers 403 instead of a message.
+    """
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        if forbid and error.status_code == 403:
+            abort(403)
+        flash(error.message, "error")
+        return False
+    flash(success, "success")
+    return True

@@ -23,9 +23,8 @@ from ..organisations.forms import ConfirmForm
 from ..security import Action
 from ..services import listings as listing_service
 from ..services import organisations as organisation_service
-from ..services.errors import DomainError
 from ..services.mail import retry_failed
-from ..web import require, safe_next_url
+from ..web import attempt, require, safe_next_url
 from .forms import ReasonForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -73,13 +72,8 @@ def approve_listing(listing_id: int) -> Response:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        listing_service.approve_listing(current_user, listing)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("%(title)s is published.", title=listing.title), "success")
+    attempt(lambda: listing_service.approve_listing(current_user, listing),
+            _("%(title)s is published.", title=listing.title))
     return redirect(url_for("admin.listings"))
 
 
@@ -146,14 +140,9 @@ def approve_organisation(organisation_id: int) -> Response:
     organisation = _organisation(organisation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        organisation_service.approve_organisation(current_user, organisation)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("%(name)s has been approved; its admins have been emailed.",
-                name=organisation.name), "success")
+    attempt(lambda: organisation_service.approve_organisation(current_user, organisation),
+            _("%(name)s has been approved; its admins have been emailed.",
+              name=organisation.name))
     return redirect(safe_next_url(request.args.get("next"))
                     or url_for("admin.organisation_detail", organisation_id=organisation.id))
 
@@ -165,13 +154,9 @@ def suspend_organisation(organisation_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         flash(_("Give a reason to suspend an organisation."), "error")
         return redirect(url_for("admin.organisation_detail", organisation_id=organisation.id))
-    try:
-        organisation_service.suspend_organisation(current_user, organisation, form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("%(name)s has been suspended.", name=organisation.name), "success")
+    attempt(lambda: organisation_service.suspend_organisation(current_user, organisation,
+                                                              form.reason.data),
+            _("%(name)s has been suspended.", name=organisation.name))
     return redirect(url_for("admin.organisation_detail", organisation_id=organisation.id))
 
 
@@ -180,11 +165,6 @@ def reactivate_organisation(organisation_id: int) -> Response:
     organisation = _organisation(organisation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        organisation_service.reactivate_organisation(current_user, organisation)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("%(name)s is active again.", name=organisation.name), "success")
+    attempt(lambda: organisation_service.reactivate_organisation(current_user, organisation),
+            _("%(name)s is active again.", name=organisation.name))
     return redirect(url_for("admin.organisation_detail", organisation_id=organisation.id))

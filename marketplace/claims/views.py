@@ -15,7 +15,7 @@ from ..models import Claim, ClaimStatus, Listing
 from ..organisations.forms import ConfirmForm
 from ..services import claims as claim_service
 from ..services.errors import DomainError
-from ..web import render_form, show_domain_error
+from ..web import attempt, render_form, show_domain_error
 from .forms import AcceptForm, ClaimForm, DeclineForm, MessageForm
 
 bp = Blueprint("claims", __name__)
@@ -76,15 +76,7 @@ def _act(claim_id: int, form_class: type, action: Callable[[Claim, object], None
             for message in errors:
                 flash(str(message), "error")
         return redirect(url_for("claims.show", claim_id=claim.id))
-    try:
-        action(claim, form)
-    except DomainError as error:
-        db.session.rollback()
-        if error.status_code == 403:
-            abort(403)
-        flash(error.message, "error")
-    else:
-        flash(success, "success")
+    attempt(lambda: action(claim, form), success, forbid=True)
     return redirect(url_for("claims.show", claim_id=claim.id))
 
 

@@ -30,7 +30,7 @@ from ..services.categories import category_tree
 from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit, Upload
 from ..services.search import SearchQuery, Sort, search_listings
-from ..web import render_form, require, show_domain_error
+from ..web import attempt, render_form, require, show_domain_error
 from .forms import ListingForm, RelistForm
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
@@ -217,13 +217,8 @@ def edit(listing_id: int) -> Response | tuple[str, int]:
 def withdraw(listing_id: int) -> Response:
     listing = _listing_or_404(listing_id)
     require(Action.EDIT_LISTING, listing)
-    try:
-        listing_service.withdraw_listing(current_user, listing)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("The listing has been withdrawn."), "success")
+    attempt(lambda: listing_service.withdraw_listing(current_user, listing),
+            _("The listing has been withdrawn."))
     return redirect(url_for("listings.show", listing_id=listing.id))
 
 
@@ -241,7 +236,7 @@ def relist(listing_id: int) -> Response:
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
-    else:
+    else:  # the message depends on where the listing went: review or published
         flash(_status_message(listing), "success")
     return redirect(url_for("listings.show", listing_id=listing.id))
 

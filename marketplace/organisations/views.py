@@ -15,7 +15,7 @@ from ..security import Action
 from ..services import accounts, organisations
 from ..services.errors import DomainError
 from ..services.organisations import SiteDetails
-from ..web import render_form, require, show_domain_error
+from ..web import attempt, render_form, require, show_domain_error
 from .forms import ConfirmForm, DeactivateForm, RoleForm, SiteForm
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
@@ -79,13 +79,7 @@ def _member_action(organisation_id: int, user_id: int, form_class: type,
     form = form_class()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        action(organisation, member, form)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(success % {"name": member.name}, "success")
+    attempt(lambda: action(organisation, member, form), success % {"name": member.name})
     return redirect(url_for("organisations.members", organisation_id=organisation.id))
 
 
@@ -192,12 +186,8 @@ def change_site(organisation_id: int, site_id: int, change: str) -> Response:
     site = _site_of(organisation, site_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        organisations.set_site_active(current_user, site, active=change == "restore")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("The site has been restored.") if change == "restore"
-              else _("The site has been archived."), "success")
+    attempt(lambda: organisations.set_site_active(current_user, site,
+                                                  active=change == "restore"),
+            _("The site has been restored.") if change == "restore"
+            else _("The site has been archived."))
     return redirect(url_for("organisations.sites", organisation_id=organisation.id))

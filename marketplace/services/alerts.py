@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import (
@@ -132,6 +133,7 @@ def match_listing(listing: Listing, now: datetime | None = None) -> int:
     ancestors = _category_and_ancestors(listing.category_id)
     candidates = db.session.scalars(
         select(Alert).join(User, Alert.user_id == User.id)
+        .options(contains_eager(Alert.user))  # one query, not one per matching alert
         .where(Alert.paused.is_(False),
                User.status == UserStatus.ACTIVE,
                User.organisation_id != listing.organisation_id,

@@ -16,7 +16,7 @@ from ..services import wanted as wanted_service
 from ..services.categories import category_tree
 from ..services.errors import DomainError
 from ..services.wanted import WantedDetails
-from ..web import render_form, show_domain_error
+from ..web import attempt, render_form, show_domain_error
 from .forms import AnswerForm, WantedForm
 
 bp = Blueprint("wanted", __name__, url_prefix="/wanted")
@@ -102,13 +102,8 @@ def answer(wanted_id: int) -> Response:
     if not form.validate_on_submit() or listing is None:
         flash(_("Choose one of your organisation's published listings."), "error")
         return redirect(url_for("wanted.show", wanted_id=wanted.id))
-    try:
-        wanted_service.answer_wanted(current_user, wanted, listing)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("Your listing has been offered; the requester has been emailed."), "success")
+    attempt(lambda: wanted_service.answer_wanted(current_user, wanted, listing),
+            _("Your listing has been offered; the requester has been emailed."))
     return redirect(url_for("wanted.show", wanted_id=wanted.id))
 
 
@@ -118,13 +113,7 @@ def close(wanted_id: int, change: str) -> Response:
     wanted = _wanted_or_404(wanted_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        wanted_service.close_wanted(current_user, wanted, fulfilled=change == "fulfilled")
-    except DomainError as error:
-        db.session.rollback()
-        if error.status_code == 403:
-            abort(403)
-        flash(error.message, "error")
-    else:
-        flash(_("The request is closed."), "success")
+    attempt(lambda: wanted_service.close_wanted(current_user, wanted,
+                                                fulfilled=change == "fulfilled"),
+            _("The request is closed."), forbid=True)
     return redirect(url_for("wanted.show", wanted_id=wanted.id))
