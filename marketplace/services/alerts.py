@@ -50,7 +50,7 @@ def _fold(text: str) -> str:
     return "".join(character for character in decomposed if not unicodedata.combining(character))
 
 
-def _tokens(text: str) -> list[str]:
+def text_tokens(text: str) -> list[str]:
     return _WORD.findall(_fold(text))
 
 
@@ -109,7 +109,7 @@ def alert_query(alert: Alert) -> SearchQuery:
 
 # --- matching --------------------------------------------------------------------------------
 
-def _words_match(alert_words: list[str], listing_tokens: list[str]) -> bool:
+def words_match(alert_words: list[str], listing_tokens: list[str]) -> bool:
     return all(any(token.startswith(word) for token in listing_tokens) for word in alert_words)
 
 
@@ -130,7 +130,7 @@ def match_listing(listing: Listing, now: datetime | None = None) -> int:
         .values(alerts_matched_at=now).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         return 0  # matched before (or by a run at the same time)
-    ancestors = _category_and_ancestors(listing.category_id)
+    ancestors = category_and_ancestors(listing.category_id)
     candidates = db.session.scalars(
         select(Alert).join(User, Alert.user_id == User.id)
         .options(contains_eager(Alert.user))  # one query, not one per matching alert
@@ -141,10 +141,10 @@ def match_listing(listing: Listing, now: datetime | None = None) -> int:
                or_(Alert.province.is_(None), Alert.province == listing.site.province),
                or_(Alert.condition.is_(None), Alert.condition == listing.condition))
     ).all()
-    tokens = _tokens(f"{listing.title} {listing.description}")
+    tokens = text_tokens(f"{listing.title} {listing.description}")
     matched = 0
     for alert in candidates:
-        if not _words_match(_tokens(alert.words), tokens):
+        if not words_match(text_tokens(alert.words), tokens):
             continue
         match = AlertMatch(alert=alert, listing=listing, matched_at=now)
         db.session.add(match)
@@ -169,7 +169,7 @@ def match_listing(listing: Listing, now: datetime | None = None) -> int:
     return matched
 
 
-def _category_and_ancestors(category_id: int) -> list[int]:
+def category_and_ancestors(category_id: int) -> list[int]:
     """An alert on a parent category matches listings in its children."""
     parents = dict(db.session.execute(select(Category.id, Category.parent_id)).all())
     chain, current = [], category_id

@@ -135,8 +135,8 @@ def claim_listing(actor: User, listing: Listing, quantity: int | None, message: 
     except IntegrityError as error:  # the same member, a moment ago (a double-click)
         db.session.rollback()
         raise DomainError(_("You have claimed this listing already.")) from error
-    for giver in _givers(listing):
-        queue_email("claim_received", giver, **_claim_context(claim))
+    for giver in givers_of(listing):
+        queue_email("claim_received", giver, **claim_email_context(claim))
     db.session.commit()
     return claim
 
@@ -184,7 +184,7 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
         raise DomainError(_("This claim has been answered already."))
     db.session.refresh(listing)
     if claim.claimant is not None:
-        queue_email("claim_accepted", claim.claimant, **_claim_context(claim),
+        queue_email("claim_accepted", claim.claimant, **claim_email_context(claim),
                     giver=actor, site=listing.site,
                     attachments=[_calendar_attachment(claim)] if agreed else None)
     db.session.commit()
@@ -197,7 +197,7 @@ def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
                        decision_note=(note or "").strip()[:1000] or None):
         raise DomainError(_("This claim has been answered already."))
     if claim.claimant is not None:
-        queue_email("claim_declined", claim.claimant, **_claim_context(claim))
+        queue_email("claim_declined", claim.claimant, **claim_email_context(claim))
     db.session.commit()
 
 
@@ -207,13 +207,13 @@ def cancel_claim(actor: User, claim: Claim) -> None:
     _lock_listing(claim.listing_id)
     # The database says whether it was accepted (an accept may have landed a moment ago).
     if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
-        _release(claim)
+        release_claim(claim)
     elif not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED,
                          closed_at=utcnow()):
         db.session.rollback()
         raise DomainError(_("This claim cannot be cancelled any more."))
-    for giver in _givers(claim.listing):
-        queue_email("claim_cancelled", giver, **_claim_context(claim))
+    for giver in givers_of(claim.listing):
+        queue_email("claim_cancelled", giver, **claim_email_context(claim))
     db.session.commit()
 
 
@@ -241,9 +241,9 @@ def mark_collected(actor: User, claim: Claim) -> None:
         db.session.refresh(listing)
         tell_waiting_claimants(listing)
     saved = impact_of(claim)
-    recipients = [user for user in [claim.claimant, *_givers(listing)] if user is not None]
+    recipients = [user for user in [claim.claimant, *givers_of(listing)] if user is not None]
     for user in recipients:
-        queue_email("claim_collected", user, **_claim_context(claim), saved=saved)
+        queue_email("claim_collected", user, **claim_email_context(claim), saved=saved)
     db.session.commit()
 
 
@@ -260,10 +260,10 @@ def post_message(actor: User, claim: Claim, body: str) -> ClaimMessage:
                             max=MAX_MESSAGE_LENGTH), field="body")
     message = ClaimMessage(claim=claim, author=actor, body=body)
     db.session.add(message)
-    recipients = [claim.claimant] if giver_side else _givers(claim.listing, claim)
+    recipients = [claim.claimant] if giver_side else givers_of(claim.listing, claim)
     for user in recipients:
         if user is not None and user.id != actor.id:
-            queue_email("claim_message", user, **_claim_context(claim), author=actor.name,
+            queue_email("claim_message", user, **claim_email_context(claim), author=actor.name,
                         body=body)
     db.session.commit()
     return message
@@ -271,7 +271,7 @@ def post_message(actor: User, claim: Claim, body: str) -> ClaimMessage:
 
 # --- releasing and waiting in line -----------------------------------------------------------
 
-def _release(claim: Claim) -> None:
+def release_claim(claim: Claim) -> None:
     """Give an accepted quantity back to the listing and tell the next claim in line."""
     db.session.execute(
         update(Listing).where(Listing.id == claim.listing_id)
@@ -296,9 +296,9 @@ def notify_next_in_line(listing: Listing) -> Claim | None:
         return None
     waiting.next_in_line_notified_at = utcnow()
     if waiting.claimant is not None:
-        queue_email("claim_quantity_freed", waiting.claimant, **_claim_context(waiting))
-    for giver in _givers(listing):
-        queue_email("claim_quantity_freed_giver", giver, **_claim_context(waiting))
+        queue_email("claim_quantity_freed", waiting.claimant, **claim_email_context(waiting))
+    for giver in givers_of(listing):
+        queue_email("claim_quantity_freed_giver", giver, **claim_email_context(waiting))
     return waiting
 
 
@@ -311,7 +311,7 @@ def tell_waiting_claimants(listing: Listing) -> int:
     for claim in waiting:
         if _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.EXPIRED,
                        closed_at=utcnow()) and claim.claimant is not None:
-            queue_email("claim_listing_gone", claim.claimant, **_claim_context(claim))
+            queue_email("claim_listing_gone", claim.claimant, **claim_email_context(claim))
     return len(waiting)
 
 
@@ -364,7 +364,7 @@ def get_claim(claim_id: int) -> Claim:
     return claim
 
 
-def _givers(listing: Listing, claim: Claim | None = None) -> list[User]:
+def givers_of(listing: Listing, claim: Claim | None = None) -> list[User]:
     """Who hears about claims: the poster, else the organisation's admins (and the colleague
     who decided, for messages)."""
     people: list[User] = []
@@ -378,7 +378,7 @@ def _givers(listing: Listing, claim: Claim | None = None) -> list[User]:
     return people
 
 
-def _claim_context(claim: Claim) -> dict[str, object]:
+def claim_email_context(claim: Claim) -> dict[str, object]:
     listing = claim.listing
     return {
         "claim": claim,

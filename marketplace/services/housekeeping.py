@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Claim, ClaimStatus, Listing, ListingStatus
 from ..models.base import utcnow
 from .alerts import match_listings_whose_internal_phase_ended, send_daily_digests
-from .claims import _givers, _release, tell_waiting_claimants
+from .claims import claim_email_context, givers_of, release_claim, tell_waiting_claimants
 from .mail import deliver_pending, queue_email
 from .urls import external_url
 from .wanted import expire_wanted
@@ -61,7 +61,7 @@ def warn_expiring_listings(today: date, now: datetime) -> int:
                         expiry_warned_at=now):
             continue
         warned += 1
-        for giver in _givers(listing):
+        for giver in givers_of(listing):
             queue_email("listing_expiring", giver, title=listing.title, listing=listing,
                         listing_url=external_url("listings.show", listing_id=listing.id))
         db.session.commit()
@@ -79,7 +79,7 @@ def expire_listings(today: date) -> int:
         expired += 1
         db.session.refresh(listing)
         tell_waiting_claimants(listing)
-        for giver in _givers(listing):
+        for giver in givers_of(listing):
             queue_email("listing_expired", giver, title=listing.title, listing=listing,
                         listing_url=external_url("listings.show", listing_id=listing.id))
         db.session.commit()
@@ -95,8 +95,8 @@ def remind_unanswered_claims(now: datetime) -> int:
         if not _claimed(Claim, claim.id, Claim.reminded_at.is_(None), reminded_at=now):
             continue
         reminded += 1
-        for giver in _givers(claim.listing):
-            queue_email("claim_reminder", giver, **_context(claim))
+        for giver in givers_of(claim.listing):
+            queue_email("claim_reminder", giver, **claim_email_context(claim))
         db.session.commit()
     return reminded
 
@@ -114,7 +114,7 @@ def remind_pickups_tomorrow(today: date, now: datetime) -> int:
             continue
         reminded += 1
         if claim.claimant is not None:
-            queue_email("claim_pickup_tomorrow", claim.claimant, **_context(claim),
+            queue_email("claim_pickup_tomorrow", claim.claimant, **claim_email_context(claim),
                         site=claim.listing.site)
         db.session.commit()
     return reminded
@@ -132,7 +132,7 @@ def expire_unanswered_claims(now: datetime) -> int:
         expired += 1
         db.session.refresh(claim)
         if claim.claimant is not None:
-            queue_email("claim_expired", claim.claimant, **_context(claim))
+            queue_email("claim_expired", claim.claimant, **claim_email_context(claim))
         db.session.commit()
     return expired
 
@@ -153,16 +153,10 @@ def expire_uncollected_claims(today: date, now: datetime) -> int:
             continue
         expired += 1
         db.session.refresh(claim)
-        _release(claim)
-        recipients = [claim.claimant, *_givers(claim.listing, claim)]
+        release_claim(claim)
+        recipients = [claim.claimant, *givers_of(claim.listing, claim)]
         for user in recipients:
             if user is not None:
-                queue_email("claim_not_collected", user, **_context(claim))
+                queue_email("claim_not_collected", user, **claim_email_context(claim))
         db.session.commit()
     return expired
-
-
-def _context(claim: Claim) -> dict[str, object]:
-    from .claims import _claim_context
-
-    return _claim_context(claim)

@@ -101,7 +101,7 @@ def latest_available_until(today: date | None = None) -> date:
 
 # --- validation ------------------------------------------------------------------------------
 
-def _validate(actor: User, organisation_id: int, details: ListingDetails) -> tuple[Category, Site]:
+def _validate(organisation_id: int, details: ListingDetails) -> tuple[Category, Site]:
     """Raise DomainError(field=…) for the first problem; return the category and the site."""
     if len(details.title.strip()) < 3:
         raise DomainError(_("Give the listing a title of at least 3 characters."), field="title")
@@ -242,7 +242,7 @@ def create_listing(actor: User, details: ListingDetails, photos: PhotoChanges,
                    submit: bool) -> Listing:
     """A new listing, saved as a draft or submitted (for review, or published when trusted)."""
     _require_participation(actor)
-    category, site = _validate(actor, actor.organisation_id, details)
+    category, site = _validate(actor.organisation_id, details)
     prepared = _prepare_uploads(photos.uploads)
     listing = Listing(organisation_id=actor.organisation_id, created_by=actor,
                       status=ListingStatus.DRAFT)
@@ -263,7 +263,7 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
     if listing.status not in EDITABLE:
         raise DomainError(_("A listing that is %(status)s cannot be edited.",
                             status=listing.status.label))
-    category, site = _validate(actor, listing.organisation_id, details)
+    category, site = _validate(listing.organisation_id, details)
     prepared = _prepare_uploads(photos.uploads)
     _apply(listing, details, category, site)
     removed = _apply_photo_changes(listing, photos, prepared)

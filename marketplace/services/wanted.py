@@ -127,20 +127,20 @@ def suggest_for_listing(listing: Listing) -> int:
     A likely match: every word of the request's title starts a word of the listing, and its
     category and province (when given) fit. The caller commits.
     """
-    from .alerts import _category_and_ancestors, _tokens, _words_match
+    from .alerts import category_and_ancestors, text_tokens, words_match
 
-    ancestors = _category_and_ancestors(listing.category_id)
+    ancestors = category_and_ancestors(listing.category_id)
     candidates = db.session.scalars(select(Wanted).where(
         Wanted.status == WantedStatus.OPEN,
         Wanted.organisation_id != listing.organisation_id,
         Wanted.needed_by >= date.today(),
         or_(Wanted.category_id.is_(None), Wanted.category_id.in_(ancestors)),
         or_(Wanted.province.is_(None), Wanted.province == listing.site.province))).all()
-    tokens = _tokens(f"{listing.title} {listing.description}")
+    tokens = text_tokens(f"{listing.title} {listing.description}")
     suggested = 0
     for wanted in candidates:
-        words = _tokens(wanted.title)
-        if words and _words_match(words, tokens) and _link(wanted, listing, None) is not None:
+        words = text_tokens(wanted.title)
+        if words and words_match(words, tokens) and _link(wanted, listing, None) is not None:
             suggested += 1
     return suggested
 
