@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install translations lint pytest migrate seed clean extract-messages
+.PHONY: run test install translations lint pytest browser-deps clean extract-messages
 
 run: install translations instance/secret_key
 	$(FLASK) db upgrade
@@ -14,7 +14,7 @@ run: install translations instance/secret_key
 	@echo "Serving on http://127.0.0.1:$(PORT) (mail is written to instance/mail/)"
 	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} FLASK_DEBUG=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: install translations lint pytest
+test: install translations lint browser-deps pytest
 
 install: $(STAMP)
 
@@ -39,6 +39,13 @@ instance/secret_key:
 	mkdir -p instance
 	$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
 	chmod 600 $@
+
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	} || echo "chromium could not be installed: the browser tests will be skipped (not in CI)"
 
 lint: install
 	$(BIN)/ruff check marketplace tests wsgi.py
