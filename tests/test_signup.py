@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import PASSWORD, link_in, outbox, reload
 from sqlalchemy import func, select
 
@@ -42,6 +43,7 @@ def new_organisation_form(**overrides):
         "organisation_choice": "new",
         "organisation_name": "Zorghuis Het Anker",
         "organisation_kind": "elderly_care",
+        "kvk_number": "4123 4567",
         "site_name": "Hoofdgebouw",
         "street": "Ankerweg 3",
         "postcode": "8011ab",
@@ -121,6 +123,7 @@ def test_registering_a_new_organisation_makes_it_pending_with_its_first_site(
     assert organisation.status is OrganisationStatus.PENDING
     [site] = organisation.sites
     assert (site.name, site.postcode, site.city) == ("Hoofdgebouw", "8011 AB", "Zwolle")
+    assert organisation.kvk_number == "41234567"
     [requester] = organisation.users
     assert requester.role is Role.ORG_ADMIN
     assert requester.language.value == "nl"
@@ -297,3 +300,22 @@ def test_the_confirmation_link_confirms_only_the_address_it_was_sent_to(client, 
     db.session.commit()
     assert client.get(path).status_code == 400
     assert not reload(user).email_confirmed
+
+
+@pytest.mark.parametrize("kvk_number", ["", "1234567", "123456789", "abcdefgh"])
+def test_a_new_organisation_needs_a_kvk_number_of_eight_digits(client, kvk_number):
+    response = client.post("/auth/signup", data=new_organisation_form(kvk_number=kvk_number))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter the 8 digits of the KvK number." in body
+    assert 'value="Zorghuis Het Anker"' in body
+    assert count(Organisation) == 0 and count(User) == 0
+
+
+def test_the_approving_admin_sees_the_kvk_number(client, make_user, login_as):
+    client.post("/auth/signup", data=new_organisation_form())
+    organisation = db.session.scalar(select(Organisation))
+    admin = login_as(make_user(role=Role.PLATFORM_ADMIN))
+    assert "41234567" in admin.get(f"/admin/organisations/{organisation.id}").get_data(
+        as_text=True)
+    assert "41234567" in admin.get("/admin/organisations?status=pending").get_data(as_text=True)

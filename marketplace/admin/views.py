@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import (
+    AuditEvent,
     Listing,
     ListingStatus,
     Organisation,
@@ -75,6 +78,46 @@ def approve_listing(listing_id: int) -> Response:
     attempt(lambda: listing_service.approve_listing(current_user, listing),
             _("%(title)s is published.", title=listing.title))
     return redirect(url_for("admin.listings"))
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.route("/audit")
+def audit() -> str:
+    """Every approval, moderation and administration action; read-only by design."""
+    action = request.args.get("action", "")
+    query = request.args.get("q", "").strip()[:120]
+    start = _date_arg("from")
+    end = _date_arg("to")
+    statement = (select(AuditEvent).outerjoin(User, AuditEvent.actor_id == User.id)
+                 .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()))
+    if action:
+        statement = statement.where(AuditEvent.action == action)
+    if query:
+        pattern = f"%{_escape_like(query)}%"
+        statement = statement.where(or_(AuditEvent.target_label.ilike(pattern, escape="\\"),
+                                        User.name.ilike(pattern, escape="\\"),
+                                        User.email.ilike(pattern, escape="\\")))
+    if start:
+        statement = statement.where(AuditEvent.created_at >= datetime.combine(
+            start, time.min, tzinfo=UTC))
+    if end:
+        statement = statement.where(AuditEvent.created_at < datetime.combine(
+            end + timedelta(days=1), time.min, tzinfo=UTC))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(statement, page=page, per_page=AUDIT_PAGE_SIZE, error_out=False)
+    actions = db.session.scalars(select(AuditEvent.action).distinct()
+                                 .order_by(AuditEvent.action)).all()
+    return render_template("admin/audit.html", pagination=pagination, actions=actions,
+                           action=action, query=query, start=start, end=end)
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
 
 
 @bp.route("/mail")

@@ -56,6 +56,9 @@ class SignUpForm(SiteFieldsMixin, FlaskForm):
                                     validators=[Optional(), Length(max=120)],
                                     render_kw={"autocomplete": "organization"})
     organisation_kind = organisation_kind_field(optional=True)
+    kvk_number = StringField(_l("KvK number"), validators=[Optional(), Length(max=20)],
+                             description=_l("The 8 digits of the Chamber of Commerce number."),
+                             render_kw={"inputmode": "numeric"})
 
     def set_choices(self, organisations: list[tuple[int, str]]) -> None:
         self.organisation.choices = [

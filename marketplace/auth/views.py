@@ -59,6 +59,7 @@ def signup() -> Response | tuple[str, int]:
             new_request = NewOrganisationRequest(
                 name=form.organisation_name.data or "",
                 kind=form.organisation_kind.data or "",
+                kvk_number=form.kvk_number.data or "",
                 first_site=SiteDetails(
                     name=form.site_name.data or "",
                     street=form.street.data or "",

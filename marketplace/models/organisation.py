@@ -108,6 +108,8 @@ class Organisation(db.Model):
     # Unique, computed in Python: SQLite's lower() only folds ASCII letters.
     name_key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind))
+    # The Chamber of Commerce (KvK) number: 8 digits, shown to the approving admin.
+    kvk_number: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[OrganisationStatus] = mapped_column(
         enum_column(OrganisationStatus), default=OrganisationStatus.PENDING, index=True
     )

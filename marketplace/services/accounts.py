@@ -61,6 +61,7 @@ class NewOrganisationRequest:
     name: str
     kind: OrganisationKind | str
     first_site: SiteDetails
+    kvk_number: str | None = None
 
 
 def sign_up(
@@ -102,7 +103,8 @@ def sign_up(
         return None
     if new_organisation_request is not None:
         request = new_organisation_request
-        organisation = new_organisation(request.name, request.kind, request.first_site)
+        organisation = new_organisation(request.name, request.kind, request.first_site,
+                                        kvk_number=request.kvk_number)
         role, status = Role.ORG_ADMIN, UserStatus.ACTIVE  # the organisation itself waits
     else:
         role, status = Role.MEMBER, UserStatus.PENDING

@@ -38,6 +38,19 @@ class SiteDetails:
     province: Province | str
 
 
+_KVK = re.compile(r"^\d{8}$")
+
+
+def normalise_kvk_number(number: str | None, required: bool = True) -> str | None:
+    """A KvK number as its 8 digits (spaces and dots people type are dropped)."""
+    digits = re.sub(r"[\s.]", "", number or "")
+    if not digits and not required:
+        return None
+    if not _KVK.match(digits):
+        raise DomainError(_("Enter the 8 digits of the KvK number."), field="kvk_number")
+    return digits
+
+
 def normalise_postcode(postcode: str) -> str:
     """Dutch postcodes as '1234 AB'; raise DomainError(field='postcode') otherwise."""
     match = _POSTCODE.match(postcode or "")
@@ -79,7 +92,8 @@ def _apply_site_details(site: Site, details: SiteDetails) -> None:
 
 
 def new_organisation(name: str, kind: OrganisationKind | str, first_site: SiteDetails,
-                     status: OrganisationStatus = OrganisationStatus.PENDING) -> Organisation:
+                     status: OrganisationStatus = OrganisationStatus.PENDING,
+                     kvk_number: str | None = None) -> Organisation:
     """An organisation with its first site, added to the session (the caller commits)."""
     name = " ".join(name.split())
     if not name:
@@ -95,7 +109,8 @@ def new_organisation(name: str, kind: OrganisationKind | str, first_site: SiteDe
     except ValueError as error:
         raise DomainError(_("Choose the kind of organisation."), field="organisation_kind") \
             from error
-    organisation = Organisation(name=name, kind=kind, status=status)
+    kvk = normalise_kvk_number(kvk_number, required=status is OrganisationStatus.PENDING)
+    organisation = Organisation(name=name, kind=kind, status=status, kvk_number=kvk)
     if status is OrganisationStatus.ACTIVE:
         organisation.approved_at = utcnow()
     organisation.sites.append(build_site(first_site))

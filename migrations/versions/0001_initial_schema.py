@@ -22,6 +22,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('name_key', sa.String(length=120), nullable=False),
+    sa.Column('kvk_number', sa.String(length=8), nullable=True),
     sa.Column('kind', sa.Enum('hospital', 'elderly_care', 'disability_care', 'mental_health', 'gp', 'other', name='organisationkind', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('status', sa.Enum('pending', 'active', 'suspended', name='organisationstatus', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('trusted', sa.Boolean(), nullable=False),
