@@ -8,8 +8,8 @@ marks it collected. Debian's Chromium, driven by Playwright, against a live serv
 from __future__ import annotations
 
 import email
-import gc
 import email.policy
+import gc
 import os
 import re
 import socket
