@@ -310,7 +310,7 @@ def test_a_double_click_that_passes_the_check_is_stopped_by_the_unique_index(sce
     member = s.make_member()
     s.claim(member)
     # The second click looked before the first was written: the check finds nothing.
-    monkeypatch.setattr(claims, "_open_claim_of", lambda user, listing: None)
+    monkeypatch.setattr(claims, "open_claim_of", lambda user, listing: None)
     refusal = assert_refused(lambda: s.claim(member), DomainError,
                              "claimed this listing already")
     assert isinstance(refusal.__cause__, IntegrityError)

@@ -14,7 +14,6 @@ from ..claims.forms import ClaimForm
 from ..extensions import db
 from ..models import (
     Claim,
-    ClaimStatus,
     Condition,
     Listing,
     ListingStatus,
@@ -27,6 +26,7 @@ from ..organisations.forms import ConfirmForm
 from ..security import Action, can, participation_block_reason
 from ..services import listings as listing_service
 from ..services.categories import category_tree
+from ..services.claims import open_claim_of
 from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit, Upload
 from ..services.search import SearchQuery, Sort, search_listings
@@ -163,9 +163,7 @@ def show(listing_id: int) -> str:
                 select(Claim).where(Claim.listing_id == listing.id)
                 .order_by(Claim.created_at)))
         else:
-            own_claim = db.session.scalar(select(Claim).where(
-                Claim.listing_id == listing.id, Claim.claimant_id == current_user.id,
-                Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED])))
+            own_claim = open_claim_of(current_user, listing)
             claim_block = participation_block_reason(current_user)
             if own_claim is None and claim_block is None:
                 claim_form = ClaimForm()

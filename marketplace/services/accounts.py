@@ -25,7 +25,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..security import Action, can
 from . import audit
-from .errors import DomainError, InvalidToken, NotFound, PermissionDenied
+from .errors import DomainError, InvalidToken, PermissionDenied
 from .mail import queue_email
 from .organisations import (
     SiteDetails,
@@ -474,10 +474,3 @@ def organisation_for_onboarding(name: str, kind: OrganisationKind | str,
         db.session.add(organisation)
         return organisation
     return new_organisation(name, kind, first_site, status=OrganisationStatus.ACTIVE)
-
-
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound()
-    return user

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -158,11 +157,7 @@ def match_listing(listing: Listing, now: datetime | None = None) -> int:
                                                               listing_id=listing.id))
         elif user.notifications is NotificationPreference.OFF:
             match.notified_at = now  # recorded, never sent
-    try:
-        db.session.flush()
-    except IntegrityError:  # never expected: the claim above makes this run the only one
-        db.session.rollback()
-        raise
+    db.session.flush()
     from .wanted import suggest_for_listing  # late: wanted uses this module's matching
 
     suggest_for_listing(listing)

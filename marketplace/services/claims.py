@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..security import Action, can, participation_block_reason
-from .errors import DomainError, NotFound, PermissionDenied
+from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .urls import external_url
 
@@ -123,7 +123,7 @@ def claim_listing(actor: User, listing: Listing, quantity: int | None, message: 
     if len(message) > MAX_MESSAGE_LENGTH:
         raise DomainError(_("Keep the message under %(max)d characters.",
                             max=MAX_MESSAGE_LENGTH), field="message")
-    existing = _open_claim_of(actor, listing)
+    existing = open_claim_of(actor, listing)
     if existing is not None:
         raise DomainError(_("You have claimed this listing already."))
     claim = Claim(listing=listing, claimant=actor,
@@ -141,7 +141,8 @@ def claim_listing(actor: User, listing: Listing, quantity: int | None, message: 
     return claim
 
 
-def _open_claim_of(user: User, listing: Listing) -> Claim | None:
+def open_claim_of(user: User, listing: Listing) -> Claim | None:
+    """The member's requested or accepted claim on the listing, if any."""
     return db.session.scalar(select(Claim).where(
         Claim.listing_id == listing.id, Claim.claimant_id == user.id,
         Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED])))
@@ -356,13 +357,6 @@ def reliability_of(organisation_id: int) -> Reliability:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def get_claim(claim_id: int) -> Claim:
-    claim = db.session.get(Claim, claim_id)
-    if claim is None:
-        raise NotFound()
-    return claim
-
 
 def givers_of(listing: Listing, claim: Claim | None = None) -> list[User]:
     """Who hears about claims: the poster, else the organisation's admins (and the colleague

@@ -367,8 +367,4 @@ def _open_transport() -> _SmtpTransport | _FolderTransport:
     return _FolderTransport()
 
 
-def smtp_configured() -> bool:
-    return bool(current_app.config.get("MAIL_SERVER"))
-
-
 __all__ = ["DeliveryReport", "build_message", "deliver_pending", "queue_email"]
