@@ -69,8 +69,8 @@ from marketplace.models import (
 from marketplace.services import mail as mail_service
 from marketplace.services.alerts import match_listing
 from marketplace.services.categories import ensure_default_categories
-from marketplace.services.listings import approve_listing
 from marketplace.services.mail import deliver_pending, queue_email
+from marketplace.services.moderation import approve_listing
 from marketplace.services.tokens import TokenPurpose, make_token
 from marketplace.services.urls import external_url
 

@@ -105,19 +105,33 @@ def _configure_database_connections(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseIdConverter(IntegerConverter):
+        """<int:…> in URLs: ids beyond a database integer are simply not found (404), instead of
+        reaching PostgreSQL, which refuses them with an error."""
+
+        def __init__(self, map, *args, **kwargs) -> None:
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseIdConverter
     from .account.views import bp as account_bp
+    from .admin import categories, impact, moderation, reports, users  # noqa: F401  (routes)
     from .admin.views import bp as admin_bp
     from .alerts.views import bp as alerts_bp
     from .auth.views import bp as auth_bp
     from .claims.views import bp as claims_bp
+    from .impact.views import bp as impact_bp
     from .listings.views import bp as listings_bp
     from .main.views import bp as main_bp
     from .organisations.views import bp as organisations_bp
     from .photos.views import bp as photos_bp
+    from .reports.views import bp as reports_bp
     from .wanted.views import bp as wanted_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, admin_bp, listings_bp,
-                      photos_bp, claims_bp, alerts_bp, wanted_bp):
+                      photos_bp, claims_bp, alerts_bp, wanted_bp, reports_bp, impact_bp):
         app.register_blueprint(blueprint)
 
 

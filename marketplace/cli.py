@@ -110,10 +110,8 @@ def seed_demo() -> None:
     """Load demo organisations, users and listings (once; running it again changes nothing)."""
     from .services.demo import seed
     from .services.demo_listings import seed_activity, seed_listings
+    from .services.demo_moderation import seed_history, seed_moderation
 
-    for line in seed():
-        click.echo(line)
-    for line in seed_listings():
-        click.echo(line)
-    for line in seed_activity():
-        click.echo(line)
+    for step in (seed, seed_listings, seed_activity, seed_moderation, seed_history):
+        for line in step():
+            click.echo(line)

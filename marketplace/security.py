@@ -17,6 +17,8 @@ class Action(enum.StrEnum):
     ADMINISTER_PLATFORM = "administer_platform"  # approve organisations, moderate, categories
     VIEW_LISTING = "view_listing"  # open its page and photos (anonymous visitors included)
     EDIT_LISTING = "edit_listing"  # edit, withdraw, re-list, change photos
+    REPORT_LISTING = "report_listing"  # tell moderators about another organisation's listing
+    VIEW_IMPACT = "view_impact"  # impact dashboard: the platform (obj None) or one organisation
 
 
 def can(user: User | Any, action: Action, obj: Any = None) -> bool:
@@ -45,6 +47,24 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
             )
         case Action.ADMINISTER_PLATFORM:
             return platform_admin
+        case Action.REPORT_LISTING:
+            return (
+                isinstance(obj, Listing)
+                and user.status is UserStatus.ACTIVE
+                and user.email_confirmed
+                and obj.organisation_id != user.organisation_id
+                and listing_visible_to(user, obj)
+            )
+        case Action.VIEW_IMPACT:
+            if platform_admin:
+                return True
+            return (
+                isinstance(obj, Organisation)
+                and user.role is Role.ORG_ADMIN
+                and user.status is UserStatus.ACTIVE
+                and user.email_confirmed
+                and user.organisation_id == obj.id
+            )
         case Action.EDIT_LISTING:
             if platform_admin:
                 return True

@@ -7,7 +7,6 @@ The suite runs on SQLite (a file per test), and on PostgreSQL when TEST_DATABASE
 from __future__ import annotations
 
 import contextvars
-import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import PASSWORD, AuthActions
+from helpers import PASSWORD, TEST_DATABASE_URL, AuthActions, on_postgres
 from sqlalchemy import select, text
 
 from marketplace import create_app
@@ -38,16 +37,10 @@ from marketplace.models import (
     UserStatus,
 )
 from marketplace.models.base import utcnow
-from marketplace.services.categories import ensure_default_categories
+from marketplace.services.defaults import ensure_defaults
 from marketplace.services.passwords import hash_password
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-
 _postgres_schema_ready = False
-
-
-def on_postgres() -> bool:
-    return bool(TEST_DATABASE_URL)
 
 
 def test_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
@@ -77,7 +70,7 @@ def test_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
 
 def _reset_database() -> None:
     _empty_schema()
-    ensure_default_categories()  # the migration seeds them in real databases
+    ensure_defaults()  # the migrations seed them in real databases
 
 
 def _empty_schema() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -12,6 +13,14 @@ from marketplace.extensions import db
 from marketplace.models import OutboxMessage, User
 
 PASSWORD = "tulpen-fiets-regen-42"
+# The suite runs on SQLite, and again on PostgreSQL when this is set.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def on_postgres() -> bool:
+    return bool(TEST_DATABASE_URL)
+
+
 # A copy of the project's shared upload corpus (shared/testdata), so the suite runs anywhere.
 SHARED_TESTDATA = Path(__file__).resolve().parent / "data"
 

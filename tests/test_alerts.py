@@ -21,7 +21,7 @@ from marketplace.models import (
 )
 from marketplace.models.base import utcnow
 from marketplace.services import alerts as alert_service
-from marketplace.services.listings import approve_listing
+from marketplace.services.moderation import approve_listing
 from marketplace.services.search import SearchQuery
 
 

@@ -124,3 +124,8 @@ def test_the_listing_builder_makes_a_published_listing(app, make_listing):
     listing = make_listing("Rolstoel")
     assert listing.id and listing.site.organisation_id == listing.organisation_id
     assert listing.category.slug == "furniture"
+
+
+def test_an_id_beyond_what_a_database_holds_is_simply_not_found(client):
+    assert client.get("/listings/99999999999999999999").status_code == 404
+    assert client.get("/wanted/2147483648").status_code == 404

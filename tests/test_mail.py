@@ -15,7 +15,13 @@ from helpers import link_in, outbox, reload
 
 import marketplace
 from marketplace.extensions import db
-from marketplace.models import Language, NotificationPreference, OutboxStatus
+from marketplace.models import (
+    Language,
+    NotificationPreference,
+    OutboxStatus,
+    ReportOutcome,
+    ReportReason,
+)
 from marketplace.models.base import utcnow
 from marketplace.services.mail import (
     RETRY_BACKOFF,
@@ -113,6 +119,15 @@ def context_for(template: str, make_user, make_listing=None) -> dict[str, object
         "organisation_suspended": {"organisation": "Zorg Oost", "reason": "Testing"},
         "organisation_reactivated": {"organisation": "Zorg Oost"},
         "listing_published": {"title": "Rollators", "listing_url": url},
+        "listing_rejected": {"title": "Rollators", "reason": "Geen foto", "edit_url": url},
+        "listing_changes_requested": {"title": "Rollators", "reason": "Foto", "edit_url": url},
+        "listing_removed": {"title": "Rollators", "reason": "Medicijnen", "listing_url": url},
+        "moderation_summary": {"count": "3", "oldest_days": 2, "queue_url": url, "admin_url": url,
+                               "waiting": {"listings": 2, "reports": 1, "organisations": 0,
+                                           "failed_mail": 0}},
+        "report_received": {"title": "Rollators", "reason": ReportReason.OTHER, "text": "Vreemd",
+                            "organisation": "Zorg Oost", "reports_url": url, "listing_url": url},
+        "report_resolved": {"title": "Rollators", "outcome": ReportOutcome.DISMISSED},
         "member_to_approve": {"name": other.name, "organisation": "Zorg Oost", "member": other,
                               "review_url": url},
         "organisation_to_approve": {"organisation": "Zorg Oost", "requester": other,

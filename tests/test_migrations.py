@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import TEST_DATABASE_URL
 from flask_migrate import downgrade, upgrade
+from helpers import TEST_DATABASE_URL
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from conftest import on_postgres
 from flask_login import AnonymousUserMixin
+from helpers import on_postgres
 from sqlalchemy import event, select, text
 
 from marketplace.extensions import db

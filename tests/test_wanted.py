@@ -10,7 +10,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import Claim, ListingStatus, Role, Wanted, WantedStatus
 from marketplace.services import housekeeping
-from marketplace.services.listings import approve_listing
+from marketplace.services.moderation import approve_listing
 
 
 def post_request(client, **overrides):

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import User
 from ..services import accounts
 from ..services.errors import DomainError, InvalidToken
-from ..services.mail import EMAIL_KINDS
+from ..services.mail import email_kinds_for
 from ..web import render_form, show_domain_error
 from .forms import ChangePasswordForm, PreferencesForm, ProfileForm
 
@@ -19,13 +19,20 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def _wanted_kinds(user: User) -> list[str]:
-    return [kind for kind in EMAIL_KINDS if kind not in user.muted_kinds]
+    return [kind for kind in email_kinds_for(user) if kind not in user.muted_kinds]
+
+
+def _offer_kinds_of(user: User, form: ProfileForm | PreferencesForm) -> None:
+    offered = email_kinds_for(user)
+    form.email_kinds.choices = [choice for choice in form.email_kinds.choices
+                                if choice.value in offered]
 
 
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def profile() -> Response | tuple[str, int]:
     form = ProfileForm(obj=current_user)
+    _offer_kinds_of(current_user, form)
     if request.method == "GET":
         form.language.data = current_user.language.value
         form.notifications.data = current_user.notifications.value
@@ -78,6 +85,7 @@ def email_preferences(token: str) -> Response | tuple[str, int]:
         return render_template("errors/error.html", status=400, title=_("Link not valid"),
                                explanation=error.message), 400
     form = PreferencesForm()
+    _offer_kinds_of(user, form)
     if request.method == "GET":
         form.notifications.data = user.notifications.value
         form.email_kinds.data = _wanted_kinds(user)

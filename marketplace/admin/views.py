@@ -24,11 +24,10 @@ from ..models import (
 )
 from ..organisations.forms import ConfirmForm
 from ..security import Action
-from ..services import listings as listing_service
 from ..services import organisations as organisation_service
 from ..services.mail import retry_failed
 from ..web import attempt, require, safe_next_url
-from .forms import ReasonForm
+from .forms import ReasonForm, TrustForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 25
@@ -57,27 +56,6 @@ def index() -> str:
     return render_template("admin/index.html", pending_organisations=pending_organisations,
                            pending_members=pending_members, pending_listings=pending_listings,
                            failed_mail=failed_mail)
-
-
-@bp.route("/listings")
-def listings() -> str:
-    """Listings waiting for review, oldest first (full moderation builds on this)."""
-    pending = db.session.scalars(
-        select(Listing).where(Listing.status == ListingStatus.PENDING_REVIEW)
-        .order_by(Listing.submitted_at, Listing.id).limit(200)).all()
-    return render_template("admin/listings.html", pending=pending)
-
-
-@bp.route("/listings/<int:listing_id>/approve", methods=["POST"])
-def approve_listing(listing_id: int) -> Response:
-    listing = db.session.get(Listing, listing_id)
-    if listing is None:
-        abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    attempt(lambda: listing_service.approve_listing(current_user, listing),
-            _("%(title)s is published.", title=listing.title))
-    return redirect(url_for("admin.listings"))
 
 
 AUDIT_PAGE_SIZE = 50
@@ -146,17 +124,23 @@ def retry_mail(message_id: int) -> Response:
 def organisations() -> str:
     status = request.args.get("status", "")
     query = request.args.get("q", "").strip()[:120]
+    trusted = request.args.get("trusted", "") == "1"
     page = request.args.get("page", 1, type=int) or 1
     statement = select(Organisation).order_by(Organisation.created_at.desc(),
                                               Organisation.id.desc())
     if status in {s.value for s in OrganisationStatus}:
         statement = statement.where(Organisation.status == OrganisationStatus(status))
+    if trusted:
+        statement = statement.where(Organisation.trusted.is_(True))
     if query:
         statement = statement.where(Organisation.name.ilike(f"%{_escape_like(query)}%",
                                                             escape="\\"))
     pagination = db.paginate(statement, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    kept = {"status": status, "q": query, **({"trusted": "1"} if trusted else {})}
     return render_template("admin/organisations.html", pagination=pagination, status=status,
-                           query=query, statuses=list(OrganisationStatus),
+                           query=query, trusted=trusted, statuses=list(OrganisationStatus),
+                           page_url=lambda number: url_for("admin.organisations", **kept,
+                                                           page=number),
                            confirm_form=ConfirmForm(), reason_form=ReasonForm())
 
 
@@ -175,7 +159,9 @@ def _organisation(organisation_id: int) -> Organisation:
 def organisation_detail(organisation_id: int) -> str:
     organisation = _organisation(organisation_id)
     return render_template("admin/organisation.html", organisation=organisation,
-                           confirm_form=ConfirmForm(), reason_form=ReasonForm())
+                           confirm_form=ConfirmForm(), reason_form=ReasonForm(),
+                           trust_form=TrustForm(prefix="trust"),
+                           activity=organisation_service.activity_of(organisation))
 
 
 @bp.route("/organisations/<int:organisation_id>/approve", methods=["POST"])
@@ -211,3 +197,22 @@ def reactivate_organisation(organisation_id: int) -> Response:
     attempt(lambda: organisation_service.reactivate_organisation(current_user, organisation),
             _("%(name)s is active again.", name=organisation.name))
     return redirect(url_for("admin.organisation_detail", organisation_id=organisation.id))
+
+
+@bp.route("/organisations/<int:organisation_id>/<any(trust, distrust):change>",
+          methods=["POST"])
+def trust_organisation(organisation_id: int, change: str) -> Response:
+    organisation = _organisation(organisation_id)
+    form = TrustForm(prefix="trust")
+    if not form.validate_on_submit():
+        flash(_("The note is too long, or the form had expired. Please try again."), "error")
+    else:
+        trusted = change == "trust"
+        attempt(lambda: organisation_service.set_trusted(current_user, organisation, trusted,
+                                                         form.reason.data or ""),
+                _("%(name)s is trusted: its listings are published without review.",
+                  name=organisation.name) if trusted else
+                _("%(name)s is no longer trusted: its listings are reviewed again.",
+                  name=organisation.name))
+    return redirect(safe_next_url(request.args.get("next"))
+                    or url_for("admin.organisation_detail", organisation_id=organisation.id))

@@ -25,7 +25,7 @@ from ..models.base import utcnow
 from ..organisations.forms import ConfirmForm
 from ..security import Action, can, participation_block_reason
 from ..services import listings as listing_service
-from ..services.categories import category_tree
+from ..services.categories import browsing_category_tree, category_tree
 from ..services.claims import open_claim_of
 from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit, Upload
@@ -107,7 +107,7 @@ def search() -> str:
     results = search_listings(current_user, query)
     return render_template(
         "listings/search.html", query=query, results=results,
-        categories=category_tree(_language()), conditions=list(Condition),
+        categories=browsing_category_tree(_language()), conditions=list(Condition),
         provinces=list(Province), organisation_kinds=list(OrganisationKind),
         posted_choices=[(1, _("Today")), (7, _("In the last week")),
                         (30, _("In the last month"))],
@@ -145,6 +145,9 @@ def new() -> Response | tuple[str, int]:
 def _status_message(listing: Listing) -> str:
     if listing.status is ListingStatus.PUBLISHED:
         return _("Your listing is published.")
+    if listing.status is ListingStatus.PENDING_REVIEW and listing.held_words:
+        return _("Your listing waits for review because it mentions %(words)s. We email you "
+                 "when it is published.", words=listing.held_words)
     if listing.status is ListingStatus.PENDING_REVIEW:
         return _("Your listing has been sent for review. We email you when it is published.")
     return _("Your listing has been saved as a draft.")

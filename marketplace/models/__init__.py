@@ -5,7 +5,20 @@ from .alert import Alert, AlertFrequency, AlertMatch
 from .audit import AuditEvent
 from .category import DEFAULT_CATEGORIES, DEFAULT_SUBCATEGORIES, Category
 from .claim import Claim, ClaimMessage, ClaimStatus
+from .impact import DEFAULT_IMPACT_FACTORS, ImpactFactor
 from .listing import Condition, Listing, ListingStatus, Unit
+from .moderation import (
+    DEFAULT_MODERATION_REASONS,
+    DEFAULT_WATCH_WORDS,
+    DailyTask,
+    ModerationReason,
+    Report,
+    ReportOutcome,
+    ReportReason,
+    ReportStatus,
+    WatchWord,
+    WatchWordKind,
+)
 from .organisation import (
     PROVINCE_NAMES,
     Organisation,
@@ -21,7 +34,10 @@ from .wanted import Wanted, WantedAnswer, WantedStatus
 
 __all__ = [
     "DEFAULT_CATEGORIES",
+    "DEFAULT_IMPACT_FACTORS",
+    "DEFAULT_MODERATION_REASONS",
     "DEFAULT_SUBCATEGORIES",
+    "DEFAULT_WATCH_WORDS",
     "LANGUAGE_NAMES",
     "PROVINCE_NAMES",
     "Alert",
@@ -33,10 +49,13 @@ __all__ = [
     "ClaimMessage",
     "ClaimStatus",
     "Condition",
+    "DailyTask",
+    "ImpactFactor",
     "Language",
     "Listing",
     "ListingPhoto",
     "ListingStatus",
+    "ModerationReason",
     "NotificationPreference",
     "Organisation",
     "OrganisationKind",
@@ -45,6 +64,10 @@ __all__ = [
     "OutboxStatus",
     "Photo",
     "Province",
+    "Report",
+    "ReportOutcome",
+    "ReportReason",
+    "ReportStatus",
     "Role",
     "Site",
     "Unit",
@@ -53,4 +76,6 @@ __all__ = [
     "Wanted",
     "WantedAnswer",
     "WantedStatus",
+    "WatchWord",
+    "WatchWordKind",
 ]

@@ -137,7 +137,11 @@ class Listing(db.Model):
     status: Mapped[ListingStatus] = mapped_column(
         enum_column(ListingStatus), default=ListingStatus.DRAFT, index=True
     )
+    # The moderator's reason for a rejection, a removal or the changes asked (then a draft).
     moderation_reason: Mapped[str | None] = mapped_column(String(1000))
+    # Watch-words found at the last submission: held for review whatever the trust (shown
+    # highlighted to the moderator); folded, comma-separated.
+    held_words: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -315,9 +315,11 @@ def update_profile(
 
 
 def _set_email_kinds(user: User, wanted_kinds: list[str]) -> None:
-    from .mail import EMAIL_KINDS
+    from .mail import email_kinds_for
 
-    user.muted_email_kinds = ",".join(sorted(set(EMAIL_KINDS) - set(wanted_kinds)))
+    offered = set(email_kinds_for(user))
+    muted = (user.muted_kinds - offered) | (offered - set(wanted_kinds))
+    user.muted_email_kinds = ",".join(sorted(muted))
 
 
 def set_language(user: User, language: Language | str) -> None:
@@ -344,9 +346,13 @@ def set_notification_preference(user: User, preference: NotificationPreference |
 
 # --- approvals by organisation admins (and platform admins) ---------------------------------
 
-def _require_manager(actor: User, member: User) -> Organisation:
+def _require_manager(actor: User, member: User) -> Organisation | None:
+    """The member's organisation, when `actor` may manage its people; accounts without an
+    organisation (platform staff) are managed by platform admins only."""
     organisation = member.organisation
-    if organisation is None or not can(actor, Action.MANAGE_ORGANISATION, organisation):
+    allowed = can(actor, Action.MANAGE_ORGANISATION, organisation) if organisation is not None \
+        else can(actor, Action.ADMINISTER_PLATFORM)
+    if not allowed:
         raise PermissionDenied(_("You are not allowed to do that."))
     if member.is_platform_admin and not actor.is_platform_admin:
         raise PermissionDenied(_("Only platform admins can change platform admin accounts."))
@@ -359,9 +365,14 @@ def approve_member(actor: User, member: User) -> None:
         raise DomainError(_("Only accounts awaiting approval can be approved."))
     member.status = UserStatus.ACTIVE
     audit.record(actor, "user.approve", member)
-    queue_email("account_approved", member, organisation=member.organisation.name,
+    queue_email("account_approved", member, organisation=_organisation_name(member),
                 login_url=external_url("auth.login"))
     db.session.commit()
+
+
+def _organisation_name(member: User) -> str:
+    # Platform staff may have no organisation: their account is for the marketplace itself.
+    return member.organisation.name if member.organisation else "Surplus Marketplace"
 
 
 def _is_last_org_admin(member: User) -> bool:
@@ -379,7 +390,8 @@ def deactivate_member(actor: User, member: User, reason: str | None = None) -> N
         raise DomainError(_("You cannot deactivate your own account here."))
     if member.status is UserStatus.DEACTIVATED:
         raise DomainError(_("This account is deactivated already."))
-    if _is_last_org_admin(member) and organisation.status is OrganisationStatus.ACTIVE \
+    if _is_last_org_admin(member) and organisation is not None \
+            and organisation.status is OrganisationStatus.ACTIVE \
             and not actor.is_platform_admin:
         raise DomainError(_("Make a colleague organisation admin first."))
     member.status = UserStatus.DEACTIVATED
@@ -394,7 +406,7 @@ def reactivate_member(actor: User, member: User) -> None:
         raise DomainError(_("Only deactivated accounts can be reactivated."))
     member.status = UserStatus.ACTIVE
     audit.record(actor, "user.reactivate", member)
-    queue_email("account_approved", member, organisation=member.organisation.name,
+    queue_email("account_approved", member, organisation=_organisation_name(member),
                 login_url=external_url("auth.login"))
     db.session.commit()
 
@@ -413,6 +425,47 @@ def set_member_role(actor: User, member: User, role: Role | str) -> None:
         raise DomainError(_("Approve or reactivate this account first."))
     member.role = role
     audit.record(actor, f"user.role.{role.value}", member)
+    db.session.commit()
+
+
+# --- roles set by platform admins ----------------------------------------------------------
+
+def active_platform_admin_count() -> int:
+    return db.session.scalar(select(func.count(User.id)).where(
+        User.role == Role.PLATFORM_ADMIN, User.status == UserStatus.ACTIVE)) or 0
+
+
+def set_role(actor: User, user: User, role: Role | str) -> None:
+    """Platform admins make anyone member, organisation admin or platform admin.
+
+    Refused (DomainError) for an unknown role, an unchanged role, a change of one's own role,
+    removing the last active platform admin, an account that is not active, and making
+    someone without an organisation a member or organisation admin. PermissionDenied for
+    everyone but platform admins.
+    """
+    if not can(actor, Action.ADMINISTER_PLATFORM):
+        raise PermissionDenied(_("You are not allowed to do that."))
+    try:
+        role = Role(role)
+    except ValueError as error:
+        raise DomainError(_("Choose a role from the list."), field="role") from error
+    if role is user.role:
+        raise DomainError(_("%(name)s is %(role)s already.", name=user.name, role=role.label),
+                          field="role")
+    if user.is_platform_admin and user.status is UserStatus.ACTIVE \
+            and active_platform_admin_count() <= 1:
+        raise DomainError(_("Make someone else platform admin first: there must always be "
+                            "one."), field="role")
+    if user.id == actor.id:
+        raise DomainError(_("You cannot change your own role. Ask another platform admin."),
+                          field="role")
+    if user.status is not UserStatus.ACTIVE:
+        raise DomainError(_("Approve or reactivate this account first."), field="role")
+    if role is not Role.PLATFORM_ADMIN and user.organisation is None:
+        raise DomainError(_("This account has no organisation, so it can only be a platform "
+                            "admin."), field="role")
+    user.role = role
+    audit.record(actor, f"user.role.{role.value}", user)
     db.session.commit()
 
 

@@ -156,6 +156,10 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
     """
     _require_giver(actor, claim)
     listing = claim.listing
+    # A suspended (or pending) organisation neither gives nor receives; the claim waits.
+    if not (listing.organisation.is_active and claim.claimant_organisation.is_active):
+        raise DomainError(_("This claim cannot be accepted now: the giving or the claiming "
+                            "organisation is suspended or not yet approved."))
     if claim.status is not ClaimStatus.REQUESTED:
         raise DomainError(_("This claim has been answered already."))
     if listing.status is not ListingStatus.PUBLISHED:
@@ -408,3 +412,33 @@ def _calendar_attachment(claim: Claim) -> dict[str, str]:
     content = "\r\n".join(lines) + "\r\n"
     return {"filename": "pick-up.ics", "content_type": "text/calendar; charset=utf-8",
             "data": base64.b64encode(content.encode()).decode()}
+
+
+# --- removal by moderation -------------------------------------------------------------------
+
+def cancel_claims_for_removed_listing(listing: Listing) -> int:
+    """The listing was removed by moderation: cancel every open claim, waiting or accepted
+    (an accepted quantity goes back to the listing, nobody next in line is told: nothing is
+    on offer any more), and email each claimant. Returns how many were cancelled.
+
+    The caller has changed the listing's status already; the listing row is locked first."""
+    _lock_listing(listing.id)
+    claims = list(db.session.scalars(
+        select(Claim).where(Claim.listing_id == listing.id,
+                            Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED]))
+        .order_by(Claim.created_at, Claim.id)))
+    cancelled = 0
+    for claim in claims:
+        if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
+            db.session.execute(
+                update(Listing).where(Listing.id == listing.id)
+                .values(quantity_available=Listing.quantity_available + claim.quantity)
+                .execution_options(synchronize_session=False))
+        elif not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED,
+                             closed_at=utcnow()):
+            continue
+        cancelled += 1
+        if claim.claimant is not None:
+            queue_email("claim_listing_removed", claim.claimant, **claim_email_context(claim))
+    db.session.refresh(listing)
+    return cancelled

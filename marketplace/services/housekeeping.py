@@ -17,6 +17,7 @@ from ..models.base import utcnow
 from .alerts import match_listings_whose_internal_phase_ended, send_daily_digests
 from .claims import claim_email_context, givers_of, release_claim, tell_waiting_claimants
 from .mail import deliver_pending, queue_email
+from .moderation import send_moderation_summary
 from .urls import external_url
 from .wanted import expire_wanted
 
@@ -38,6 +39,7 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"wanted posts: {expire_wanted(today)} expired"
     yield f"alerts: {match_listings_whose_internal_phase_ended(now)} matched after the " \
           f"internal phase, {send_daily_digests(now)} digests"
+    yield f"moderation: {send_moderation_summary(now)} summaries"
     report = deliver_pending()
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 

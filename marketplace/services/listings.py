@@ -4,6 +4,8 @@ The status moves only through the functions here:
 draft → pending_review → published (or straight to published for trusted organisations);
 an edit of a published listing by an untrusted organisation goes back to pending_review;
 draft/pending/published → withdrawn by the owner; expired/withdrawn → re-listed.
+A listing whose text has a watch-word waits for review whatever the trust (see moderation).
+Moderators' decisions (approve, reject, ask for changes, remove) live in services/moderation.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ from ..extensions import db
 from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
 from ..security import Action, can, participation_block_reason
-from . import audit
+from . import moderation  # module import: moderation imports this module too
 from .alerts import match_listing
 from .claims import tell_waiting_claimants
 from .errors import DomainError, PermissionDenied
-from .mail import queue_email
 from .photos import (
     PhotoRejected,
     PreparedPhoto,
@@ -32,7 +33,6 @@ from .photos import (
     prepare_photo,
     save_prepared,
 )
-from .urls import external_url
 
 log = logging.getLogger(__name__)
 
@@ -270,11 +270,14 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
     if listing.status is ListingStatus.PUBLISHED:
         if not listing.photos:
             raise DomainError(_("Add at least one photo."), field="photos")
-        if not listing.organisation.trusted:
+        held = moderation.hold_for_watch_words(listing)
+        if held or not listing.organisation.trusted:
             listing.status = ListingStatus.PENDING_REVIEW
             listing.submitted_at = utcnow()
     elif submit:
         _submit(actor, listing)
+    elif listing.status is ListingStatus.PENDING_REVIEW:
+        moderation.hold_for_watch_words(listing)  # the moderator sees what it says now
     _commit_with_photos(removed)
     return listing
 
@@ -286,7 +289,8 @@ def _submit(actor: User, listing: Listing) -> None:
                           field="photos")
     listing.submitted_at = utcnow()
     listing.moderation_reason = None
-    if listing.organisation.trusted:
+    held = moderation.hold_for_watch_words(listing)
+    if listing.organisation.trusted and not held:
         _publish(listing)
     else:
         listing.status = ListingStatus.PENDING_REVIEW
@@ -300,20 +304,6 @@ def _publish(listing: Listing, now: datetime | None = None) -> None:
         if listing.internal_days else None
     db.session.flush()
     match_listing(listing, now)  # wanted alerts; deferred by housekeeping while internal
-
-
-def approve_listing(actor: User, listing: Listing) -> None:
-    """Publish a listing waiting for review (the moderation queue builds on this)."""
-    if not can(actor, Action.ADMINISTER_PLATFORM):
-        raise PermissionDenied()
-    if listing.status is not ListingStatus.PENDING_REVIEW:
-        raise DomainError(_("Only listings waiting for review can be approved."))
-    _publish(listing)
-    audit.record(actor, "listing.approve", listing)
-    if listing.created_by is not None and listing.created_by.is_active:
-        queue_email("listing_published", listing.created_by, title=listing.title,
-                    listing_url=external_url("listings.show", listing_id=listing.id))
-    db.session.commit()
 
 
 def withdraw_listing(actor: User, listing: Listing) -> None:

@@ -69,6 +69,13 @@ SUBJECTS = {
     "alert_digest": _l("New listings for your alerts (%(count)s)"),
     "wanted_answered": _l("Someone offers what you asked for: %(title)s"),
     "wanted_likely_match": _l("A new listing may be what you asked for: %(title)s"),
+    "listing_rejected": _l("Your listing was not approved: %(title)s"),
+    "listing_changes_requested": _l("Please change your listing: %(title)s"),
+    "listing_removed": _l("Your listing was removed: %(title)s"),
+    "claim_listing_removed": _l("Cancelled, the listing was removed: %(title)s"),
+    "moderation_summary": _l("Waiting for moderation: %(count)s"),
+    "report_received": _l("A listing was reported: %(title)s"),
+    "report_resolved": _l("Your report has been handled: %(title)s"),
 }
 
 # Optional email, by kind: each can be switched off on the preferences page. Everything else
@@ -82,7 +89,10 @@ EMAIL_KINDS = {
     "matches": ("alert_match", "alert_digest", "wanted_answered", "wanted_likely_match"),
     "listings": ("listing_published", "listing_expiring", "listing_expired"),
     "approvals": ("member_to_approve", "organisation_to_approve"),
+    "moderation": ("moderation_summary", "report_received"),
 }
+# Work for admins: "off" (the notification setting) does not silence these, muting the kind does.
+ALWAYS_UNLESS_MUTED = frozenset({"approvals", "moderation"})
 KIND_OF_TEMPLATE = {template: kind for kind, templates in EMAIL_KINDS.items()
                     for template in templates}
 KIND_LABELS = {
@@ -91,7 +101,16 @@ KIND_LABELS = {
     "matches": _l("Listings that match my alerts and requests"),
     "listings": _l("My listings: published, about to expire, expired"),
     "approvals": _l("Colleagues and organisations waiting for my approval"),
+    "moderation": _l("Moderation (platform admins): new reports and the daily summary"),
 }
+
+
+def email_kinds_for(user: User) -> list[str]:
+    """The kinds of optional email `user` can get (moderation mail is for platform admins)."""
+    from ..models import Role
+
+    return [kind for kind in EMAIL_KINDS
+            if kind != "moderation" or user.role is Role.PLATFORM_ADMIN]
 
 
 def wants_email(user: User, template: str) -> bool:
@@ -99,7 +118,7 @@ def wants_email(user: User, template: str) -> bool:
     kind = KIND_OF_TEMPLATE.get(template)
     if kind is None:
         return True
-    if user.notifications is NotificationPreference.OFF and kind != "approvals":
+    if user.notifications is NotificationPreference.OFF and kind not in ALWAYS_UNLESS_MUTED:
         return False
     return kind not in user.muted_kinds
 

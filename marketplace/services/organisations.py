@@ -6,10 +6,15 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
+    AuditEvent,
+    Claim,
+    ClaimStatus,
+    Listing,
+    ListingStatus,
     Organisation,
     OrganisationKind,
     OrganisationStatus,
@@ -27,6 +32,28 @@ from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 
 _POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+
+
+@dataclass(frozen=True)
+class OrganisationActivity:
+    """What an organisation did on the marketplace, for the platform admins' page about it."""
+
+    listings_by_status: dict[ListingStatus, int]
+    claims_given: dict[ClaimStatus, int]  # claims on its listings
+    claims_received: dict[ClaimStatus, int]  # claims its people made
+    recent_events: list[AuditEvent]
+
+    @property
+    def listing_count(self) -> int:
+        return sum(self.listings_by_status.values())
+
+    @property
+    def claims_given_count(self) -> int:
+        return sum(self.claims_given.values())
+
+    @property
+    def claims_received_count(self) -> int:
+        return sum(self.claims_received.values())
 
 
 @dataclass(frozen=True)
@@ -157,6 +184,15 @@ def approve_organisation(actor: User, organisation: Organisation) -> None:
 
 
 def suspend_organisation(actor: User, organisation: Organisation, reason: str) -> None:
+    """Suspend `organisation`; its admins are emailed the reason.
+
+    While suspended its people can log in but cannot post or claim (see
+    `security.participation_block_reason`), and its published listings disappear from search,
+    the home page and their own pages for everyone outside it. Open claims stay as they are,
+    both those on its listings and those it made, but none is accepted while it is suspended
+    (`claims.accept_claim` refuses); they can still be declined or cancelled, and reactivating
+    lets them continue. Raises DomainError when suspended already or without a reason.
+    """
     _require(actor, Action.ADMINISTER_PLATFORM)
     if organisation.status is OrganisationStatus.SUSPENDED:
         raise DomainError(_("This organisation is suspended already."))
@@ -179,6 +215,47 @@ def reactivate_organisation(actor: User, organisation: Organisation) -> None:
     for admin in organisation_admins(organisation):
         queue_email("organisation_reactivated", admin, organisation=organisation.name)
     db.session.commit()
+
+
+def set_trusted(actor: User, organisation: Organisation, trusted: bool,
+                reason: str = "") -> None:
+    """Let `organisation` publish listings without review (or take that away again).
+
+    Listings that mention a watch-word are still held for review. Platform admins only
+    (PermissionDenied); raises DomainError when the organisation is trusted (or not) already.
+    """
+    _require(actor, Action.ADMINISTER_PLATFORM)
+    if bool(organisation.trusted) == trusted:
+        raise DomainError(
+            _("%(name)s is trusted already.", name=organisation.name) if trusted
+            else _("%(name)s is not trusted.", name=organisation.name))
+    organisation.trusted = trusted
+    audit.record(actor, "organisation.trust" if trusted else "organisation.distrust",
+                 organisation, reason=(reason or "").strip()[:1000] or None)
+    db.session.commit()
+
+
+def activity_of(organisation: Organisation, events: int = 20) -> OrganisationActivity:
+    """Counts of its listings by status and of claims given and received, and the newest
+    audit events about it."""
+    listings = db.session.execute(
+        select(Listing.status, func.count(Listing.id))
+        .where(Listing.organisation_id == organisation.id).group_by(Listing.status)).all()
+    given = db.session.execute(
+        select(Claim.status, func.count(Claim.id)).join(Listing, Claim.listing_id == Listing.id)
+        .where(Listing.organisation_id == organisation.id).group_by(Claim.status)).all()
+    received = db.session.execute(
+        select(Claim.status, func.count(Claim.id))
+        .where(Claim.claimant_organisation_id == organisation.id).group_by(Claim.status)).all()
+    recent = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.organisation_id == organisation.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(events)).all()
+    return OrganisationActivity(
+        listings_by_status={ListingStatus(status): count for status, count in listings},
+        claims_given={ClaimStatus(status): count for status, count in given},
+        claims_received={ClaimStatus(status): count for status, count in received},
+        recent_events=list(recent),
+    )
 
 
 def add_site(actor: User, organisation: Organisation, details: SiteDetails) -> Site:

@@ -7,26 +7,14 @@ marks it collected. Debian's Chromium, driven by Playwright, against a live serv
 
 from __future__ import annotations
 
-import email
-import email.policy
-import gc
 import os
-import re
-import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from helpers import PASSWORD, SHARED_TESTDATA
-from werkzeug.serving import make_server
+from browser_helpers import CHROMIUM, VIEWPORTS, keep_artifacts, link_in, log_in, text_of
+from helpers import SHARED_TESTDATA
 
 from marketplace.extensions import db
 from marketplace.models import Alert, Claim, ClaimStatus, Language, Listing
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,99 +26,6 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
                        reason="Debian's chromium is not installed (make test installs it)"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Mailbox:
-    """What a real SMTP server on loopback received."""
-
-    port: int = 0
-    messages: list[email.message.EmailMessage] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.arrived:
-            self.messages.append(email.message_from_bytes(envelope.original_content,
-                                                          policy=email.policy.default))
-            self.arrived.notify_all()
-        return "250 OK"
-
-    def wait_for(self, to: str, subject_part: str, timeout: float = 10) -> \
-            email.message.EmailMessage:
-        def find() -> email.message.EmailMessage | None:
-            return next((message for message in self.messages
-                         if to in message["To"] and subject_part in message["Subject"]), None)
-
-        with self.arrived:
-            self.arrived.wait_for(lambda: find() is not None, timeout)
-        found = find()
-        assert found is not None, f"no mail to {to} about {subject_part!r}; got " + \
-            repr([(m["To"], m["Subject"]) for m in self.messages])
-        return found
-
-
-def text_of(message: email.message.EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def link_in(message: email.message.EmailMessage, fragment: str) -> str:
-    return next(url for url in re.findall(r"https?://\S+", text_of(message)) if fragment in url)
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    from aiosmtpd.controller import Controller
-
-    box = Mailbox(port=free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def live_server(make_app, mailbox) -> Iterator[tuple[str, object]]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    app = make_app(BASE_URL=base_url, WTF_CSRF_ENABLED=True, MAIL_SERVER="127.0.0.1",
-                   MAIL_PORT=mailbox.port, MAIL_DELIVER_AFTER_REQUEST=True)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url, app
-    server.shutdown()
-    thread.join(5)
-    gc.collect()  # collect what the server dropped now, inside this test (see pytestmark)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield instance
-        instance.close()
-
-
-def log_in(page, base_url: str, address: str) -> None:
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label("Email address").fill(address)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
-
-
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -209,9 +104,5 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
             assert (listing.quantity, listing.quantity_available, len(listing.photos)) == \
                 (3, 1, 2)
     except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        for index, page in enumerate(pages):
-            stem = ARTIFACTS / f"{request.node.name}-{index}"
-            page.screenshot(path=f"{stem}.png", full_page=True)
-            Path(f"{stem}.html").write_text(page.content())
+        keep_artifacts(request, pages)
         raise

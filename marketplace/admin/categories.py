@@ -1,0 +1,219 @@
+"""Platform admin pages: categories (routes on the admin blueprint, behind its permission check).
+
+The list shows the tree with what uses each category and the buttons (up, down, retire,
+restore, delete); renaming and moving to another parent happen on a category's own page, so
+the list stays readable on a phone.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..extensions import db
+from ..models import Category
+from ..organisations.forms import ConfirmForm
+from ..services import categories as category_service
+from ..services.errors import DomainError
+from ..web import attempt, render_form, show_domain_error
+from .views import bp
+
+MAX_POSITION = 10_000
+MAX_ID = 2**31 - 1
+
+
+def _optional_id(value: object) -> int | None:
+    """'' (the top level) as None, else the id; anything else is 0, which no choice has."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 0
+
+
+class CategoryNamesForm(FlaskForm):
+    name_nl = StringField(_l("Name in Dutch"), validators=[
+        DataRequired(_l("Enter the Dutch name.")),
+        Length(max=category_service.NAME_MAX_LENGTH)])
+    name_en = StringField(_l("Name in English"), validators=[
+        DataRequired(_l("Enter the English name.")),
+        Length(max=category_service.NAME_MAX_LENGTH)])
+
+
+class AddCategoryForm(CategoryNamesForm):
+    parent = SelectField(_l("Under"), coerce=_optional_id,
+                         description=_l("Leave at the top level, or choose the category it "
+                                        "belongs to (two levels at most)."))
+
+
+class MoveCategoryForm(FlaskForm):
+    parent = SelectField(_l("Under"), coerce=_optional_id)
+    position = IntegerField(_l("Place among the categories there (1 is first)"),
+                            validators=[Optional(), NumberRange(min=1, max=MAX_POSITION)],
+                            description=_l("Leave empty to keep its place, or to put it last "
+                                           "under another category."))
+
+
+def _language() -> str:
+    return str(get_locale() or "nl")
+
+
+def _parent_choices(exclude: Category | None = None,
+                    include_retired: bool = False) -> list[tuple[int | str, str]]:
+    choices: list[tuple[int | str, str]] = [("", _("Top level"))]
+    for category in category_service.top_level_categories():
+        if category is exclude or (category.retired and not include_retired):
+            continue
+        label = category.name(_language())
+        if category.retired:
+            label = _("%(name)s (retired)", name=label)
+        choices.append((category.id, label))
+    return choices
+
+
+def _category_or_404(category_id: int) -> Category:
+    # Ids past the integer column's range would make PostgreSQL raise, not find nothing.
+    category = db.session.get(Category, category_id) if category_id <= MAX_ID else None
+    if category is None:
+        abort(404)
+    return category
+
+
+def _confirmed() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+def categories() -> Response | tuple[str, int]:
+    """The tree, and the form to add a category."""
+    form = AddCategoryForm()
+    form.parent.choices = _parent_choices()
+    if form.validate_on_submit():
+        try:
+            category = category_service.add_category(current_user, form.name_nl.data or "",
+                                                     form.name_en.data or "", form.parent.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            flash(_("%(name)s has been added.", name=category.name(_language())), "success")
+            return redirect(url_for("admin.categories"))
+    return render_form("admin/categories.html", form=form,
+                       rows=category_service.admin_category_rows(),
+                       language=_language())
+
+
+def _render_edit(category: Category, names_form: CategoryNamesForm,
+                 move_form: MoveCategoryForm) -> tuple[str, int]:
+    failed = names_form if names_form.errors or names_form.form_errors else move_form
+    return render_form("admin/category_form.html", form=failed, names_form=names_form,
+                       move_form=move_form, category=category,
+                       use=category_service.category_use(category), language=_language())
+
+
+def _move_form(category: Category, formdata: bool = False) -> MoveCategoryForm:
+    if formdata:
+        form = MoveCategoryForm()
+    else:
+        form = MoveCategoryForm(formdata=None, parent=category.parent_id)
+    form.parent.choices = _parent_choices(exclude=category, include_retired=True)
+    return form
+
+
+@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+def edit_category(category_id: int) -> Response | tuple[str, int]:
+    """Rename a category in both languages (and, below, move it)."""
+    category = _category_or_404(category_id)
+    form = CategoryNamesForm(obj=category)
+    if form.validate_on_submit():
+        try:
+            category_service.rename_category(current_user, category, form.name_nl.data or "",
+                                             form.name_en.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            flash(_("The names have been saved."), "success")
+            return redirect(url_for("admin.categories"))
+    return _render_edit(category, form, _move_form(category))
+
+
+@bp.route("/categories/<int:category_id>/move", methods=["POST"])
+def move_category(category_id: int) -> Response | tuple[str, int]:
+    """Put a category under another parent (or at the top level), at a given place."""
+    category = _category_or_404(category_id)
+    form = _move_form(category, formdata=True)
+    if form.validate_on_submit():
+        try:
+            category_service.move_category(current_user, category, form.parent.data,
+                                           form.position.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            flash(_("%(name)s has been moved.", name=category.name(_language())), "success")
+            return redirect(url_for("admin.categories"))
+    names_form = CategoryNamesForm(formdata=None, obj=category)
+    return _render_edit(category, names_form, form)
+
+
+def _step(category_id: int, step: int) -> Response:
+    category = _category_or_404(category_id)
+    _confirmed()
+    siblings = category_service.siblings_of(category)
+    place = siblings.index(category) + 1 + step
+    attempt(lambda: category_service.move_category(current_user, category, category.parent_id,
+                                                   max(place, 1)),
+            _("%(name)s has been moved.", name=category.name(_language())))
+    return redirect(url_for("admin.categories"))
+
+
+@bp.route("/categories/<int:category_id>/up", methods=["POST"])
+def move_category_up(category_id: int) -> Response:
+    return _step(category_id, -1)
+
+
+@bp.route("/categories/<int:category_id>/down", methods=["POST"])
+def move_category_down(category_id: int) -> Response:
+    return _step(category_id, 1)
+
+
+@bp.route("/categories/<int:category_id>/retire", methods=["POST"])
+def retire_category(category_id: int) -> Response:
+    category = _category_or_404(category_id)
+    _confirmed()
+    attempt(lambda: category_service.set_category_retired(current_user, category, True),
+            _("%(name)s is retired: it takes no new listings.",
+              name=category.name(_language())))
+    return redirect(url_for("admin.categories"))
+
+
+@bp.route("/categories/<int:category_id>/restore", methods=["POST"])
+def restore_category(category_id: int) -> Response:
+    category = _category_or_404(category_id)
+    _confirmed()
+    message = _("%(name)s is in use again.", name=category.name(_language()))
+    if any(child.retired for child in category.children):
+        message += " " + _("Its subcategories stay retired until you restore them.")
+    attempt(lambda: category_service.set_category_retired(current_user, category, False),
+            message)
+    return redirect(url_for("admin.categories"))
+
+
+@bp.route("/categories/<int:category_id>/delete", methods=["POST"])
+def delete_category(category_id: int) -> Response:
+    category = _category_or_404(category_id)
+    _confirmed()
+    name = category.name(_language())
+    attempt(lambda: category_service.delete_category(current_user, category),
+            _("%(name)s has been deleted.", name=name))
+    return redirect(url_for("admin.categories"))

@@ -1,0 +1,39 @@
+"""The reference rows migrations seed (categories, moderation reasons, watch-words, impact
+factors), added when missing: for tests, which build the schema without migrations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    DEFAULT_IMPACT_FACTORS,
+    DEFAULT_MODERATION_REASONS,
+    DEFAULT_WATCH_WORDS,
+    Category,
+    ImpactFactor,
+    ModerationReason,
+    WatchWord,
+    WatchWordKind,
+)
+from .categories import ensure_default_categories
+
+
+def ensure_defaults() -> None:
+    ensure_default_categories()
+    if db.session.scalar(select(ModerationReason.id).limit(1)) is None:
+        for position, (text_nl, text_en) in enumerate(DEFAULT_MODERATION_REASONS, start=1):
+            db.session.add(ModerationReason(text_nl=text_nl, text_en=text_en,
+                                            position=position))
+    if db.session.scalar(select(WatchWord.id).limit(1)) is None:
+        for word, kind in DEFAULT_WATCH_WORDS:
+            db.session.add(WatchWord(word=word, kind=WatchWordKind(kind)))
+    if db.session.scalar(select(ImpactFactor.id).limit(1)) is None:
+        category_ids = dict(db.session.execute(select(Category.slug, Category.id)).all())
+        for slug, value, source in DEFAULT_IMPACT_FACTORS:
+            if slug is None or slug in category_ids:
+                db.session.add(ImpactFactor(category_id=category_ids.get(slug) if slug else None,
+                                            kg_co2e_per_kg=Decimal(value), source=source))
+    db.session.commit()

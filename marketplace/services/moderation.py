@@ -1,0 +1,505 @@
+"""Moderation: the decisions on listings, standard reasons, watch-words and the daily summary.
+
+Decisions (platform admins only; each audited, the poster emailed with the reason):
+- approve: pending_review → published.
+- reject: pending_review → rejected. The poster can edit and resubmit it.
+- request_changes: pending_review or published → draft, `moderation_reason` saying what to
+  change; the poster edits and resubmits. From published, the listing leaves the marketplace
+  as when the owner withdraws it: waiting claims are closed and their claimants told, accepted
+  claims keep going (the hand-over was agreed; a moderator who wants it stopped removes the
+  listing instead).
+- remove: any status but closed and removed → removed. Every open claim (waiting and accepted)
+  is cancelled, accepted quantities go back to the listing, and each claimant is emailed.
+
+Watch-words: a submitted listing whose text contains one (whole word or phrase, case and
+accents ignored) waits for review even when its organisation is trusted; the words found are
+kept in `Listing.held_words` and highlighted for the moderator.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    AuditEvent,
+    DailyTask,
+    Listing,
+    ListingStatus,
+    ModerationReason,
+    Organisation,
+    OrganisationStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Report,
+    ReportStatus,
+    Role,
+    User,
+    UserStatus,
+    WatchWord,
+    WatchWordKind,
+)
+from ..models.base import utcnow
+from ..security import Action, can
+from . import audit
+from . import listings as listing_service  # module import: listings imports this one too
+from .claims import cancel_claims_for_removed_listing, givers_of, tell_waiting_claimants
+from .errors import DomainError, PermissionDenied
+from .mail import queue_email
+from .urls import external_url
+
+MAX_REASON_LENGTH = 1000
+MAX_WORD_LENGTH = 60
+HELD_WORDS_LENGTH = 255  # the column's size
+SUMMARY_TASK = "moderation_summary"
+QUEUE_LIMIT = 200
+
+REJECTABLE = frozenset({ListingStatus.PENDING_REVIEW})
+CHANGEABLE = frozenset({ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED})
+REMOVABLE = frozenset(set(ListingStatus) - {ListingStatus.CLOSED, ListingStatus.REMOVED})
+
+
+def _require_admin(actor: User) -> None:
+    if not can(actor, Action.ADMINISTER_PLATFORM):
+        raise PermissionDenied()
+
+
+# --- reasons ---------------------------------------------------------------------------------
+
+def active_reasons() -> list[ModerationReason]:
+    """The standard reasons a moderator picks from, in their order."""
+    return list(db.session.scalars(select(ModerationReason)
+                                   .where(ModerationReason.active.is_(True))
+                                   .order_by(ModerationReason.position, ModerationReason.id)))
+
+
+def poster_language(listing: Listing) -> str:
+    """The language the poster reads email in (the first recipient of moderation mail)."""
+    people = givers_of(listing) or ([listing.created_by] if listing.created_by else [])
+    return people[0].language.value if people else "nl"
+
+
+def compose_reason(listing: Listing, reason_id: int | None, own_text: str | None) -> str:
+    """The reason sent to the poster: the chosen standard reason (in the poster's language)
+    followed by the moderator's own words, or either alone. Raises DomainError when there is
+    neither, the reason is unknown, or the whole is too long."""
+    parts = []
+    if reason_id is not None:
+        reason = db.session.get(ModerationReason, reason_id)
+        if reason is None or not reason.active:
+            raise DomainError(_("Choose one of the reasons."), field="reason_id")
+        parts.append(reason.text(poster_language(listing)))
+    own = (own_text or "").strip()
+    if own:
+        parts.append(own)
+    text = "\n\n".join(parts)
+    if not text:
+        raise DomainError(_("Choose a reason or write your own."), field="text")
+    if len(text) > MAX_REASON_LENGTH:
+        raise DomainError(_("Keep the reason under %(max)d characters.", max=MAX_REASON_LENGTH),
+                          field="text")
+    return text
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Choose a reason or write your own."), field="text")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise DomainError(_("Keep the reason under %(max)d characters.", max=MAX_REASON_LENGTH),
+                          field="text")
+    return reason
+
+
+# --- decisions on listings -------------------------------------------------------------------
+
+def _tell_poster(template: str, listing: Listing, **context: object) -> None:
+    for person in givers_of(listing):
+        queue_email(template, person, title=listing.title, listing=listing,
+                    listing_url=external_url("listings.show", listing_id=listing.id),
+                    edit_url=external_url("listings.edit", listing_id=listing.id), **context)
+
+
+def approve_listing(actor: User, listing: Listing) -> None:
+    """Publish a listing waiting for review; the poster is emailed."""
+    _require_admin(actor)
+    if listing.status is not ListingStatus.PENDING_REVIEW:
+        raise DomainError(_("Only listings waiting for review can be approved."))
+    listing_service._publish(listing)
+    audit.record(actor, "listing.approve", listing)
+    _tell_poster("listing_published", listing)
+    db.session.commit()
+
+
+def reject_listing(actor: User, listing: Listing, reason: str) -> None:
+    """Refuse a listing waiting for review; the poster may edit and resubmit it."""
+    _require_admin(actor)
+    reason = _clean_reason(reason)
+    if listing.status not in REJECTABLE:
+        raise DomainError(_("Only listings waiting for review can be rejected."))
+    listing.status = ListingStatus.REJECTED
+    listing.moderation_reason = reason
+    audit.record(actor, "listing.reject", listing, reason=reason)
+    _tell_poster("listing_rejected", listing, reason=reason)
+    db.session.commit()
+
+
+def request_changes(actor: User, listing: Listing, reason: str) -> None:
+    """Send a listing waiting for review, or published, back to its poster as a draft with
+    what to change. From published, waiting claims are closed as on withdrawal; accepted
+    claims keep going."""
+    _require_admin(actor)
+    reason = _clean_reason(reason)
+    if listing.status not in CHANGEABLE:
+        raise DomainError(_("Changes can be asked only for listings waiting for review or "
+                            "published."))
+    was_published = listing.status is ListingStatus.PUBLISHED
+    listing.status = ListingStatus.DRAFT
+    listing.moderation_reason = reason
+    db.session.flush()
+    if was_published:
+        tell_waiting_claimants(listing)
+    audit.record(actor, "listing.request_changes", listing, reason=reason)
+    _tell_poster("listing_changes_requested", listing, reason=reason)
+    db.session.commit()
+
+
+def remove_listing(actor: User, listing: Listing, reason: str) -> None:
+    """Take a listing off the marketplace for good: every open claim is cancelled (accepted
+    quantities return to the listing) and the claimants and the poster are emailed."""
+    _require_admin(actor)
+    reason = _clean_reason(reason)
+    if listing.status not in REMOVABLE:
+        raise DomainError(_("A listing that is %(status)s cannot be removed.",
+                            status=listing.status.label))
+    listing.status = ListingStatus.REMOVED
+    listing.moderation_reason = reason
+    db.session.flush()  # the listing row first (locked), then its claims
+    cancel_claims_for_removed_listing(listing)
+    audit.record(actor, "listing.remove", listing, reason=reason)
+    _tell_poster("listing_removed", listing, reason=reason)
+    db.session.commit()
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+def pending_listings(limit: int = QUEUE_LIMIT) -> list[Listing]:
+    """Listings waiting for review, oldest submission first."""
+    return list(db.session.scalars(
+        select(Listing).where(Listing.status == ListingStatus.PENDING_REVIEW)
+        .order_by(Listing.submitted_at, Listing.id).limit(limit)))
+
+
+@dataclass
+class Track:
+    """What one poster or organisation did before: listings published, rejections,
+    removals, and open reports on their listings."""
+
+    published: int = 0
+    rejected: int = 0
+    removed: int = 0
+    open_reports: int = 0
+
+
+@dataclass
+class History:
+    poster: Track | None
+    organisation: Track = field(default_factory=Track)
+
+
+def histories(listings: Iterable[Listing]) -> dict[int, History]:
+    """The track record of each listing's poster and organisation, in a few grouped queries."""
+    listings = list(listings)
+    organisation_ids = {listing.organisation_id for listing in listings}
+    poster_ids = {listing.created_by_id for listing in listings if listing.created_by_id}
+    by_org: dict[int, Track] = {key: Track() for key in organisation_ids}
+    by_poster: dict[int, Track] = {key: Track() for key in poster_ids}
+    for column, tracks in ((Listing.organisation_id, by_org), (Listing.created_by_id, by_poster)):
+        if not tracks:
+            continue
+        for key, number in db.session.execute(
+                select(column, func.count(Listing.id))
+                .where(column.in_(list(tracks)), Listing.published_at.is_not(None))
+                .group_by(column)):
+            tracks[key].published = number
+        for key, action, number in db.session.execute(
+                select(column, AuditEvent.action, func.count(AuditEvent.id))
+                .join(Listing, (AuditEvent.target_id == Listing.id)
+                      & (AuditEvent.target_type == "listing"))
+                .where(column.in_(list(tracks)),
+                       AuditEvent.action.in_(["listing.reject", "listing.remove"]))
+                .group_by(column, AuditEvent.action)):
+            if action == "listing.reject":
+                tracks[key].rejected = number
+            else:
+                tracks[key].removed = number
+        for key, number in db.session.execute(
+                select(column, func.count(Report.id)).join(Listing, Report.listing_id == Listing.id)
+                .where(column.in_(list(tracks)), Report.status == ReportStatus.OPEN)
+                .group_by(column)):
+            tracks[key].open_reports = number
+    return {listing.id: History(
+        poster=by_poster.get(listing.created_by_id) if listing.created_by_id else None,
+        organisation=by_org[listing.organisation_id]) for listing in listings}
+
+
+# --- watch-words -----------------------------------------------------------------------------
+
+def _fold_character(character: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", character)
+    return "".join(part for part in decomposed if not unicodedata.combining(part)).lower()
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, spaces collapsed: how watch-words are stored and compared."""
+    return " ".join("".join(_fold_character(character) for character in text).split())
+
+
+def _folded_with_positions(text: str) -> tuple[str, list[int]]:
+    """The folded text and, per folded character, where it came from in `text`."""
+    folded: list[str] = []
+    positions: list[int] = []
+    for index, character in enumerate(text):
+        for part in _fold_character(character):
+            folded.append(part)
+            positions.append(index)
+    return "".join(folded), positions
+
+
+def _pattern(word: str) -> re.Pattern[str]:
+    # Whole words only: "pil" must not match "pillow"; a phrase's space matches any spacing.
+    body = r"\s+".join(re.escape(part) for part in word.split())
+    return re.compile(rf"(?<!\w){body}(?!\w)")
+
+
+def _spans(text: str, words: Iterable[str]) -> list[tuple[int, int, str]]:
+    """(start, end, word) in `text` for each match of a folded word."""
+    folded, positions = _folded_with_positions(text)
+    spans = []
+    for word in words:
+        for match in _pattern(word).finditer(folded):
+            spans.append((positions[match.start()], positions[match.end() - 1] + 1, word))
+    return spans
+
+
+def find_watch_words(*texts: str | None) -> list[str]:
+    """The stored watch-words found in any of `texts`, each once, alphabetically."""
+    words = db.session.scalars(select(WatchWord.word)).all()
+    found: set[str] = set()
+    for text in texts:
+        if text:
+            found.update(word for _start, _end, word in _spans(text, words))
+    return sorted(found)
+
+
+def held_words_value(words: list[str]) -> str | None:
+    """`words` as stored in Listing.held_words (comma-separated, fitting the column)."""
+    kept: list[str] = []
+    for word in words:
+        if len(", ".join([*kept, word])) > HELD_WORDS_LENGTH:
+            break
+        kept.append(word)
+    return ", ".join(kept) or None
+
+
+def hold_for_watch_words(listing: Listing) -> bool:
+    """Record the watch-words in the listing's text; True when it must wait for review."""
+    words = find_watch_words(listing.title, listing.description, listing.batch_number,
+                             listing.storage_conditions)
+    listing.held_words = held_words_value(words)
+    return bool(words)
+
+
+def held_words_of(listing: Listing) -> list[str]:
+    return [word.strip() for word in (listing.held_words or "").split(",") if word.strip()]
+
+
+def highlight(text: str | None, words: Iterable[str]) -> Markup:
+    """`text` escaped, with every match of `words` wrapped in <mark> (safe to show as is)."""
+    text = text or ""
+    spans = sorted((start, end) for start, end, _word in _spans(text, list(words)))
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces: list[Markup] = []
+    position = 0
+    for start, end in merged:
+        pieces.append(escape(text[position:start]))
+        pieces.append(Markup("<mark>%s</mark>") % text[start:end])
+        position = end
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
+
+
+def watch_words() -> list[WatchWord]:
+    return list(db.session.scalars(select(WatchWord).order_by(WatchWord.kind, WatchWord.word)))
+
+
+def add_watch_word(actor: User, word: str, kind: WatchWordKind | str) -> WatchWord:
+    """Add a word or phrase (stored folded); raises DomainError(field="word") when it is
+    empty, too long, has other characters than letters, digits, spaces and hyphens, or is
+    on the list already."""
+    _require_admin(actor)
+    folded = fold(word or "")
+    if not 1 <= len(folded) <= MAX_WORD_LENGTH:
+        raise DomainError(_("Enter a word of 1 to %(max)d characters.", max=MAX_WORD_LENGTH),
+                          field="word")
+    if not all(character.isalnum() or character in " -" for character in folded) \
+            or not any(character.isalnum() for character in folded):
+        raise DomainError(_("Use letters, digits, spaces and hyphens only."), field="word")
+    try:
+        kind = WatchWordKind(kind)
+    except ValueError as error:
+        raise DomainError(_("Choose a kind."), field="kind") from error
+    if db.session.scalar(select(WatchWord.id).where(WatchWord.word == folded)) is not None:
+        raise DomainError(_("“%(word)s” is on the list already.", word=folded), field="word")
+    watch_word = WatchWord(word=folded, kind=kind)
+    db.session.add(watch_word)
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # added by another admin a moment ago
+        db.session.rollback()
+        raise DomainError(_("“%(word)s” is on the list already.", word=folded),
+                          field="word") from error
+    audit.record(actor, "watch_word.add", watch_word, reason=kind.value)
+    db.session.commit()
+    return watch_word
+
+
+def delete_watch_word(actor: User, watch_word: WatchWord) -> None:
+    _require_admin(actor)
+    audit.record(actor, "watch_word.delete", watch_word, reason=watch_word.kind.value)
+    db.session.delete(watch_word)
+    db.session.commit()
+
+
+# --- standard reasons ------------------------------------------------------------------------
+
+def all_reasons() -> list[ModerationReason]:
+    return list(db.session.scalars(select(ModerationReason).order_by(
+        ModerationReason.active.desc(), ModerationReason.position, ModerationReason.id)))
+
+
+def _validate_reason_texts(text_nl: str, text_en: str, position: int | None) -> tuple[str, str]:
+    text_nl, text_en = (text_nl or "").strip(), (text_en or "").strip()
+    for name, value in (("text_nl", text_nl), ("text_en", text_en)):
+        if not value:
+            raise DomainError(_("Write the reason in this language too."), field=name)
+        if len(value) > 500:
+            raise DomainError(_("Keep the reason under %(max)d characters.", max=500),
+                              field=name)
+    if position is not None and not 0 <= position <= 10_000:
+        raise DomainError(_("Enter a position from 0 to 10,000."), field="position")
+    return text_nl, text_en
+
+
+def add_reason(actor: User, text_nl: str, text_en: str,
+               position: int | None = None) -> ModerationReason:
+    """A new standard reason, last in the list unless a position is given."""
+    _require_admin(actor)
+    text_nl, text_en = _validate_reason_texts(text_nl, text_en, position)
+    if position is None:
+        position = (db.session.scalar(select(func.max(ModerationReason.position))) or 0) + 1
+    reason = ModerationReason(text_nl=text_nl, text_en=text_en, position=position, active=True)
+    db.session.add(reason)
+    db.session.flush()
+    audit.record(actor, "moderation_reason.add", reason)
+    db.session.commit()
+    return reason
+
+
+def update_reason(actor: User, reason: ModerationReason, text_nl: str, text_en: str,
+                  position: int | None) -> None:
+    _require_admin(actor)
+    text_nl, text_en = _validate_reason_texts(text_nl, text_en, position)
+    reason.text_nl, reason.text_en = text_nl, text_en
+    if position is not None:
+        reason.position = position
+    audit.record(actor, "moderation_reason.update", reason)
+    db.session.commit()
+
+
+def set_reason_active(actor: User, reason: ModerationReason, active: bool) -> None:
+    """Deactivated reasons are no longer offered; listings keep the text they were sent."""
+    _require_admin(actor)
+    if reason.active is active:
+        return
+    reason.active = active
+    audit.record(actor, "moderation_reason.activate" if active
+                 else "moderation_reason.deactivate", reason)
+    db.session.commit()
+
+
+# --- the daily summary -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Waiting:
+    listings: int
+    oldest_listing_at: datetime | None
+    reports: int
+    organisations: int
+    failed_mail: int
+
+    @property
+    def total(self) -> int:
+        return self.listings + self.reports + self.organisations + self.failed_mail
+
+
+def waiting() -> Waiting:
+    """What waits for platform admins now."""
+    listings, oldest = db.session.execute(
+        select(func.count(Listing.id), func.min(Listing.submitted_at))
+        .where(Listing.status == ListingStatus.PENDING_REVIEW)).one()
+    return Waiting(
+        listings=listings, oldest_listing_at=oldest,
+        reports=db.session.scalar(select(func.count(Report.id))
+                                  .where(Report.status == ReportStatus.OPEN)),
+        organisations=db.session.scalar(select(func.count(Organisation.id)).where(
+            Organisation.status == OrganisationStatus.PENDING)),
+        failed_mail=db.session.scalar(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.status == OutboxStatus.FAILED)),
+    )
+
+
+def send_moderation_summary(now: datetime | None = None) -> int:
+    """Email every platform admin what waits, once a day at the first run after DIGEST_HOUR
+    local time, and not at all when nothing waits. Two runs at once: the DailyTask row's
+    primary key lets one of them through. Returns how many emails were queued."""
+    now = now or utcnow()
+    local = now.astimezone()
+    if local.hour < current_app.config["DIGEST_HOUR"]:
+        return 0
+    figures = waiting()
+    if figures.total == 0:
+        return 0
+    db.session.add(DailyTask(name=SUMMARY_TASK, day=local.date(), done_at=now))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()  # another run sent today's summary
+        return 0
+    admins = db.session.scalars(select(User).where(
+        User.role == Role.PLATFORM_ADMIN, User.status == UserStatus.ACTIVE,
+        User.email_confirmed_at.is_not(None))).all()
+    days = (now - figures.oldest_listing_at).days if figures.oldest_listing_at else 0
+    sent = 0
+    for admin in admins:
+        if queue_email("moderation_summary", admin, count=str(figures.total), waiting=figures,
+                       oldest_days=days, queue_url=external_url("admin.listings"),
+                       admin_url=external_url("admin.index")) is not None:
+            sent += 1
+    db.session.commit()
+    return sent

@@ -1,0 +1,82 @@
+"""Shared by the browser tests: a live server on loopback, a real SMTP server, Chromium.
+
+The fixtures are in conftest.py; the functions and classes here are imported by the tests."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server on loopback received."""
+
+    port: int = 0
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.arrived:
+            self.messages.append(email.message_from_bytes(envelope.original_content,
+                                                          policy=email.policy.default))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, to: str, subject_part: str, timeout: float = 10) -> \
+            email.message.EmailMessage:
+        def find() -> email.message.EmailMessage | None:
+            return next((message for message in self.messages
+                         if to in message["To"] and subject_part in message["Subject"]), None)
+
+        with self.arrived:
+            self.arrived.wait_for(lambda: find() is not None, timeout)
+        found = find()
+        assert found is not None, f"no mail to {to} about {subject_part!r}; got " + \
+            repr([(m["To"], m["Subject"]) for m in self.messages])
+        return found
+
+
+def text_of(message: email.message.EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def link_in(message: email.message.EmailMessage, fragment: str) -> str:
+    return next(url for url in re.findall(r"https?://\S+", text_of(message)) if fragment in url)
+
+
+def log_in(page, base_url: str, address: str) -> None:
+    page.goto(f"{base_url}/auth/login")
+    page.get_by_label("Email address").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def keep_artifacts(request, pages) -> None:
+    """On failure: a screenshot and the HTML of every page, for the CI artefacts."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for index, page in enumerate(pages):
+        stem = ARTIFACTS / f"{request.node.name}-{index}"
+        page.screenshot(path=f"{stem}.png", full_page=True)
+        Path(f"{stem}.html").write_text(page.content())
