@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -30,7 +31,8 @@ def _listing(listing_id: int) -> Listing:
 
 def _decision_form(listing: Listing, reasons: list[ModerationReason]) -> DecisionForm:
     form = DecisionForm(prefix=f"listing-{listing.id}")
-    language = moderation.poster_language(listing)
+    # Shown in the moderator's language; the poster receives the same reason in theirs.
+    language = str(get_locale() or "nl")
     form.set_reason_choices([(str(reason.id), reason.text(language)) for reason in reasons])
     return form
 
