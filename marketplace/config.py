@@ -73,6 +73,7 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT") or "5 per minute;20 per hour",
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per minute;20 per hour",
+        "REPORT_RATE_LIMIT": os.environ.get("REPORT_RATE_LIMIT") or "10 per hour",
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
         "LISTING_DEFAULT_DAYS": _int("LISTING_DEFAULT_DAYS", 30),
         "LISTING_MAX_DAYS": _int("LISTING_MAX_DAYS", 90),

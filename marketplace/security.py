@@ -35,7 +35,7 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
     match action:
         case Action.PARTICIPATE:
             return participation_block_reason(user) is None
-        case Action.MANAGE_ORGANISATION:
+        case Action.MANAGE_ORGANISATION | Action.VIEW_IMPACT:  # the same people, for now
             if platform_admin:
                 return True
             return (
@@ -54,16 +54,6 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
                 and user.email_confirmed
                 and obj.organisation_id != user.organisation_id
                 and listing_visible_to(user, obj)
-            )
-        case Action.VIEW_IMPACT:
-            if platform_admin:
-                return True
-            return (
-                isinstance(obj, Organisation)
-                and user.role is Role.ORG_ADMIN
-                and user.status is UserStatus.ACTIVE
-                and user.email_confirmed
-                and user.organisation_id == obj.id
             )
         case Action.EDIT_LISTING:
             if platform_admin:

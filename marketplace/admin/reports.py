@@ -72,7 +72,9 @@ def reports() -> str:
     if request.args.get("status") == RESOLVED:
         return render_template("admin/reports.html", status=RESOLVED,
                                pagination=report_service.resolved_reports(_page()),
-                               open_count=report_service.reported_listing_count())
+                               open_count=report_service.reported_listing_count(),
+                               page_url=lambda number: url_for("admin.reports", status=RESOLVED,
+                                                               page=number))
     return _render_queue(_page())[0]
 
 
@@ -89,7 +91,8 @@ def _render_queue(page: int, failed: ResolveForm | None = None,
             forms[entry.listing.id] = ResolveForm(entry.listing.id, formdata=None)
     shown = failed_listing_id in forms
     return render_template("admin/reports.html", status=OPEN, pagination=pagination,
-                           forms=forms, open_count=pagination.total), shown
+                           forms=forms, open_count=pagination.total,
+                           page_url=lambda number: url_for("admin.reports", page=number)), shown
 
 
 @bp.route("/reports/<int:listing_id>/resolve", methods=["POST"])

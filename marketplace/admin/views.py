@@ -87,8 +87,10 @@ def audit() -> str:
     pagination = db.paginate(statement, page=page, per_page=AUDIT_PAGE_SIZE, error_out=False)
     actions = db.session.scalars(select(AuditEvent.action).distinct()
                                  .order_by(AuditEvent.action)).all()
+    kept = {"action": action, "q": query, "from": start or "", "to": end or ""}
     return render_template("admin/audit.html", pagination=pagination, actions=actions,
-                           action=action, query=query, start=start, end=end)
+                           action=action, query=query, start=start, end=end,
+                           page_url=lambda number: url_for("admin.audit", **kept, page=number))
 
 
 def _date_arg(name: str) -> date | None:

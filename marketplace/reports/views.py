@@ -17,16 +17,13 @@ from .forms import ReportForm
 
 bp = Blueprint("reports", __name__)
 
-DEFAULT_RATE_LIMIT = "10 per hour"
-
-
 def _per_user() -> str:
     return f"report:{getattr(current_user, 'id', None)}"
 
 
 @bp.route("/listings/<int:listing_id>/report", methods=["GET", "POST"])
 @login_required
-@limiter.limit(lambda: current_app.config.get("REPORT_RATE_LIMIT", DEFAULT_RATE_LIMIT),
+@limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"],
                key_func=_per_user, methods=["POST"])
 def report_listing(listing_id: int) -> Response | tuple[str, int]:
     listing = db.session.get(Listing, listing_id)
