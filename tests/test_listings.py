@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import (
+    AuditEvent,
     Category,
     Listing,
     ListingStatus,
@@ -466,3 +467,19 @@ def test_deactivated_users_cannot_edit(make_listing, make_user, login_as):
     user.status = UserStatus.DEACTIVATED
     db.session.commit()
     assert client.get(f"/listings/{listing.id}/edit").status_code == 302
+
+
+def test_an_organisation_admin_changing_a_colleagues_listing_is_in_the_audit_log(
+        app, make_user, make_listing, login_as):
+    poster = make_user()
+    org_admin = make_user(organisation=poster.organisation, role=Role.ORG_ADMIN)
+    theirs = make_listing(organisation=poster.organisation, created_by=poster)
+    own = make_listing(organisation=poster.organisation, created_by=org_admin)
+
+    for listing in (theirs, own):
+        response = login_as(org_admin).post(f"/listings/{listing.id}/withdraw")
+        assert response.status_code == 302
+
+    events = db.session.scalars(select(AuditEvent)).all()
+    assert [(event.action, event.target_id, event.actor_id) for event in events] == \
+        [("listing.withdraw", theirs.id, org_admin.id)]

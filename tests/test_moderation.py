@@ -10,7 +10,7 @@ from io import BytesIO
 
 import pytest
 from helpers import SHARED_TESTDATA, outbox, reload
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from marketplace.extensions import db
 from marketplace.models import (
@@ -256,6 +256,41 @@ def test_a_removed_listing_cannot_be_claimed_or_accepted(admin, poster, make_use
     db.session.rollback()
     with pytest.raises(DomainError):
         claims.accept_claim(poster, reload(late_claim))
+
+
+def test_removing_a_reported_listing_answers_its_reports_and_tells_the_reporters(
+        admin, poster, make_listing, make_user):
+    listing = pending_of(make_listing, poster, status=ListingStatus.PUBLISHED)
+    reporters = [make_user(), make_user()]
+    db.session.add_all([Report(listing=listing, reporter=reporter, reason=ReportReason.UNSAFE,
+                               text="Broken brakes") for reporter in reporters])
+    db.session.commit()
+
+    moderation.remove_listing(admin, listing, "Unsafe: the brakes do not work.")
+
+    reports = db.session.scalars(select(Report).where(Report.listing_id == listing.id)).all()
+    assert {(report.status.value, report.outcome.value) for report in reports} == \
+        {("resolved", "listing_removed")}
+    assert sorted(mail.recipient for mail in outbox("report_resolved")) == \
+        sorted(reporter.email for reporter in reporters)
+    assert len(audit_events("report.resolve")) == 1
+
+
+def test_a_listing_another_moderator_just_removed_is_not_removed_twice(admin, poster,
+                                                                      make_listing):
+    listing = pending_of(make_listing, poster, status=ListingStatus.PUBLISHED)
+    # Another moderator removes it while this one still sees it published (not reloaded).
+    db.session.execute(update(Listing).where(Listing.id == listing.id)
+                       .values(status=ListingStatus.REMOVED)
+                       .execution_options(synchronize_session=False))
+    assert listing.status is ListingStatus.PUBLISHED
+
+    with pytest.raises(DomainError):
+        moderation.remove_listing(admin, listing, "Recalled product.")
+
+    db.session.rollback()
+    assert audit_events("listing.remove") == []
+    assert outbox("listing_removed") == []
 
 
 def test_asking_changes_of_a_published_listing_closes_waiting_claims_only(admin, poster,

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
 from ..security import Action, can, participation_block_reason
-from . import moderation  # module import: moderation imports this module too
+from . import audit, moderation  # module import: moderation imports this module too
 from .alerts import match_listing
 from .claims import tell_waiting_claimants
 from .errors import DomainError, PermissionDenied
@@ -238,6 +238,12 @@ def _require_editor(actor: User, listing: Listing) -> None:
                                  "this listing."))
 
 
+def _audit_on_behalf(actor: User, listing: Listing, action: str) -> None:
+    """An admin changing someone else's listing is an admin action: it goes in the audit log."""
+    if listing.created_by_id != actor.id:
+        audit.record(actor, action, listing)
+
+
 def create_listing(actor: User, details: ListingDetails, photos: PhotoChanges,
                    submit: bool) -> Listing:
     """A new listing, saved as a draft or submitted (for review, or published when trusted)."""
@@ -278,6 +284,7 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
         _submit(actor, listing)
     elif listing.status is ListingStatus.PENDING_REVIEW:
         moderation.hold_for_watch_words(listing)  # the moderator sees what it says now
+    _audit_on_behalf(actor, listing, "listing.edit")
     _commit_with_photos(removed)
     return listing
 
@@ -312,6 +319,7 @@ def withdraw_listing(actor: User, listing: Listing) -> None:
         raise DomainError(_("This listing cannot be withdrawn any more."))
     listing.status = ListingStatus.WITHDRAWN
     tell_waiting_claimants(listing)
+    _audit_on_behalf(actor, listing, "listing.withdraw")
     db.session.commit()
 
 
@@ -328,4 +336,5 @@ def relist_listing(actor: User, listing: Listing, available_until: date | None =
         raise DomainError(_("Choose a date after today."), field="available_until")
     listing.available_until = until
     _submit(actor, listing)
+    _audit_on_behalf(actor, listing, "listing.relist")
     db.session.commit()

@@ -27,7 +27,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -42,6 +42,7 @@ from ..models import (
     OutboxMessage,
     OutboxStatus,
     Report,
+    ReportOutcome,
     ReportStatus,
     Role,
     User,
@@ -53,6 +54,7 @@ from ..models.base import utcnow
 from ..security import Action, can
 from . import audit
 from . import listings as listing_service  # module import: listings imports this one too
+from . import reports as report_service
 from .claims import cancel_claims_for_removed_listing, givers_of, tell_waiting_claimants
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
@@ -182,10 +184,18 @@ def remove_listing(actor: User, listing: Listing, reason: str) -> None:
     if listing.status not in REMOVABLE:
         raise DomainError(_("A listing that is %(status)s cannot be removed.",
                             status=listing.status.label))
-    listing.status = ListingStatus.REMOVED
-    listing.moderation_reason = reason
-    db.session.flush()  # the listing row first (locked), then its claims
+    # Conditional on the status it was read with: of two moderators at once, one removes it.
+    removed = db.session.execute(
+        update(Listing).where(Listing.id == listing.id, Listing.status == listing.status)
+        .values(status=ListingStatus.REMOVED, moderation_reason=reason)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not removed:
+        db.session.rollback()
+        raise DomainError(_("Someone else has just changed this listing."))
+    db.session.refresh(listing)  # the listing row first (locked), then its claims
     cancel_claims_for_removed_listing(listing)
+    # Reports on it are answered by the removal (when it came from the reports, none are open).
+    report_service.close_open_reports(actor, listing, ReportOutcome.LISTING_REMOVED, reason)
     audit.record(actor, "listing.remove", listing, reason=reason)
     _tell_poster("listing_removed", listing, reason=reason)
     db.session.commit()

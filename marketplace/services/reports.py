@@ -250,27 +250,9 @@ def resolve_reports(actor: User, listing: Listing, outcome: ReportOutcome | str,
     if len(reason_for_poster) > MAX_POSTER_REASON_LENGTH:
         raise DomainError(_("Keep the reason to %(max)d characters.",
                             max=MAX_POSTER_REASON_LENGTH), field="reason_for_poster")
-    reports = list(db.session.scalars(
-        select(Report).where(Report.listing_id == listing.id, _open())
-        .order_by(Report.created_at, Report.id)))
-    if not reports:
+    resolved = close_open_reports(actor, listing, outcome, note)
+    if not resolved:
         raise DomainError(_("There are no open reports on this listing."))
-    now = utcnow()
-    # Conditional on still being open: of two moderators resolving at once, one wins.
-    resolved = db.session.execute(
-        update(Report).where(Report.id.in_([report.id for report in reports]), _open())
-        .values(status=ReportStatus.RESOLVED, outcome=outcome, resolution_note=note or None,
-                resolved_by_id=actor.id, resolved_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if resolved != len(reports):
-        db.session.rollback()
-        raise DomainError(_("Someone else has just handled these reports."))
-    audit.record(actor, "report.resolve", listing,
-                 reason=f"{outcome.value}: {note}" if note else outcome.value)
-    reporters = dict.fromkeys(report.reporter for report in reports)
-    for reporter in reporters:
-        if reporter is not None and reporter.is_active:
-            queue_email("report_resolved", reporter, title=listing.title, outcome=outcome)
     try:
         if outcome is ReportOutcome.CHANGES_REQUESTED:
             moderation.request_changes(actor, listing, reason_for_poster)
@@ -281,4 +263,31 @@ def resolve_reports(actor: User, listing: Listing, outcome: ReportOutcome | str,
     except Exception:
         db.session.rollback()  # the reports stay open when the listing action is refused
         raise
+    return resolved
+
+
+def close_open_reports(actor: User, listing: Listing, outcome: ReportOutcome,
+                       note: str = "") -> int:
+    """Resolve the open reports on `listing` (if any) in the current transaction: audited, and
+    every reporter still active is told. Also used when a moderator removes a reported listing
+    from the review queue. Raises DomainError when another moderator resolves them meanwhile."""
+    reports = list(db.session.scalars(
+        select(Report).where(Report.listing_id == listing.id, _open())
+        .order_by(Report.created_at, Report.id)))
+    if not reports:
+        return 0
+    # Conditional on still being open: of two moderators resolving at once, one wins.
+    resolved = db.session.execute(
+        update(Report).where(Report.id.in_([report.id for report in reports]), _open())
+        .values(status=ReportStatus.RESOLVED, outcome=outcome, resolution_note=note or None,
+                resolved_by_id=actor.id, resolved_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if resolved != len(reports):
+        db.session.rollback()
+        raise DomainError(_("Someone else has just handled these reports."))
+    audit.record(actor, "report.resolve", listing,
+                 reason=f"{outcome.value}: {note}" if note else outcome.value)
+    for reporter in dict.fromkeys(report.reporter for report in reports):
+        if reporter is not None and reporter.is_active:
+            queue_email("report_resolved", reporter, title=listing.title, outcome=outcome)
     return resolved
