@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
+# Tests run in parallel, one worker per CPU (each with its own PostgreSQL database).
+PYTEST_WORKERS ?= -n auto
 
 .PHONY: run test install translations lint pytest browser-deps clean extract-messages
 
@@ -52,10 +54,10 @@ lint: install
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 pytest: install translations
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_WORKERS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -q; \
+		$(BIN)/pytest -q $(PYTEST_WORKERS); \
 	fi
 
 clean:

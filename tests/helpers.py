@@ -13,8 +13,31 @@ from marketplace.extensions import db
 from marketplace.models import OutboxMessage, User
 
 PASSWORD = "tulpen-fiets-regen-42"
+
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """With pytest-xdist, each worker empties and fills a PostgreSQL database of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from marketplace.config import normalise_database_url
+
+    server_url = make_url(normalise_database_url(url))
+    name = f"{server_url.database}_{worker}"
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                             {"name": name}) is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server_url.set(database=name).render_as_string(hide_password=False)
+
+
 # The suite runs on SQLite, and again on PostgreSQL when this is set.
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_DATABASE_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
 
 
 def on_postgres() -> bool:
