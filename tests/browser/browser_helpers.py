@@ -80,3 +80,9 @@ def keep_artifacts(request, pages) -> None:
         stem = ARTIFACTS / f"{request.node.name}-{index}"
         page.screenshot(path=f"{stem}.png", full_page=True)
         Path(f"{stem}.html").write_text(page.content())
+
+
+def assert_fits_the_screen(page) -> None:
+    """No horizontal scrolling: the page is as wide as the screen (phones included)."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from browser_helpers import CHROMIUM, VIEWPORTS, keep_artifacts, text_of
+from browser_helpers import CHROMIUM, VIEWPORTS, assert_fits_the_screen, keep_artifacts, text_of
 
 from marketplace.extensions import db
 from marketplace.models import Language, Listing, ListingStatus, Organisation, OrganisationStatus
@@ -56,6 +56,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
 
         # The queue: the listing held for a medicine word is rejected with a standard reason.
         page.goto(f"{base_url}/admin/listings")
+        assert_fits_the_screen(page)
         held = page.get_by_role("article", name="Tabletten voor de huiskamer")
         held.get_by_text("Held for review: it mentions tabletten.").wait_for()
         assert held.locator("mark").first.inner_text().lower() == "tabletten"
@@ -75,6 +76,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         # The reports: two members reported the same desks; the listing is removed.
         page.get_by_role("link", name="Reports").first.click()
         entry = page.locator("section.report-entry", has_text="Bureaus, zit-sta")
+        assert_fits_the_screen(page)
         assert "2" in entry.locator(".count").first.inner_text()
         entry.get_by_text("Resolve the reports on Bureaus, zit-sta").click()
         entry.get_by_label("Remove the listing").check()
@@ -91,6 +93,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         # Suspending an organisation.
         page.get_by_role("link", name="Organisations").first.click()
         page.get_by_role("link", name="Stichting Het Baken").first.click()
+        assert_fits_the_screen(page)
         page.get_by_label("Reason").fill("Asked money for donated desks.")
         page.get_by_role("button", name="Suspend Stichting Het Baken").click()
         page.get_by_text("Stichting Het Baken has been suspended.").wait_for()
@@ -103,6 +106,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         page.get_by_role("link", name="Impact").first.click()
         page.get_by_text("CO₂e avoided").first.wait_for()
         assert page.locator("svg[role=img]").count() >= 2
+        assert_fits_the_screen(page)
         with page.expect_download() as download:
             page.get_by_role("link", name="Download these figures (CSV)").click()
         with open(download.value.path(), encoding="utf-8-sig") as csv_file:
@@ -111,6 +115,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
 
         # Everything above is in the audit log.
         page.get_by_role("link", name="Audit log").first.click()
+        assert_fits_the_screen(page)
         log = page.locator("main").inner_text()
         for action in ("listing.reject", "listing.approve", "report.resolve", "listing.remove",
                        "organisation.suspend"):
