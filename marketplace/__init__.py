@@ -23,6 +23,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     from .config import settings_from_environment
+    from .input import MarketplaceRequest
+
+    app.request_class = MarketplaceRequest
 
     app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
     if config:

@@ -178,3 +178,21 @@ def test_an_organisation_admin_cannot_use_any_platform_action(app, login_as, wor
             url = _url(rule, world.ids)
             assert client.post(url, data={"reason": "x"}).status_code == 403, url
     assert database_state() == before
+
+
+JUNK_FORMS = [
+    {},
+    {"reason": "x" * 5000, "text": "\x00<script>", "role": "emperor", "outcome": "maybe",
+     "reason_id": "-1", "position": "first", "parent_id": "abc", "value": "1e400",
+     "name_nl": "", "name_en": " ", "word": "???", "kind": "both", "note": "x" * 5000},
+]
+
+
+@pytest.mark.parametrize("data", JUNK_FORMS, ids=["empty", "junk"])
+def test_no_administration_action_fails_on_bad_input(app, login_as, world, data):
+    client = login_as(world.users["platform_admin"])
+    for rule in _administration_rules(app):
+        if "POST" in rule.methods:
+            url = _url(rule, world.ids)
+            response = client.post(url, data=data)
+            assert response.status_code < 500, url

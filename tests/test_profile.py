@@ -118,3 +118,13 @@ def test_the_preferences_link_switches_kinds_off_without_logging_in(client, make
     path = link_in(outbox("reset_password")[0], "/account/email-preferences/")
     client.post(path, data={"notifications": "instant", "email_kinds": ["claims"]})
     assert reload(user).muted_kinds == {"messages", "matches", "listings", "approvals"}
+
+
+def test_a_nul_character_in_what_is_typed_is_dropped_not_an_error(make_user, login_as):
+    # PostgreSQL refuses NUL in text; nobody types one, but a broken client or a probe might.
+    user = make_user()
+    response = login_as(user).post("/account/?x=%00", data={
+        "name": "Iris\x00 van Dijk", "phone": "", "language": "en\x00", "notifications": "daily",
+    })
+    assert response.status_code == 302
+    assert reload(user).name == "Iris van Dijk"
