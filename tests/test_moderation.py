@@ -477,6 +477,25 @@ def test_highlight_escapes_before_marking(app):
 
 # --- the queue -------------------------------------------------------------------------------
 
+def test_a_long_queue_comes_a_page_at_a_time_oldest_first(admin, poster, make_listing,
+                                                         login_as):
+    for number in range(moderation.QUEUE_PAGE_SIZE + 3):
+        listing = pending_of(make_listing, poster, title=f"Wachtend {number:02d}")
+        listing.submitted_at = utcnow() - timedelta(hours=100 - number)
+    db.session.commit()
+    client = login_as(admin)
+
+    first = client.get("/admin/listings").get_data(as_text=True)
+    second = client.get("/admin/listings?page=2").get_data(as_text=True)
+
+    assert f"{moderation.QUEUE_PAGE_SIZE + 3} listings wait for review" in first
+    assert "Wachtend 00" in first and f"Wachtend {moderation.QUEUE_PAGE_SIZE - 1:02d}" in first
+    assert f"Wachtend {moderation.QUEUE_PAGE_SIZE:02d}" not in first
+    assert 'href="/admin/listings?page=2"' in first
+    assert "Wachtend 22" in second and "Wachtend 00" not in second
+    assert client.get("/admin/listings?page=abc").status_code == 200
+
+
 def test_the_queue_lists_the_oldest_first_with_photos_and_the_posters_history(
         app, admin, poster, make_listing, make_user, login_as):
     client = login_as(poster)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -53,8 +53,10 @@ def _review_context(listings: list[Listing],
 @bp.route("/listings")
 def listings() -> str:
     """Listings waiting for review, oldest first, with what a moderator needs to decide."""
-    pending = moderation.pending_listings()
-    return render_template("admin/listings.html", pending=pending, **_review_context(pending))
+    pagination = moderation.pending_listings(request.args.get("page", 1, type=int) or 1)
+    return render_template("admin/listings.html", pagination=pagination,
+                           page_url=lambda number: url_for("admin.listings", page=number),
+                           **_review_context(pagination.items))
 
 
 @bp.route("/listings/<int:listing_id>")

@@ -26,15 +26,18 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup, escape
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
     AuditEvent,
     DailyTask,
     Listing,
+    ListingPhoto,
     ListingStatus,
     ModerationReason,
     Organisation,
@@ -64,7 +67,7 @@ MAX_REASON_LENGTH = 1000
 MAX_WORD_LENGTH = 60
 HELD_WORDS_LENGTH = 255  # the column's size
 SUMMARY_TASK = "moderation_summary"
-QUEUE_LIMIT = 200
+QUEUE_PAGE_SIZE = 20
 
 REJECTABLE = frozenset({ListingStatus.PENDING_REVIEW})
 CHANGEABLE = frozenset({ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED})
@@ -203,11 +206,16 @@ def remove_listing(actor: User, listing: Listing, reason: str) -> None:
 
 # --- the queue -------------------------------------------------------------------------------
 
-def pending_listings(limit: int = QUEUE_LIMIT) -> list[Listing]:
-    """Listings waiting for review, oldest submission first."""
-    return list(db.session.scalars(
+def pending_listings(page: int = 1, per_page: int = QUEUE_PAGE_SIZE) -> Pagination:
+    """Listings waiting for review, oldest submission first, a page at a time (with their
+    photos, organisation, category and poster loaded in a few queries)."""
+    statement = (
         select(Listing).where(Listing.status == ListingStatus.PENDING_REVIEW)
-        .order_by(Listing.submitted_at, Listing.id).limit(limit)))
+        .order_by(Listing.submitted_at, Listing.id)
+        .options(selectinload(Listing.photos).selectinload(ListingPhoto.photo),
+                 selectinload(Listing.organisation), selectinload(Listing.category),
+                 selectinload(Listing.created_by)))
+    return db.paginate(statement, page=max(page, 1), per_page=per_page, error_out=False)
 
 
 @dataclass
