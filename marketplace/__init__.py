@@ -60,6 +60,9 @@ def _check_secret_key(app: Flask) -> None:
 def _configure_logging(app: Flask) -> None:
     level = app.config.get("LOG_LEVEL", "INFO")
     logging.getLogger("marketplace").setLevel(level)
+    from . import log_filters
+
+    log_filters.install()  # no tokens of emailed links in logged paths
     if not logging.getLogger().handlers:
         # Our own messages at LOG_LEVEL; libraries only from WARNING up.
         logging.basicConfig(level=logging.WARNING,

@@ -80,6 +80,10 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),
         "PHOTO_STORAGE": os.environ.get("PHOTO_STORAGE") or "local",
+        # Photos of rejected and removed listings are deleted this many days after the decision.
+        "PHOTO_GRACE_DAYS": _int("PHOTO_GRACE_DAYS", 30),
+        # Where members send questions about their personal data (shown on the privacy page).
+        "PRIVACY_CONTACT": os.environ.get("PRIVACY_CONTACT") or None,
         "EMAIL_TOKEN_MAX_AGE": _int("EMAIL_TOKEN_MAX_AGE", 3 * SECONDS_PER_DAY),
         "RESET_TOKEN_MAX_AGE": _int("RESET_TOKEN_MAX_AGE", 2 * 60 * 60),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD") or "scrypt",

@@ -114,6 +114,8 @@ def context_for(template: str, make_user, make_listing=None) -> dict[str, object
         "account_exists": {"login_url": url, "reset_url": url},
         "reset_password": {"reset_url": url, "hours": 2},
         "password_changed": {"reset_url": url},
+        "account_deleted": {"name": "Sam Sample", "by_admin": False, "cancelled": 2,
+                            "privacy_url": url},
         "account_approved": {"organisation": "Zorg Oost", "login_url": url},
         "organisation_approved": {"organisation": "Zorg Oost"},
         "organisation_suspended": {"organisation": "Zorg Oost", "reason": "Testing"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TelField
+from wtforms import BooleanField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..forms import email_kinds_field, language_field, new_password_field, notifications_field
@@ -36,3 +36,18 @@ class ChangePasswordForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     notifications = notifications_field()
     email_kinds = email_kinds_field()
+
+
+# --- personal data: export and deletion --------------------------------------------------
+
+class ExportForm(FlaskForm):
+    """Only the CSRF token: the button downloads the member's data."""
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"),
+                             validators=[DataRequired(), Length(max=1024)],
+                             render_kw={"autocomplete": "current-password"})
+    understood = BooleanField(
+        _l("I understand that my account is deleted for good and cannot be restored."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))])

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import os
+from collections.abc import Iterator
+from typing import IO
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import User
-from ..services import accounts
+from ..services import accounts, personal_data
 from ..services.errors import DomainError, InvalidToken
 from ..services.mail import email_kinds_for
 from ..web import render_form, show_domain_error
-from .forms import ChangePasswordForm, PreferencesForm, ProfileForm
+from .forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    ExportForm,
+    PreferencesForm,
+    ProfileForm,
+)
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -95,3 +106,74 @@ def email_preferences(token: str) -> Response | tuple[str, int]:
         flash(_("Your email preferences have been saved."), "success")
         return redirect(url_for("account.email_preferences", token=token))
     return render_form("account/email_preferences.html", form=form, user=user)
+
+
+# --- personal data: download and delete (see services/personal_data.py) ------------------
+
+EXPORT_RATE_LIMIT = "10 per hour"
+CHUNK_BYTES = 64 * 1024
+
+
+def _per_user() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+def _chunks_of(archive: IO[bytes]) -> Iterator[bytes]:
+    # The file is closed when it has been sent, and also when the client went away mid-way
+    # (the server closes the generator).
+    try:
+        while chunk := archive.read(CHUNK_BYTES):
+            yield chunk
+    finally:
+        archive.close()
+
+
+def zip_download(archive: IO[bytes]) -> Response:
+    """Stream a built export (closed when sent); never cached anywhere on the way."""
+    size = archive.seek(0, os.SEEK_END)
+    archive.seek(0)
+    response = Response(_chunks_of(archive), mimetype="application/zip",
+                        direct_passthrough=True)
+    response.content_length = size
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="{personal_data.export_filename()}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/data", methods=["GET", "POST"])
+@login_required
+@limiter.limit(EXPORT_RATE_LIMIT, key_func=_per_user, methods=["POST"])
+def data() -> Response | tuple[str, int]:
+    """What we hold about you, and a button to download it all."""
+    form = ExportForm()
+    if form.validate_on_submit():
+        return zip_download(personal_data.export_archive(current_user, current_user))
+    return render_form("account/privacy_data.html", form=form)
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+def delete() -> Response | tuple[str, int]:
+    """The confirmation page (password and a tick), then the deletion and a goodbye."""
+    form = DeleteAccountForm()
+    block = personal_data.deletion_block_reason(current_user)
+    if block is None and form.validate_on_submit():
+        try:
+            personal_data.delete_account(current_user, current_user,
+                                         password=form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            logout_user()
+            session.clear()
+            return redirect(url_for("account.deleted"))
+    form.password.data = ""
+    return render_form("account/privacy_delete.html", form=form, block=block,
+                       summary=personal_data.deletion_summary(current_user))
+
+
+@bp.route("/deleted")
+def deleted() -> str:
+    return render_template("account/privacy_deleted.html")

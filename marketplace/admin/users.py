@@ -10,10 +10,11 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
+from ..account.views import zip_download
 from ..extensions import db
 from ..models import Organisation, Role, User, UserStatus
 from ..organisations.forms import ConfirmForm
-from ..services import accounts
+from ..services import accounts, personal_data
 from ..web import attempt, safe_next_url
 from .forms import UserDeactivateForm, UserRoleForm
 from .views import PAGE_SIZE, _escape_like, bp
@@ -75,7 +76,9 @@ def user_detail(user_id: int) -> str:
     user = _user(user_id)
     role_form = UserRoleForm(role=user.role.value)
     return render_template("admin/user.html", user=user, confirm_form=ConfirmForm(),
-                           deactivate_form=UserDeactivateForm(), role_form=role_form)
+                           deactivate_form=UserDeactivateForm(), role_form=role_form,
+                           delete_form=delete_form(),
+                           deletion_block=personal_data.deletion_block_reason(user))
 
 
 def _back_to(user: User) -> Response:
@@ -131,3 +134,32 @@ def set_user_role(user_id: int) -> Response:
         lambda user, form: accounts.set_role(current_user, user, form.role.data),
         _("The role of %(name)s has been changed."),
         _("Choose a role from the list."))
+
+
+# --- personal data on request (see services/personal_data.py) -----------------------------
+
+DELETE_PREFIX = "delete"  # the deletion's reason field beside the deactivation's on one page
+
+
+def delete_form() -> UserDeactivateForm:
+    return UserDeactivateForm(prefix=DELETE_PREFIX)
+
+
+@bp.route("/users/<int:user_id>/data", methods=["POST"])
+def export_user_data(user_id: int) -> Response:
+    """Their data as the zip they would download themselves (audited)."""
+    user = _user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_expired(), "error")
+        return _back_to(user)
+    return zip_download(personal_data.export_archive(current_user, user))
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["POST"])
+def delete_user(user_id: int) -> Response:
+    return _user_action(
+        user_id, delete_form,
+        lambda user, form: personal_data.delete_account(current_user, user,
+                                                        reason=form.reason.data),
+        _("The account of %(name)s has been deleted; they have been told by email."),
+        _("Give the reason for deleting the account (whose request, and when)."))

@@ -27,6 +27,14 @@ def home() -> str:
     return render_template("main/home.html", newest=newest.listings)
 
 
+@bp.route("/privacy")
+def privacy() -> str:
+    """What personal data we keep, why, for how long, and how members use their rights."""
+    return render_template("main/privacy.html",
+                           contact=current_app.config["PRIVACY_CONTACT"],
+                           photo_grace_days=current_app.config["PHOTO_GRACE_DAYS"])
+
+
 @bp.route("/language", methods=["POST"])
 def switch_language() -> Response:
     """The footer switch: remembered in a cookie, and in the profile of a logged-in user."""

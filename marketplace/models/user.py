@@ -106,6 +106,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the account was deleted: the row stays, anonymised (services/personal_data.py).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
 
@@ -120,6 +122,10 @@ class User(UserMixin, db.Model):
     @property
     def muted_kinds(self) -> set[str]:
         return {kind for kind in self.muted_email_kinds.split(",") if kind}
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def email_confirmed(self) -> bool:

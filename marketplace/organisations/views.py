@@ -64,7 +64,9 @@ def members(organisation_id: int) -> str:
         organisation=organisation,
         pending=by_status[UserStatus.PENDING],
         active=by_status[UserStatus.ACTIVE],
-        deactivated=by_status[UserStatus.DEACTIVATED],
+        # Deleted accounts are no one to reactivate (services/personal_data.py).
+        deactivated=[member for member in by_status[UserStatus.DEACTIVATED]
+                     if not member.is_deleted],
         confirm_form=ConfirmForm(),
         deactivate_form=DeactivateForm(),
         role_form=RoleForm(),

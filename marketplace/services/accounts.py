@@ -402,7 +402,7 @@ def deactivate_member(actor: User, member: User, reason: str | None = None) -> N
 
 def reactivate_member(actor: User, member: User) -> None:
     _require_manager(actor, member)
-    if member.status is not UserStatus.DEACTIVATED:
+    if member.status is not UserStatus.DEACTIVATED or member.is_deleted:
         raise DomainError(_("Only deactivated accounts can be reactivated."))
     member.status = UserStatus.ACTIVE
     audit.record(actor, "user.reactivate", member)

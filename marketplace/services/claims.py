@@ -442,3 +442,27 @@ def cancel_claims_for_removed_listing(listing: Listing) -> int:
             queue_email("claim_listing_removed", claim.claimant, **claim_email_context(claim))
     db.session.refresh(listing)
     return cancelled
+
+
+# --- a claimant's account deleted ------------------------------------------------------------
+
+def cancel_claims_of_departing_member(claimant: User) -> int:
+    """The claimant's account is being deleted: cancel their open claims, waiting or accepted
+    (an accepted quantity goes back to the listing and the next in line is told), and email
+    the givers. Returns how many were cancelled; the caller commits."""
+    claims = list(db.session.scalars(
+        select(Claim).where(Claim.claimant_id == claimant.id,
+                            Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED]))
+        .order_by(Claim.listing_id, Claim.id)))
+    cancelled = 0
+    for claim in claims:
+        _lock_listing(claim.listing_id)
+        if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
+            release_claim(claim)
+        elif not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED,
+                             closed_at=utcnow()):
+            continue
+        cancelled += 1
+        for giver in givers_of(claim.listing):
+            queue_email("claim_cancelled", giver, **claim_email_context(claim))
+    return cancelled

@@ -18,6 +18,8 @@ from .alerts import match_listings_whose_internal_phase_ended, send_daily_digest
 from .claims import claim_email_context, givers_of, release_claim, tell_waiting_claimants
 from .mail import deliver_pending, queue_email
 from .moderation import send_moderation_summary
+from .personal_data import forget_mail_of_deleted_accounts
+from .photos import purge_refused_listing_photos
 from .urls import external_url
 from .wanted import expire_wanted
 
@@ -40,6 +42,8 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"alerts: {match_listings_whose_internal_phase_ended(now)} matched after the " \
           f"internal phase, {send_daily_digests(now)} digests"
     yield f"moderation: {send_moderation_summary(now)} summaries"
+    yield f"personal data: photos of {purge_refused_listing_photos(now)} refused listings " \
+          f"deleted, {forget_mail_of_deleted_accounts()} mails to deleted accounts cleared"
     report = deliver_pending()
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 

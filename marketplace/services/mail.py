@@ -43,6 +43,7 @@ SUBJECTS = {
     "account_exists": _l("Someone tried to sign up with your email address"),
     "reset_password": _l("Reset your password"),
     "password_changed": _l("Your password was changed"),
+    "account_deleted": _l("Your account has been deleted"),
     "account_approved": _l("Your account has been approved"),
     "organisation_approved": _l("%(organisation)s has been approved"),
     "organisation_suspended": _l("%(organisation)s has been suspended"),

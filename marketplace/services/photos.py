@@ -17,6 +17,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import IO
 
@@ -25,11 +26,12 @@ from flask import current_app, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from PIL import Image, ImageCms, ImageOps
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..extensions import db
-from ..models import ListingPhoto, Photo
+from ..models import Listing, ListingPhoto, ListingStatus, Photo
 from ..storage import Storage, get_storage
 from .errors import DomainError
 
@@ -429,3 +431,48 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     for storage, name in session.info.pop(_WRITTEN, ()):
         _delete_file(storage, name)
     session.info.pop(_DELETED, None)
+
+
+# --- photos of refused listings removed after a grace period (personal data) ----------------
+
+def purge_refused_listing_photos(now: datetime | None = None,
+                                 grace: timedelta | None = None) -> int:
+    """Take the photos off listings rejected or removed by moderation whose last change is
+    older than the grace period (PHOTO_GRACE_DAYS), and delete the files no other listing
+    shows. A rejected listing edited or resubmitted within the period keeps its photos (its
+    change restarts the period, or its status moved on). Returns how many listings lost their
+    photos; each is its own transaction, conditional on the listing still qualifying, so two
+    runs at once purge a listing once."""
+    now = now or datetime.now(UTC)
+    if grace is None:
+        grace = timedelta(days=current_app.config["PHOTO_GRACE_DAYS"])
+    qualifies = (Listing.status.in_([ListingStatus.REJECTED, ListingStatus.REMOVED])
+                 & (Listing.updated_at < now - grace))
+    has_photos = select(ListingPhoto.id).where(ListingPhoto.listing_id == Listing.id).exists()
+    listing_ids = db.session.scalars(
+        select(Listing.id).where(qualifies, has_photos).order_by(Listing.id)).all()
+    db.session.commit()
+    purged = 0
+    for listing_id in listing_ids:
+        # Lock the listing (PostgreSQL), so an edit at this moment waits, then check again.
+        still = db.session.scalar(select(Listing.id).where(Listing.id == listing_id, qualifies)
+                                  .with_for_update())
+        photo_ids = set(db.session.scalars(
+            select(ListingPhoto.photo_id).where(ListingPhoto.listing_id == listing_id)))
+        detached = 0 if still is None else db.session.execute(
+            delete(ListingPhoto).where(ListingPhoto.listing_id == listing_id)
+            .execution_options(synchronize_session=False)).rowcount
+        if not detached:
+            db.session.rollback()
+            continue  # changed since, or another run was first
+        try:
+            delete_unreferenced_photos(photo_ids)
+            db.session.commit()  # the files go once this has committed
+        except IntegrityError:
+            # The same picture was just uploaded to another listing: try again next run.
+            db.session.rollback()
+            log.warning("Photos of listing %s are in use again; kept for now", listing_id)
+            continue
+        purged += 1
+        log.info("Removed the photos of refused listing %s after the grace period", listing_id)
+    return purged

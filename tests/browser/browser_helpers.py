@@ -86,3 +86,31 @@ def assert_fits_the_screen(page) -> None:
     """No horizontal scrolling: the page is as wide as the screen (phones included)."""
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
+
+
+# --- Accessibility (issue 6): axe-core, vendored under vendor/ (no CDN) ---
+AXE_SCRIPT = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+ACCESSIBILITY_CHECKED: set[str] = set()  # every URL check_accessibility looked at, for coverage
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def check_accessibility(page) -> None:
+    """Run axe-core on the page; fail listing every serious or critical violation.
+
+    The script is evaluated through the DevTools protocol (page.evaluate), which the app's CSP
+    (script-src 'self', no inline script) does not govern, so contexts need no bypass_csp."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8") + "\n;undefined")
+    violations = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ['violations']});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+                count: v.nodes.length}));
+        }""")
+    ACCESSIBILITY_CHECKED.add(page.url.split("#")[0])
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe on {page.url}:\n" + "\n".join(
+        f"  {v['impact']} {v['id']}: {v['help']} ({v['count']} nodes, e.g. {v['targets']})"
+        for v in blocking)

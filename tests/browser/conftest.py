@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from browser_helpers import CHROMIUM, Mailbox, free_port
 from werkzeug.serving import make_server
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m "not browser" deselects by marker
+def pytest_collection_modifyitems(items) -> None:
+    """Every test in this folder is a browser test, with the same marks."""
+    for item in items:
+        if HERE not in Path(str(item.path)).resolve().parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        # When the browser leaves a page while a photo is still streaming, Werkzeug's
+        # development server can drop the response without closing its file: a ResourceWarning
+        # raised in the server's thread, about the test server, not the application.
+        item.add_marker(pytest.mark.filterwarnings(
+            "ignore::pytest.PytestUnraisableExceptionWarning"))
+        item.add_marker(pytest.mark.filterwarnings("ignore::ResourceWarning"))
+        item.add_marker(pytest.mark.skipif(
+            not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+            reason="Debian's chromium is not installed (make test installs it)"))
 
 
 @pytest.fixture

@@ -4,10 +4,14 @@ recorded it all; every email read from a real SMTP server on loopback."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from browser_helpers import CHROMIUM, VIEWPORTS, assert_fits_the_screen, keep_artifacts, text_of
+from browser_helpers import (
+    VIEWPORTS,
+    assert_fits_the_screen,
+    check_accessibility,
+    keep_artifacts,
+    text_of,
+)
 
 from marketplace.extensions import db
 from marketplace.models import Language, Listing, ListingStatus, Organisation, OrganisationStatus
@@ -15,14 +19,6 @@ from marketplace.services.accounts import find_user_by_email
 from marketplace.services.demo import DEMO_PASSWORD, seed
 from marketplace.services.demo_listings import seed_activity, seed_listings
 from marketplace.services.demo_moderation import seed_history, seed_moderation
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (make test installs it)"),
-]
 
 ADMIN = "admin@example.org"
 CARLA = "carla@delinde.example.org"  # posted the listing held for "tabletten"; reads Dutch
@@ -53,10 +49,12 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         page.get_by_label("Password").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{base_url}/")
+        check_accessibility(page)
 
         # The queue: the listing held for a medicine word is rejected with a standard reason.
         page.goto(f"{base_url}/admin/listings")
         assert_fits_the_screen(page)
+        check_accessibility(page)
         held = page.get_by_role("article", name="Tabletten voor de huiskamer")
         held.get_by_text("Held for review: it mentions tabletten.").wait_for()
         assert held.locator("mark").first.inner_text().lower() == "tabletten"
@@ -64,6 +62,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
             label="Medicines may not be offered on the marketplace.")
         held.get_by_role("button", name="Reject").click()
         page.get_by_text("is rejected").first.wait_for()
+        check_accessibility(page)
         rejection = mailbox.wait_for(CARLA, "Tabletten voor de huiskamer")
         assert "Medicijnen en geneesmiddelen mogen niet" in text_of(rejection)  # her language
         assert status_of(app, "Tabletten voor de huiskamer") is ListingStatus.REJECTED
@@ -77,6 +76,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         page.get_by_role("link", name="Reports").first.click()
         entry = page.locator("section.report-entry", has_text="Bureaus, zit-sta")
         assert_fits_the_screen(page)
+        check_accessibility(page)
         assert "2" in entry.locator(".count").first.inner_text()
         entry.get_by_text("Resolve the reports on Bureaus, zit-sta").click()
         entry.get_by_label("Remove the listing").check()
@@ -85,6 +85,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         entry.get_by_role("button", name="Resolve the reports").click()
         page.get_by_text("No open reports").or_(page.get_by_text("Glucosemeters")).first \
             .wait_for()
+        check_accessibility(page)
         assert status_of(app, "Bureaus, zit-sta") is ListingStatus.REMOVED
         mailbox.wait_for(FATIMA, "Your listing was removed: Bureaus, zit-sta")
         for reporter in REPORTERS:
@@ -94,9 +95,11 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         page.get_by_role("link", name="Organisations").first.click()
         page.get_by_role("link", name="Stichting Het Baken").first.click()
         assert_fits_the_screen(page)
+        check_accessibility(page)
         page.get_by_label("Reason").fill("Asked money for donated desks.")
         page.get_by_role("button", name="Suspend Stichting Het Baken").click()
         page.get_by_text("Stichting Het Baken has been suspended.").wait_for()
+        check_accessibility(page)
         mailbox.wait_for(FATIMA, "Stichting Het Baken")
         with app.app_context():
             baken = db.session.query(Organisation).filter_by(name="Stichting Het Baken").one()
@@ -107,6 +110,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         page.get_by_text("CO₂e avoided").first.wait_for()
         assert page.locator("svg[role=img]").count() >= 2
         assert_fits_the_screen(page)
+        check_accessibility(page)
         with page.expect_download() as download:
             page.get_by_role("link", name="Download these figures (CSV)").click()
         with open(download.value.path(), encoding="utf-8-sig") as csv_file:
@@ -116,6 +120,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         # Everything above is in the audit log.
         page.get_by_role("link", name="Audit log").first.click()
         assert_fits_the_screen(page)
+        check_accessibility(page)
         log = page.locator("main").inner_text()
         for action in ("listing.reject", "listing.approve", "report.resolve", "listing.remove",
                        "organisation.suspend"):

@@ -7,25 +7,19 @@ marks it collected. Debian's Chromium, driven by Playwright, against a live serv
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from browser_helpers import CHROMIUM, VIEWPORTS, keep_artifacts, link_in, log_in, text_of
+from browser_helpers import (
+    VIEWPORTS,
+    check_accessibility,
+    keep_artifacts,
+    link_in,
+    log_in,
+    text_of,
+)
 from helpers import SHARED_TESTDATA
 
 from marketplace.extensions import db
 from marketplace.models import Alert, Claim, ClaimStatus, Language, Listing
-
-pytestmark = [
-    pytest.mark.browser,
-    # When the browser leaves a page while a photo is still streaming, Werkzeug's development
-    # server can drop the response without closing its file: a ResourceWarning raised in the
-    # server's thread, about the test server, not the application.
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (make test installs it)"),
-]
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -49,8 +43,10 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
                                          viewport=VIEWPORTS[viewport]).new_page()
         pages.append(giver_page)
         log_in(giver_page, base_url, giver)
+        check_accessibility(giver_page)
         # A posts a listing with two photos.
         giver_page.goto(f"{base_url}/listings/new")
+        check_accessibility(giver_page)
         giver_page.get_by_label("Title").fill("Rolstoelen, opvouwbaar")
         giver_page.get_by_label("Description").fill("Drie opvouwbare rolstoelen, nagekeken.")
         giver_page.get_by_label("Category").select_option(label="— Walkers and wheelchairs")
@@ -61,6 +57,7 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
              str(SHARED_TESTDATA / "images" / "good" / "exif_gps.jpg")])
         giver_page.get_by_role("button", name="Publish").click()
         giver_page.get_by_text("Your listing is published.").wait_for()
+        check_accessibility(giver_page)
 
         # B's alert matches: the email links to the listing.
         match = mailbox.wait_for(taker, "Found for your alert: Rolstoelen")
@@ -70,22 +67,27 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
         pages.append(taker_page)
         log_in(taker_page, base_url, taker)
         taker_page.goto(listing_url)
+        check_accessibility(taker_page)
         taker_page.get_by_label("How many do you need?").fill("2")
         taker_page.get_by_label("Message to the giver (optional)").fill("Voor locatie West")
         taker_page.get_by_role("button", name="Claim this").click()
         taker_page.get_by_text("Your claim has been sent.").wait_for()
+        check_accessibility(taker_page)
 
         # A gets the claim by email and accepts it.
         claim_mail = mailbox.wait_for(giver, "New claim for Rolstoelen")
         giver_page.goto(link_in(claim_mail, "/claims/"))
+        check_accessibility(giver_page)
         assert "Voor locatie West" in giver_page.content()
         giver_page.get_by_role("button", name="Accept", exact=True).click()
         giver_page.get_by_text("The claim is accepted").wait_for()
+        check_accessibility(giver_page)
 
         # B gets the address (and a calendar file when a date was agreed).
         accepted = mailbox.wait_for(taker, "Your claim is accepted")
         assert street in text_of(accepted)
         taker_page.goto(link_in(accepted, "/claims/"))
+        check_accessibility(taker_page)
         assert street in taker_page.content()
         taker_page.get_by_label("Message", exact=True).fill("Ik kom donderdag om tien uur.")
         taker_page.get_by_role("button", name="Send message").click()
@@ -95,6 +97,7 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
         # B marks it collected; both sides are thanked with what it saved.
         taker_page.get_by_role("button", name="Mark as collected").click()
         taker_page.get_by_text("Marked as collected.").wait_for()
+        check_accessibility(taker_page)
         assert "30 kg" in text_of(mailbox.wait_for(taker, "Handed over: Rolstoelen"))
         mailbox.wait_for(giver, "Handed over: Rolstoelen")
         with app.app_context():
