@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +52,29 @@ def require(action: Action, obj: Any = None) -> None:
     """Abort with 403 unless the current user may do `action`."""
     if not can(current_user, action, obj):
         abort(403)
+
+
+@dataclass
+class ServiceCall:
+    succeeded: bool = True
+
+
+@contextmanager
+def refusals_on(form: FlaskForm, *, forbid: bool = False) -> Iterator[ServiceCall]:
+    """Run the service calls of a submitted form in this block: a refusal (DomainError) is
+    rolled back and shown on the form, and `call.succeeded` turns False.
+
+    With `forbid`, a refusal for lack of permission answers 403 instead.
+    """
+    call = ServiceCall()
+    try:
+        yield call
+    except DomainError as error:
+        db.session.rollback()
+        if forbid and error.status_code == 403:
+            abort(403)
+        show_domain_error(form, error)
+        call.succeeded = False
 
 
 def attempt(action: Callable[[], object], success: str, *, forbid: bool = False) -> bool:

@@ -12,12 +12,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import User
 from ..services import accounts, personal_data
-from ..services.errors import DomainError, InvalidToken
+from ..services.errors import InvalidToken
 from ..services.mail import email_kinds_for
-from ..web import render_form, show_domain_error
+from ..web import refusals_on, render_form
 from .forms import (
     ChangePasswordForm,
     DeleteAccountForm,
@@ -49,7 +49,7 @@ def profile() -> Response | tuple[str, int]:
         form.notifications.data = current_user.notifications.value
         form.email_kinds.data = _wanted_kinds(current_user)
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             accounts.update_profile(
                 current_user,
                 name=form.name.data,
@@ -58,10 +58,7 @@ def profile() -> Response | tuple[str, int]:
                 notifications=form.notifications.data,
                 email_kinds=form.email_kinds.data or [],
             )
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("account.profile"))
     return render_form("account/profile.html", form=form)
@@ -72,13 +69,10 @@ def profile() -> Response | tuple[str, int]:
 def change_password() -> Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             accounts.change_password(current_user, form.current_password.data,
                                      form.new_password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             # Every other session ended with the change; this one carries on with a new id.
             login_user(current_user._get_current_object(), fresh=True)
             flash(_("Your password has been changed. Other devices have been logged out."),
@@ -159,13 +153,10 @@ def delete() -> Response | tuple[str, int]:
     form = DeleteAccountForm()
     block = personal_data.deletion_block_reason(current_user)
     if block is None and form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             personal_data.delete_account(current_user, current_user,
                                          password=form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             logout_user()
             session.clear()
             return redirect(url_for("account.deleted"))

@@ -21,8 +21,7 @@ from ..extensions import db
 from ..models import Category
 from ..organisations.forms import ConfirmForm
 from ..services import categories as category_service
-from ..services.errors import DomainError
-from ..web import attempt, render_form, show_domain_error
+from ..web import attempt, refusals_on, render_form
 from .views import bp
 
 MAX_POSITION = 10_000
@@ -98,13 +97,10 @@ def categories() -> Response | tuple[str, int]:
     form = AddCategoryForm()
     form.parent.choices = _parent_choices()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             category = category_service.add_category(current_user, form.name_nl.data or "",
                                                      form.name_en.data or "", form.parent.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("%(name)s has been added.", name=category.name(_language())), "success")
             return redirect(url_for("admin.categories"))
     return render_form("admin/categories.html", form=form,
@@ -135,13 +131,10 @@ def edit_category(category_id: int) -> Response | tuple[str, int]:
     category = _category_or_404(category_id)
     form = CategoryNamesForm(obj=category)
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             category_service.rename_category(current_user, category, form.name_nl.data or "",
                                              form.name_en.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("The names have been saved."), "success")
             return redirect(url_for("admin.categories"))
     return _render_edit(category, form, _move_form(category))
@@ -153,13 +146,10 @@ def move_category(category_id: int) -> Response | tuple[str, int]:
     category = _category_or_404(category_id)
     form = _move_form(category, formdata=True)
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             category_service.move_category(current_user, category, form.parent.data,
                                            form.position.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("%(name)s has been moved.", name=category.name(_language())), "success")
             return redirect(url_for("admin.categories"))
     names_form = CategoryNamesForm(formdata=None, obj=category)

@@ -16,8 +16,7 @@ from ..extensions import db
 from ..impact.views import claims_csv, figures_csv, render_dashboard
 from ..models import Category, ImpactFactor, Organisation
 from ..services import impact
-from ..services.errors import DomainError
-from ..web import render_form, show_domain_error
+from ..web import refusals_on, render_form
 from .views import bp
 
 
@@ -94,12 +93,9 @@ def update_impact_factor(factor_id: int) -> tuple[str, int] | WerkzeugResponse:
         abort(404)
     form = _factor_form(factor, data=True)
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             impact.update_factor(current_user, factor, form.value.data, form.source.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("The factor is saved; the figures use it from now on."), "success")
             return redirect(url_for("admin.impact_factors", _anchor=f"factor-{factor.id}"))
     return _render_factors(form, factor.id)
@@ -112,12 +108,9 @@ def add_impact_factor() -> tuple[str, int] | WerkzeugResponse:
         category = db.session.get(Category, form.category.data)
         if category is None:
             abort(404)
-        try:
+        with refusals_on(form) as call:
             impact.set_factor(current_user, category, form.value.data, form.source.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("%(name)s has a factor of its own now.", name=category.name_en), "success")
             return redirect(url_for("admin.impact_factors"))
     return _render_factors(new_form=form)

@@ -16,8 +16,7 @@ from ..extensions import db
 from ..models import Listing, ModerationReason, User, WatchWord
 from ..organisations.forms import ConfirmForm
 from ..services import moderation
-from ..services.errors import DomainError
-from ..web import attempt, render_form, show_domain_error
+from ..web import attempt, refusals_on, render_form
 from .moderation_forms import DecisionForm, ReasonTextsForm, WatchWordForm
 from .views import bp
 
@@ -82,15 +81,10 @@ def _decide(listing: Listing, decide: Callable[[User, Listing, str], None],
     """Validate the reason form, call `decide`; the form comes back (422) on any refusal."""
     form = _decision_form(listing, moderation.active_reasons())
     if form.validate_on_submit():
-        try:
+        with refusals_on(form, forbid=True) as call:
             reason = moderation.compose_reason(listing, form.chosen_reason_id, form.text.data)
             decide(current_user, listing, reason)
-        except DomainError as error:
-            db.session.rollback()
-            if error.status_code == 403:
-                abort(403)
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(success, "success")
             return redirect(url_for("admin.listings"))
     return render_form("admin/listing.html", form, listing=listing,
@@ -134,13 +128,10 @@ def _reason(reason_id: int) -> ModerationReason:
 def moderation_reasons() -> Response | tuple[str, int]:
     form = ReasonTextsForm()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             moderation.add_reason(current_user, form.text_nl.data, form.text_en.data,
                                   form.position.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("The reason has been added."), "success")
             return redirect(url_for("admin.moderation_reasons"))
     return render_form("admin/moderation_reasons.html", form, reasons=moderation.all_reasons(),
@@ -152,13 +143,10 @@ def edit_moderation_reason(reason_id: int) -> Response | tuple[str, int]:
     reason = _reason(reason_id)
     form = ReasonTextsForm(obj=reason)
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             moderation.update_reason(current_user, reason, form.text_nl.data, form.text_en.data,
                                      form.position.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("The reason has been saved."), "success")
             return redirect(url_for("admin.moderation_reasons"))
     return render_form("admin/moderation_reason.html", form, reason=reason)
@@ -189,12 +177,9 @@ def activate_moderation_reason(reason_id: int) -> Response:
 def watch_words() -> Response | tuple[str, int]:
     form = WatchWordForm()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             word = moderation.add_watch_word(current_user, form.word.data, form.kind.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("“%(word)s” has been added.", word=word.word), "success")
             return redirect(url_for("admin.watch_words"))
     return render_form("admin/watch_words.html", form, words=moderation.watch_words(),

@@ -16,8 +16,7 @@ from ..extensions import db
 from ..models import Listing, ReportOutcome
 from ..services import moderation as moderation_service
 from ..services import reports as report_service
-from ..services.errors import DomainError
-from ..web import INVALID_FORM_STATUS, show_domain_error
+from ..web import INVALID_FORM_STATUS, refusals_on
 from .views import bp
 
 OPEN, RESOLVED = "open", "resolved"
@@ -104,15 +103,12 @@ def resolve_reports(listing_id: int) -> Response | tuple[str, int]:
     form = ResolveForm(listing_id)
     if form.validate_on_submit():
         title = listing.title
-        try:
+        with refusals_on(form) as call:
             reason = report_service.poster_reason(listing, form.standard_reason.data,
                                                   form.reason_for_poster.data or "")
             count = report_service.resolve_reports(current_user, listing, form.outcome.data,
                                                    form.note.data or "", reason)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("%(count)d report(s) on %(title)s resolved.", count=count, title=title),
                   "success")
             return redirect(url_for("admin.reports", page=page))

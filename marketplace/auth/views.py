@@ -24,7 +24,7 @@ from ..services import accounts
 from ..services.accounts import EmailNotConfirmed, NewOrganisationRequest
 from ..services.errors import DomainError, InvalidToken
 from ..services.organisations import SiteDetails
-from ..web import render_form, safe_next_url, show_domain_error
+from ..web import refusals_on, render_form, safe_next_url, show_domain_error
 from .forms import REQUEST_NEW, EmailForm, LoginForm, ResetPasswordForm, SignUpForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -68,7 +68,7 @@ def signup() -> Response | tuple[str, int]:
                     province=form.province.data or "",
                 ),
             )
-        try:
+        with refusals_on(form) as call:
             accounts.sign_up(
                 name=form.name.data,
                 email=form.email.data,
@@ -77,10 +77,7 @@ def signup() -> Response | tuple[str, int]:
                 organisation_id=None if new_request else form.organisation.data,
                 new_organisation_request=new_request,
             )
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             # The same answer whether or not the address had an account (see sign_up).
             session["signup_email"] = accounts.normalise_email(form.email.data)
             return redirect(url_for("auth.check_inbox"))
@@ -188,12 +185,9 @@ def reset_password(token: str) -> Response | tuple[str, int]:
                                token_error=error.message), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             user = accounts.reset_password(token, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             if current_user.is_authenticated:
                 logout_user()
             session.clear()

@@ -14,8 +14,7 @@ from ..extensions import db
 from ..models import Claim, ClaimStatus, Listing
 from ..organisations.forms import ConfirmForm
 from ..services import claims as claim_service
-from ..services.errors import DomainError
-from ..web import attempt, render_form, show_domain_error
+from ..web import attempt, refusals_on, render_form
 from .forms import AcceptForm, ClaimForm, DeclineForm, MessageForm
 
 bp = Blueprint("claims", __name__)
@@ -36,16 +35,11 @@ def create(listing_id: int) -> Response | tuple[str, int]:
         abort(404)
     form = ClaimForm()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form, forbid=True) as call:
             claim = claim_service.claim_listing(
                 current_user, listing, form.quantity.data, form.message.data or "",
                 form.preferred_pickup_date.data)
-        except DomainError as error:
-            db.session.rollback()
-            if error.status_code == 403:
-                abort(403)
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("Your claim has been sent. The giver has been emailed; you hear from "
                     "them by email."), "success")
             return redirect(url_for("claims.show", claim_id=claim.id))

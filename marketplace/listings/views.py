@@ -30,7 +30,7 @@ from ..services.claims import open_claim_of
 from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit, Upload
 from ..services.search import SearchQuery, Sort, search_listings
-from ..web import attempt, render_form, require, show_domain_error
+from ..web import attempt, refusals_on, render_form, require
 from .forms import ListingForm, RelistForm
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
@@ -128,15 +128,12 @@ def new() -> Response | tuple[str, int]:
     if request.method == "GET":
         form.available_until.data = listing_service.default_available_until()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             listing = listing_service.create_listing(
                 current_user, _details(form), PhotoChanges(uploads=_uploads(form)),
                 submit=bool(form.submit.data),
             )
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_status_message(listing), "success")
             return redirect(url_for("listings.show", listing_id=listing.id))
     return render_form("listings/form.html", form=form, listing=None)
@@ -197,16 +194,13 @@ def edit(listing_id: int) -> Response | tuple[str, int]:
         form.unit.data = listing.unit.value
         form.packaging_unopened.data = listing.packaging_unopened
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             listing_service.update_listing(
                 current_user, listing, _details(form),
                 PhotoChanges(uploads=_uploads(form), edits=_photo_edits(listing)),
                 submit=bool(form.submit.data),
             )
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_status_message(listing) if form.submit.data else
                   _("Your changes have been saved."), "success")
             return redirect(url_for("listings.show", listing_id=listing.id))

@@ -13,9 +13,8 @@ from ..extensions import db
 from ..models import Organisation, Site, User, UserStatus
 from ..security import Action
 from ..services import accounts, organisations
-from ..services.errors import DomainError
 from ..services.organisations import SiteDetails
-from ..web import attempt, render_form, require, show_domain_error
+from ..web import attempt, refusals_on, render_form, require
 from .forms import ConfirmForm, DeactivateForm, RoleForm, SiteForm
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
@@ -147,12 +146,9 @@ def add_site(organisation_id: int) -> Response | tuple[str, int]:
     organisation = _managed_organisation(organisation_id)
     form = SiteForm()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             organisations.add_site(current_user, organisation, _site_details(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("The site has been added."), "success")
             return redirect(url_for("organisations.sites", organisation_id=organisation.id))
     return render_form("organisations/site_form.html", form=form, organisation=organisation,
@@ -168,12 +164,9 @@ def edit_site(organisation_id: int, site_id: int) -> Response | tuple[str, int]:
                           "postcode": site.postcode, "city": site.city,
                           "province": site.province.value})
     if form.validate_on_submit():
-        try:
+        with refusals_on(form) as call:
             organisations.update_site(current_user, site, _site_details(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("The site has been saved."), "success")
             return redirect(url_for("organisations.sites", organisation_id=organisation.id))
     return render_form("organisations/site_form.html", form=form, organisation=organisation,

@@ -11,8 +11,7 @@ from ..extensions import db, limiter
 from ..models import Listing
 from ..security import Action, can
 from ..services import reports as report_service
-from ..services.errors import DomainError
-from ..web import render_form, require, show_domain_error
+from ..web import refusals_on, render_form, require
 from .forms import ReportForm
 
 bp = Blueprint("reports", __name__)
@@ -32,15 +31,10 @@ def report_listing(listing_id: int) -> Response | tuple[str, int]:
     require(Action.REPORT_LISTING, listing)
     form = ReportForm()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form, forbid=True) as call:
             report_service.report_listing(current_user, listing, form.reason.data,
                                           form.text.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            if error.status_code == 403:
-                abort(403)
-            show_domain_error(form, error)
-        else:
+        if call.succeeded:
             flash(_("Thank you, the moderators will look at it."), "success")
             return redirect(url_for("listings.show", listing_id=listing.id))
     return render_form("reports/report.html", form=form, listing=listing,
