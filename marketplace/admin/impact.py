@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -88,9 +88,7 @@ def impact_factors() -> tuple[str, int]:
 
 @bp.route("/impact/factors/<int:factor_id>", methods=["POST"])
 def update_impact_factor(factor_id: int) -> tuple[str, int] | WerkzeugResponse:
-    factor = db.session.get(ImpactFactor, factor_id)
-    if factor is None:
-        abort(404)
+    factor = db.get_or_404(ImpactFactor, factor_id)
     form = _factor_form(factor, data=True)
     if form.validate_on_submit():
         with refusals_on(form) as call:
@@ -105,9 +103,7 @@ def update_impact_factor(factor_id: int) -> tuple[str, int] | WerkzeugResponse:
 def add_impact_factor() -> tuple[str, int] | WerkzeugResponse:
     form = _new_factor_form(data=True)
     if form.validate_on_submit():
-        category = db.session.get(Category, form.category.data)
-        if category is None:
-            abort(404)
+        category = db.get_or_404(Category, form.category.data)
         with refusals_on(form) as call:
             impact.set_factor(current_user, category, form.value.data, form.source.data)
         if call.succeeded:

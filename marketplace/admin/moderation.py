@@ -22,9 +22,7 @@ from .views import bp
 
 
 def _listing(listing_id: int) -> Listing:
-    listing = db.session.get(Listing, listing_id)
-    if listing is None:
-        abort(404)
+    listing = db.get_or_404(Listing, listing_id)
     return listing
 
 
@@ -118,9 +116,7 @@ def remove_listing(listing_id: int) -> Response | tuple[str, int]:
 # --- standard reasons ------------------------------------------------------------------------
 
 def _reason(reason_id: int) -> ModerationReason:
-    reason = db.session.get(ModerationReason, reason_id)
-    if reason is None:
-        abort(404)
+    reason = db.get_or_404(ModerationReason, reason_id)
     return reason
 
 
@@ -188,9 +184,7 @@ def watch_words() -> Response | tuple[str, int]:
 
 @bp.route("/moderation/watch-words/<int:word_id>/delete", methods=["POST"])
 def delete_watch_word(word_id: int) -> Response:
-    watch_word = db.session.get(WatchWord, word_id)
-    if watch_word is None:
-        abort(404)
+    watch_word = db.get_or_404(WatchWord, word_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     word = watch_word.word

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -96,9 +96,7 @@ def _render_queue(page: int, failed: ResolveForm | None = None,
 
 @bp.route("/reports/<int:listing_id>/resolve", methods=["POST"])
 def resolve_reports(listing_id: int) -> Response | tuple[str, int]:
-    listing = db.session.get(Listing, listing_id)
-    if listing is None:
-        abort(404)
+    listing = db.get_or_404(Listing, listing_id)
     page = _page()
     form = ResolveForm(listing_id)
     if form.validate_on_submit():

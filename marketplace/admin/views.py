@@ -151,9 +151,7 @@ def _escape_like(text: str) -> str:
 
 
 def _organisation(organisation_id: int) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None:
-        abort(404)
+    organisation = db.get_or_404(Organisation, organisation_id)
     return organisation
 
 

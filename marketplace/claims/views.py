@@ -30,9 +30,7 @@ def _claim_or_404(claim_id: int) -> Claim:
 @bp.route("/listings/<int:listing_id>/claim", methods=["POST"])
 @login_required
 def create(listing_id: int) -> Response | tuple[str, int]:
-    listing = db.session.get(Listing, listing_id)
-    if listing is None:
-        abort(404)
+    listing = db.get_or_404(Listing, listing_id)
     form = ClaimForm()
     if form.validate_on_submit():
         with refusals_on(form, forbid=True) as call:

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import format_currency, format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -55,9 +55,7 @@ def organisation_claims_csv(organisation_id: int) -> Response:
 
 
 def _viewable(organisation_id: int) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None:
-        abort(404)
+    organisation = db.get_or_404(Organisation, organisation_id)
     require(Action.VIEW_IMPACT, organisation)
     return organisation
 

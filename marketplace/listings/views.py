@@ -58,9 +58,7 @@ def _site_choices(organisation_id: int,
 
 
 def _listing_or_404(listing_id: int) -> Listing:
-    listing = db.session.get(Listing, listing_id)
-    if listing is None:
-        abort(404)
+    listing = db.get_or_404(Listing, listing_id)
     return listing
 
 

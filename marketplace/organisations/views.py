@@ -21,9 +21,7 @@ bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
 
 def _managed_organisation(organisation_id: int) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None:
-        abort(404)
+    organisation = db.get_or_404(Organisation, organisation_id)
     require(Action.MANAGE_ORGANISATION, organisation)
     return organisation
 

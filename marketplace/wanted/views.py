@@ -28,9 +28,7 @@ def _categories() -> list[tuple[int, str]]:
 
 
 def _wanted_or_404(wanted_id: int) -> Wanted:
-    wanted = db.session.get(Wanted, wanted_id)
-    if wanted is None:
-        abort(404)
+    wanted = db.get_or_404(Wanted, wanted_id)
     return wanted
 
 
