@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 LANGUAGE_COOKIE = "language"
@@ -20,3 +21,8 @@ def select_locale() -> str:
         return chosen
     # English when the browser asks for it (before Dutch), Dutch otherwise.
     return request.accept_languages.best_match(languages, default="nl") or "nl"
+
+
+def current_language() -> str:
+    """The code of the language this page (or email) is rendered in: "nl" or "en"."""
+    return str(get_locale() or "nl")

@@ -10,10 +10,10 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
-    get_locale,
 )
 from flask_login import current_user
 
+from .i18n import current_language
 from .models import LANGUAGE_NAMES, Language
 from .security import Action, can, participation_block_reason
 from .services.photos import photo_url, srcset
@@ -34,7 +34,7 @@ def register(app: Flask) -> None:
             "Action": Action,
             "participation_block": block_reason,
             "languages": [(language.value, LANGUAGE_NAMES[language]) for language in Language],
-            "current_language": str(get_locale() or "nl"),
+            "current_language": current_language(),
             "current_path": request.full_path.rstrip("?") if in_request else "/",
         }
 

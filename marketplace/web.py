@@ -35,6 +35,11 @@ def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, in
     return render_template(template, form=form, **context), status
 
 
+def page_number() -> int:
+    """The `page` query argument of a paginated list: 1 when missing, bad or below 1."""
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
 def safe_next_url(target: str | None) -> str | None:
     """`target` when it stays on this site (a path), else None: never redirect off-site."""
     if not target or any(ord(character) < 32 for character in target):

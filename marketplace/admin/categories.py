@@ -8,7 +8,6 @@ the list stays readable on a phone.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +17,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Category
 from ..organisations.forms import ConfirmForm
 from ..services import categories as category_service
@@ -61,9 +61,6 @@ class MoveCategoryForm(FlaskForm):
                                            "under another category."))
 
 
-def _language() -> str:
-    return str(get_locale() or "nl")
-
 
 def _parent_choices(exclude: Category | None = None,
                     include_retired: bool = False) -> list[tuple[int | str, str]]:
@@ -71,7 +68,7 @@ def _parent_choices(exclude: Category | None = None,
     for category in category_service.top_level_categories():
         if category is exclude or (category.retired and not include_retired):
             continue
-        label = category.name(_language())
+        label = category.name(current_language())
         if category.retired:
             label = _("%(name)s (retired)", name=label)
         choices.append((category.id, label))
@@ -101,11 +98,11 @@ def categories() -> Response | tuple[str, int]:
             category = category_service.add_category(current_user, form.name_nl.data or "",
                                                      form.name_en.data or "", form.parent.data)
         if call.succeeded:
-            flash(_("%(name)s has been added.", name=category.name(_language())), "success")
+            flash(_("%(name)s has been added.", name=category.name(current_language())), "success")
             return redirect(url_for("admin.categories"))
     return render_form("admin/categories.html", form=form,
                        rows=category_service.admin_category_rows(),
-                       language=_language())
+                       language=current_language())
 
 
 def _render_edit(category: Category, names_form: CategoryNamesForm,
@@ -113,7 +110,7 @@ def _render_edit(category: Category, names_form: CategoryNamesForm,
     failed = names_form if names_form.errors or names_form.form_errors else move_form
     return render_form("admin/category_form.html", form=failed, names_form=names_form,
                        move_form=move_form, category=category,
-                       use=category_service.category_use(category), language=_language())
+                       use=category_service.category_use(category), language=current_language())
 
 
 def _move_form(category: Category, formdata: bool = False) -> MoveCategoryForm:
@@ -150,7 +147,7 @@ def move_category(category_id: int) -> Response | tuple[str, int]:
             category_service.move_category(current_user, category, form.parent.data,
                                            form.position.data)
         if call.succeeded:
-            flash(_("%(name)s has been moved.", name=category.name(_language())), "success")
+            flash(_("%(name)s has been moved.", name=category.name(current_language())), "success")
             return redirect(url_for("admin.categories"))
     names_form = CategoryNamesForm(formdata=None, obj=category)
     return _render_edit(category, names_form, form)
@@ -163,7 +160,7 @@ def _step(category_id: int, step: int) -> Response:
     place = siblings.index(category) + 1 + step
     attempt(lambda: category_service.move_category(current_user, category, category.parent_id,
                                                    max(place, 1)),
-            _("%(name)s has been moved.", name=category.name(_language())))
+            _("%(name)s has been moved.", name=category.name(current_language())))
     return redirect(url_for("admin.categories"))
 
 
@@ -183,7 +180,7 @@ def retire_category(category_id: int) -> Response:
     _confirmed()
     attempt(lambda: category_service.set_category_retired(current_user, category, True),
             _("%(name)s is retired: it takes no new listings.",
-              name=category.name(_language())))
+              name=category.name(current_language())))
     return redirect(url_for("admin.categories"))
 
 
@@ -191,7 +188,7 @@ def retire_category(category_id: int) -> Response:
 def restore_category(category_id: int) -> Response:
     category = _category_or_404(category_id)
     _confirmed()
-    message = _("%(name)s is in use again.", name=category.name(_language()))
+    message = _("%(name)s is in use again.", name=category.name(current_language()))
     if any(child.retired for child in category.children):
         message += " " + _("Its subcategories stay retired until you restore them.")
     attempt(lambda: category_service.set_category_retired(current_user, category, False),
@@ -203,7 +200,7 @@ def restore_category(category_id: int) -> Response:
 def delete_category(category_id: int) -> Response:
     category = _category_or_404(category_id)
     _confirmed()
-    name = category.name(_language())
+    name = category.name(current_language())
     attempt(lambda: category_service.delete_category(current_user, category),
             _("%(name)s has been deleted.", name=name))
     return redirect(url_for("admin.categories"))

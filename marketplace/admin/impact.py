@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +12,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
+from ..i18n import current_language
 from ..impact.views import claims_csv, figures_csv, render_dashboard
 from ..models import Category, ImpactFactor, Organisation
 from ..services import impact
@@ -65,7 +65,7 @@ def _factor_form(factor: ImpactFactor, data: bool = False) -> FactorForm:
 
 def _new_factor_form(data: bool = False) -> NewFactorForm:
     form = NewFactorForm(prefix="new") if data else NewFactorForm(prefix="new", formdata=None)
-    language = str(get_locale() or "nl")
+    language = current_language()
     form.category.choices = [(category.id, category.name(language))
                              for category in impact.categories_without_factor()]
     return form

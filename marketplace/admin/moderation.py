@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Listing, ModerationReason, User, WatchWord
 from ..organisations.forms import ConfirmForm
 from ..services import moderation
-from ..web import attempt, refusals_on, render_form
+from ..web import attempt, page_number, refusals_on, render_form
 from .moderation_forms import DecisionForm, ReasonTextsForm, WatchWordForm
 from .views import bp
 
@@ -29,7 +29,7 @@ def _listing(listing_id: int) -> Listing:
 def _decision_form(listing: Listing, reasons: list[ModerationReason]) -> DecisionForm:
     form = DecisionForm(prefix=f"listing-{listing.id}")
     # Shown in the moderator's language; the poster receives the same reason in theirs.
-    language = str(get_locale() or "nl")
+    language = current_language()
     form.set_reason_choices([(str(reason.id), reason.text(language)) for reason in reasons])
     return form
 
@@ -50,7 +50,7 @@ def _review_context(listings: list[Listing],
 @bp.route("/listings")
 def listings() -> str:
     """Listings waiting for review, oldest first, with what a moderator needs to decide."""
-    pagination = moderation.pending_listings(request.args.get("page", 1, type=int) or 1)
+    pagination = moderation.pending_listings(page_number())
     return render_template("admin/listings.html", pagination=pagination,
                            page_url=lambda number: url_for("admin.listings", page=number),
                            **_review_context(pagination.items))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,10 +12,11 @@ from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Listing, ReportOutcome
 from ..services import moderation as moderation_service
 from ..services import reports as report_service
-from ..web import INVALID_FORM_STATUS, refusals_on
+from ..web import INVALID_FORM_STATUS, page_number, refusals_on
 from .views import bp
 
 OPEN, RESOLVED = "open", "resolved"
@@ -49,7 +49,7 @@ class ResolveForm(FlaskForm):
 
     def __init__(self, listing_id: int, **kwargs: object) -> None:
         super().__init__(prefix=f"listing-{listing_id}", **kwargs)
-        language = str(get_locale() or "nl")
+        language = current_language()
         self.standard_reason.choices = [SelectChoice(0, _("None"))] + [
             SelectChoice(reason.id, reason.text(language))
             for reason in moderation_service.active_reasons()]
@@ -61,20 +61,16 @@ def reported_listing_count() -> int:
     return report_service.reported_listing_count()
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 @bp.route("/reports")
 def reports() -> str:
     """The report queue grouped per listing (oldest first), or the resolved reports."""
     if request.args.get("status") == RESOLVED:
         return render_template("admin/reports.html", status=RESOLVED,
-                               pagination=report_service.resolved_reports(_page()),
+                               pagination=report_service.resolved_reports(page_number()),
                                open_count=report_service.reported_listing_count(),
                                page_url=lambda number: url_for("admin.reports", status=RESOLVED,
                                                                page=number))
-    return _render_queue(_page())[0]
+    return _render_queue(page_number())[0]
 
 
 def _render_queue(page: int, failed: ResolveForm | None = None,
@@ -97,7 +93,7 @@ def _render_queue(page: int, failed: ResolveForm | None = None,
 @bp.route("/reports/<int:listing_id>/resolve", methods=["POST"])
 def resolve_reports(listing_id: int) -> Response | tuple[str, int]:
     listing = db.get_or_404(Listing, listing_id)
-    page = _page()
+    page = page_number()
     form = ResolveForm(listing_id)
     if form.validate_on_submit():
         title = listing.title

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Organisation, Role, User, UserStatus
 from ..organisations.forms import ConfirmForm
 from ..services import accounts, personal_data
-from ..web import attempt, safe_next_url
+from ..web import attempt, page_number, safe_next_url
 from .forms import UserDeactivateForm, UserRoleForm
 from .views import PAGE_SIZE, _escape_like, bp
 
@@ -29,7 +29,7 @@ def users() -> str:
     role = request.args.get("role", "")
     status = request.args.get("status", "")
     organisation_arg = request.args.get("organisation", "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
 
     statement = select(User).order_by(User.created_at.desc(), User.id.desc())
     if query:

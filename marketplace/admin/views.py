@@ -26,7 +26,7 @@ from ..organisations.forms import ConfirmForm
 from ..security import Action
 from ..services import organisations as organisation_service
 from ..services.mail import retry_failed
-from ..web import attempt, require, safe_next_url
+from ..web import attempt, page_number, require, safe_next_url
 from .forms import ReasonForm, TrustForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -83,7 +83,7 @@ def audit() -> str:
     if end:
         statement = statement.where(AuditEvent.created_at < datetime.combine(
             end + timedelta(days=1), time.min, tzinfo=UTC))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     pagination = db.paginate(statement, page=page, per_page=AUDIT_PAGE_SIZE, error_out=False)
     actions = db.session.scalars(select(AuditEvent.action).distinct()
                                  .order_by(AuditEvent.action)).all()
@@ -127,7 +127,7 @@ def organisations() -> str:
     status = request.args.get("status", "")
     query = request.args.get("q", "").strip()[:120]
     trusted = request.args.get("trusted", "") == "1"
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number()
     statement = select(Organisation).order_by(Organisation.created_at.desc(),
                                               Organisation.id.desc())
     if status in {s.value for s in OrganisationStatus}:
@@ -137,7 +137,7 @@ def organisations() -> str:
     if query:
         statement = statement.where(Organisation.name.ilike(f"%{_escape_like(query)}%",
                                                             escape="\\"))
-    pagination = db.paginate(statement, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    pagination = db.paginate(statement, page=page, per_page=PAGE_SIZE, error_out=False)
     kept = {"status": status, "q": query, **({"trusted": "1"} if trusted else {})}
     return render_template("admin/organisations.html", pagination=pagination, status=status,
                            query=query, trusted=trusted, statuses=list(OrganisationStatus),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Alert, AlertFrequency
 from ..services import alerts as alert_service
 from ..services.errors import DomainError
@@ -36,7 +36,7 @@ def _checked() -> None:
 def index() -> str:
     alerts = db.session.scalars(select(Alert).where(Alert.user_id == current_user.id)
                                 .order_by(Alert.created_at.desc())).all()
-    language = str(get_locale() or "nl")
+    language = current_language()
     return render_template("alerts/index.html", alerts=alerts, frequencies=list(AlertFrequency),
                            describe=lambda alert: alert_service.describe(alert, language),
                            query_args=lambda alert: alert_service.alert_query(alert).to_args())

@@ -12,13 +12,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
+from ..i18n import current_language
 from ..models import Organisation, OrganisationStatus
 from ..services import accounts
 from ..services.accounts import EmailNotConfirmed, NewOrganisationRequest
@@ -52,7 +52,7 @@ def signup() -> Response | tuple[str, int]:
     form = SignUpForm()
     form.set_choices(_active_organisation_choices())
     if request.method == "GET":
-        form.language.data = str(get_locale() or "nl")
+        form.language.data = current_language()
     if form.validate_on_submit():
         new_request = None
         if form.organisation_choice.data == REQUEST_NEW:

@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
-from flask_babel import format_currency, format_date, format_decimal, get_locale
+from flask_babel import format_currency, format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wsgi import wrap_file
 
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Organisation
 from ..security import Action
 from ..services import impact
@@ -90,14 +91,11 @@ def _export_args(period: Period, organisation: Organisation | None) -> dict[str,
     return args
 
 
-def _language() -> str:
-    return str(get_locale() or "nl")
-
 
 def category_name(figure: CategoryFigure) -> str:
     if figure.category is None:
         return _("All other categories")
-    return figure.category.name(_language())
+    return figure.category.name(current_language())
 
 
 def number(value: Decimal | int | float) -> str:
@@ -246,7 +244,7 @@ def _hours(value: float | None) -> Decimal | str:
 
 def _claim_rows(period: Period, organisation: Organisation | None) -> Iterator[tuple]:
     yield CLAIM_COLUMNS
-    language = _language()
+    language = current_language()
     for claim in impact.collected_claims(period, organisation.id if organisation else None):
         yield (claim.collected_at.date().isoformat(), claim.claim_id, claim.listing_id,
                claim.title, claim.category.name(language), claim.giver, claim.receiver,
@@ -279,7 +277,7 @@ def csv_response(rows: Iterable[tuple], filename: str) -> Response:
     Dutch pages get semicolons and decimal commas, as Dutch Excel expects; English ones commas
     and decimal points. Written to a spooled file: in memory up to a few megabytes, on disk
     beyond (and sent from there), so that a large export keeps memory bounded."""
-    dutch = _language() == "nl"
+    dutch = current_language() == "nl"
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")  # noqa: SIM115 - closed by the response
     text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, delimiter=";" if dutch else ",", lineterminator="\r\n")

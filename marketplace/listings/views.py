@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -12,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from ..claims.forms import ClaimForm
 from ..extensions import db
+from ..i18n import current_language
 from ..models import (
     Claim,
     Condition,
@@ -40,13 +40,10 @@ STATUS_TABS = (ListingStatus.PUBLISHED, ListingStatus.PENDING_REVIEW, ListingSta
                ListingStatus.CLOSED, ListingStatus.REMOVED)
 
 
-def _language() -> str:
-    return str(get_locale() or "nl")
-
 
 def _category_choices() -> list[tuple[int, str]]:
     return [(choice.id, "— " * choice.depth + choice.label)
-            for choice in category_tree(_language())]
+            for choice in category_tree(current_language())]
 
 
 def _site_choices(organisation_id: int,
@@ -105,7 +102,7 @@ def search() -> str:
     results = search_listings(current_user, query)
     return render_template(
         "listings/search.html", query=query, results=results,
-        categories=browsing_category_tree(_language()), conditions=list(Condition),
+        categories=browsing_category_tree(current_language()), conditions=list(Condition),
         provinces=list(Province), organisation_kinds=list(OrganisationKind),
         posted_choices=[(1, _("Today")), (7, _("In the last week")),
                         (30, _("In the last month"))],

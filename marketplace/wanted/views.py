@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Listing, ListingStatus, Province, Wanted, WantedStatus
 from ..services import wanted as wanted_service
 from ..services.categories import category_tree
@@ -24,7 +24,7 @@ bp = Blueprint("wanted", __name__, url_prefix="/wanted")
 
 def _categories() -> list[tuple[int, str]]:
     return [(choice.id, "— " * choice.depth + choice.label)
-            for choice in category_tree(str(get_locale() or "nl"))]
+            for choice in category_tree(current_language())]
 
 
 def _wanted_or_404(wanted_id: int) -> Wanted:
@@ -40,7 +40,7 @@ def index() -> str:
     province_filter = Province(province) if province in {p.value for p in Province} else None
     posts = wanted_service.open_wanted(category, province_filter)
     return render_template("wanted/index.html", posts=posts, categories=category_tree(
-        str(get_locale() or "nl")), category=category, province=province_filter,
+        current_language()), category=category, province=province_filter,
         provinces=list(Province))
 
 
