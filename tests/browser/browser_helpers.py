@@ -84,6 +84,7 @@ def keep_artifacts(request, pages) -> None:
 
 def assert_fits_the_screen(page) -> None:
     """No horizontal scrolling: the page is as wide as the screen (phones included)."""
+    page.wait_for_load_state()  # a page still navigating has no document to measure
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
 
@@ -99,6 +100,7 @@ def check_accessibility(page) -> None:
 
     The script is evaluated through the DevTools protocol (page.evaluate), which the app's CSP
     (script-src 'self', no inline script) does not govern, so contexts need no bypass_csp."""
+    page.wait_for_load_state()
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8") + "\n;undefined")
     violations = page.evaluate(

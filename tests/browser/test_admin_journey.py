@@ -1,8 +1,9 @@
 """A platform admin's working day in a real browser, on the demo data: the review queue, the
 reports, suspending an organisation, the impact dashboard and its CSV, and the audit log that
 recorded it all; every email read from a real SMTP server on loopback."""
-
 from __future__ import annotations
+
+import re
 
 import pytest
 from browser_helpers import (
@@ -74,6 +75,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
 
         # The reports: two members reported the same desks; the listing is removed.
         page.get_by_role("link", name="Reports").first.click()
+        page.wait_for_url(f"{base_url}/admin/reports")
         entry = page.locator("section.report-entry", has_text="Bureaus, zit-sta")
         assert_fits_the_screen(page)
         check_accessibility(page)
@@ -93,7 +95,9 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
 
         # Suspending an organisation.
         page.get_by_role("link", name="Organisations").first.click()
+        page.wait_for_url(f"{base_url}/admin/organisations")
         page.get_by_role("link", name="Stichting Het Baken").first.click()
+        page.wait_for_url(re.compile(r".*/admin/organisations/\d+$"))
         assert_fits_the_screen(page)
         check_accessibility(page)
         page.get_by_label("Reason").fill("Asked money for donated desks.")
@@ -119,6 +123,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
 
         # Everything above is in the audit log.
         page.get_by_role("link", name="Audit log").first.click()
+        page.wait_for_url(f"{base_url}/admin/audit")
         assert_fits_the_screen(page)
         check_accessibility(page)
         log = page.locator("main").inner_text()
