@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +40,9 @@ class Storage(Protocol):
 
     def delete(self, name: str) -> None:
         """Remove the file; a missing file is fine."""
+
+    def names(self) -> Iterator[str]:
+        """Every stored name (for backups and housekeeping), in no particular order."""
 
 
 class LocalStorage:
@@ -81,6 +85,14 @@ class LocalStorage:
 
     def delete(self, name: str) -> None:
         self._full_path(name).unlink(missing_ok=True)
+
+    def names(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.rglob("*"):
+            # Half-written files (".….part") are not stored files yet.
+            if path.is_file() and not path.name.startswith("."):
+                yield path.relative_to(self.root).as_posix()
 
 
 def get_storage() -> Storage:

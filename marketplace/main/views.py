@@ -51,6 +51,14 @@ def switch_language() -> Response:
     return response
 
 
+@bp.route("/livez")
+@limiter.exempt
+def livez() -> tuple[str, int, dict[str, str]]:
+    """The process answers, nothing more (no database): for liveness probes, and the
+    load test's measure of what the framework alone can serve."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.route("/healthz")
 @limiter.exempt
 def healthz() -> tuple[Response, int]:
