@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Tests run in parallel, one worker per CPU (each with its own PostgreSQL database).
 PYTEST_WORKERS ?= -n auto
 
-.PHONY: run test install translations lint pytest browser-deps clean extract-messages
+.PHONY: run test install translations lint security pytest browser-deps clean extract-messages
 
 run: install translations instance/secret_key
 	$(FLASK) db upgrade
@@ -16,7 +16,7 @@ run: install translations instance/secret_key
 	@echo "Serving on http://127.0.0.1:$(PORT) (mail is written to instance/mail/)"
 	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} FLASK_DEBUG=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: install translations lint browser-deps pytest
+test: install translations lint security browser-deps pytest
 
 install: $(STAMP)
 
@@ -51,6 +51,11 @@ browser-deps:
 
 lint: install
 	$(BIN)/ruff check marketplace tests wsgi.py
+
+# Static security checks of our code (bandit) and known vulnerabilities in what we install.
+security: install
+	$(BIN)/bandit --quiet --recursive marketplace wsgi.py
+	$(BIN)/python .ci/audit_dependencies.py
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 pytest: install translations

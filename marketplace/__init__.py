@@ -52,7 +52,7 @@ def _check_secret_key(app: Flask) -> None:
     if key_file.exists():
         app.config["SECRET_KEY"] = key_file.read_text().strip()
     elif app.debug or app.testing:
-        app.config["SECRET_KEY"] = "dev-only-insecure-secret-key"  # noqa: S105
+        app.config["SECRET_KEY"] = "dev-only-insecure-secret-key"  # noqa: S105  # nosec B105
     else:
         raise RuntimeError("Set SECRET_KEY (see README.md, Settings).")
 

@@ -199,10 +199,11 @@ def confirm_email(token: str) -> tuple[User, bool]:
 def authenticate(email: str, password: str) -> User:
     """The user with these credentials, or DomainError (EmailNotConfirmed when unconfirmed)."""
     user = find_user_by_email(email)
-    if not verify_password(user.password_hash if user else None, password):
+    # The hash is checked even for an unknown address, so timing does not tell which exist.
+    matches = verify_password(user.password_hash if user else None, password)
+    if user is None or not matches:
         raise InvalidCredentials(_("The email address or password is incorrect."),
                                  field="password")
-    assert user is not None
     if user.status is UserStatus.DEACTIVATED:
         raise PermissionDenied(
             _("This account has been deactivated. Ask an administrator of your organisation.")

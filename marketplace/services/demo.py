@@ -21,7 +21,8 @@ from .accounts import find_user_by_email
 from .organisations import SiteDetails, build_site, find_organisation_by_name
 from .passwords import hash_password
 
-DEMO_PASSWORD = "hergebruik-in-de-zorg"  # noqa: S105 - printed for the demo on purpose
+# The demo prints its password on purpose.
+DEMO_PASSWORD = "hergebruik-in-de-zorg"  # noqa: S105  # nosec B105
 
 
 @dataclass(frozen=True)

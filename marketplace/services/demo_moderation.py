@@ -107,7 +107,7 @@ def _listing(title: str) -> Listing | None:
 
 
 def _with_photo(listing: Listing, spec: DemoListing) -> None:
-    name = f"{hashlib.sha1(spec.title.encode()).hexdigest()}.jpg"  # noqa: S324
+    name = f"{hashlib.sha1(spec.title.encode(), usedforsecurity=False).hexdigest()}.jpg"
     listing.photos.append(ListingPhoto(photo=save_prepared(prepare_photo(demo_photo(spec), name)),
                                        position=0, alt_text=spec.title))
 

@@ -54,8 +54,8 @@ from .urls import external_url
 
 EXPORT_FORMAT = 1
 DELETED_NAME = "Deleted user"  # stored in the row: every page shows it for the author
-# Not a Werkzeug hash ("method$salt$hash"), so no password ever matches it.
-UNUSABLE_PASSWORD_HASH = "!deleted"  # noqa: S105 (a marker, not a password)
+# Not a Werkzeug hash ("method$salt$hash"), so no password ever matches it: a marker.
+UNUSABLE_PASSWORD_HASH = "!deleted"  # noqa: S105  # nosec B105
 # Kept in memory up to this size, then on disk: an export never holds all photos in memory.
 SPOOL_MAX_BYTES = 8 * 1024 * 1024
 MAIL_NOT_SENT = "Not sent: the account was deleted."

@@ -15,7 +15,7 @@ from .errors import InvalidToken
 class TokenPurpose(enum.StrEnum):
     # The salt separates purposes: a confirmation token can never reset a password.
     CONFIRM_EMAIL = "confirm-email"
-    RESET_PASSWORD = "reset-password"  # noqa: S105 - a salt, not a password
+    RESET_PASSWORD = "reset-password"  # noqa: S105  # nosec B105
     PREFERENCES = "email-preferences"
 
 
