@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -58,15 +57,9 @@ def _check_secret_key(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    level = app.config.get("LOG_LEVEL", "INFO")
-    logging.getLogger("marketplace").setLevel(level)
-    from . import log_filters
+    from . import logs
 
-    log_filters.install()  # no tokens of emailed links in logged paths
-    if not logging.getLogger().handlers:
-        # Our own messages at LOG_LEVEL; libraries only from WARNING up.
-        logging.basicConfig(level=logging.WARNING,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.init_app(app)  # LOG_LEVEL, LOG_FORMAT, request ids, the access line, token redaction
 
 
 def register_extensions(app: Flask) -> None:

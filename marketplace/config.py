@@ -102,4 +102,6 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, not an hour
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 365 * SECONDS_PER_DAY),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL") or "INFO",
+        # "text" (readable) or "json" (one object a line, for journald and log collectors).
+        "LOG_FORMAT": (os.environ.get("LOG_FORMAT") or "text").strip().lower(),
     }

@@ -9,7 +9,7 @@ from flask import Flask
 def test_healthz_answers_ok_with_the_database_reachable(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "storage": "ok"}
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(make_app, tmp_path):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from ..extensions import db, limiter
+from .. import health
+from ..extensions import limiter
 from ..i18n import LANGUAGE_COOKIE
 from ..services import accounts
 from ..services.search import SearchQuery, search_listings
@@ -61,11 +61,10 @@ def livez() -> tuple[str, int, dict[str, str]]:
 
 @bp.route("/healthz")
 @limiter.exempt
-def healthz() -> tuple[Response, int]:
-    """For load balancers and monitoring: 200 when the database answers, 503 otherwise."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
-        db.session.rollback()
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok"), 200
+def healthz() -> tuple[Response, int, dict[str, str]]:
+    """For load balancers and monitoring: 200 when the database answers and photos can be
+    stored, else 503 naming the part that fails (details only in the log)."""
+    checks = {"database": health.check_database(), "storage": health.check_storage()}
+    healthy = all(result in health.PASSING for result in checks.values())
+    return (jsonify(status="ok" if healthy else "error", **checks), 200 if healthy else 503,
+            {"Cache-Control": "no-store"})
