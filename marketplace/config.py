@@ -80,6 +80,15 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),
         "PHOTO_STORAGE": os.environ.get("PHOTO_STORAGE") or "local",
+        # PHOTO_STORAGE=s3 (see docs/storage.md). Without S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY,
+        # boto3 finds credentials itself (AWS_ACCESS_KEY_ID…, ~/.aws, an instance role).
+        "S3_BUCKET": os.environ.get("S3_BUCKET") or None,
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        "S3_REGION": os.environ.get("S3_REGION") or None,
+        "S3_PREFIX": os.environ.get("S3_PREFIX") or "",
+        "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE") or None,
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
         # Photos of rejected and removed listings are deleted this many days after the decision.
         "PHOTO_GRACE_DAYS": _int("PHOTO_GRACE_DAYS", 30),
         # Where members send questions about their personal data (shown on the privacy page).

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .services.errors import DomainError
+from .storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,15 @@ def register(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(StorageError)
+    def storage_unavailable(error: StorageError):
+        # The photo storage (an S3 service) failed: nothing was kept, and trying again may work.
+        from .extensions import db
+
+        log.exception("Photo storage failed on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(503)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import re
+from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, send_file
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.http import generate_etag
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Listing, ListingPhoto, Photo
 from ..security import listing_visible_to
 from ..services.photos import VARIANTS, photo_file_name
-from ..storage import get_storage
+from ..storage import Storage, content_type, get_storage
 
+log = logging.getLogger(__name__)
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 
 _HASH = re.compile(r"([0-9a-f]{64})")
@@ -40,11 +45,32 @@ def serve(name: str) -> Response:
         abort(404)
     storage = get_storage()
     path = storage.path(name)
-    if path is None or not path.exists():
-        abort(404)
-    response = send_file(path, max_age=ONE_YEAR, conditional=True)
+    if path is not None:
+        if not path.exists():
+            abort(404)
+        response = send_file(path, mimetype=content_type(name), max_age=ONE_YEAR,
+                             conditional=True)
+    else:
+        response = _send_stored_bytes(storage, name, photo)
     # Names change with the content, so a copy never goes stale; only public photos may be
     # kept by shared caches.
     visibility = "public" if anonymous_may_see else "private"
     response.headers["Cache-Control"] = f"{visibility}, max-age={ONE_YEAR}, immutable"
     return response
+
+
+def _send_stored_bytes(storage: Storage, name: str, photo: Photo) -> Response:
+    """A file kept elsewhere (S3), with what send_file gives a local one: ETag, Last-Modified,
+    conditional GET and ranges. Photo files are small (at most 2048 px), so they are read whole."""
+    try:
+        data = storage.read(name)
+    except FileNotFoundError:
+        abort(404)
+    except OSError:
+        log.exception("Could not read photo %s from the storage", name)
+        abort(503)
+    # The ETag comes from the bytes, so every app server gives the same one; Last-Modified is
+    # the row's, as the files are written in the transaction that adds it.
+    return send_file(io.BytesIO(data), mimetype=content_type(name),
+                     download_name=PurePosixPath(name).name, etag=generate_etag(data),
+                     last_modified=photo.created_at, max_age=ONE_YEAR, conditional=True)
