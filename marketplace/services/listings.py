@@ -10,6 +10,7 @@ Moderators' decisions (approve, reject, ask for changes, remove) live in service
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -171,6 +172,11 @@ def _apply(listing: Listing, details: ListingDetails, category: Category, site: 
 
 def _prepare_uploads(uploads: list[Upload]) -> list[PreparedPhoto]:
     """Decode every upload before anything is stored; all refusals are reported at once."""
+    # Counted before decoding: a small file can take a second and hundreds of MB to decode, so a
+    # form with hundreds of them must not be decoded first and refused for their number after.
+    if len({hashlib.sha256(upload.data).digest() for upload in uploads}) > MAX_PHOTOS:
+        raise DomainError(_("A listing can have at most %(max)d photos.", max=MAX_PHOTOS),
+                          field="photos")
     prepared, refusals = [], []
     for upload in uploads:
         try:

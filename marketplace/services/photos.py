@@ -180,6 +180,24 @@ def _looks_like_accepted_format(raw: bytes) -> bool:
             or (raw[4:8] == b"ftyp" and raw[8:12] in _HEIF_BRANDS))
 
 
+# Pillow takes a PNG whose compressed data ends early, and libjpeg a JPEG whose data stops at an
+# early end marker, as complete (the rest black or grey): a file of a few hundred bytes could make
+# us decode and process 50 megapixels of nothing, for seconds. Where the format bounds it, a file
+# too small to hold its own picture is refused unread: deflate expands at most 1032 times, and a
+# Huffman-coded JPEG spends at least a bit on every 8x8 block (arithmetic coding may spend less).
+_DEFLATE_MAX_RATIO = 1032
+_ARITHMETIC_JPEG = (b"\xff\xc9", b"\xff\xca", b"\xff\xcb", b"\xff\xcd", b"\xff\xce", b"\xff\xcf")
+
+
+def _too_small_to_hold(image: Image.Image, raw: bytes) -> bool:
+    width, height = image.size
+    if image.format == "PNG":  # at least a bit a pixel and a filter byte a row
+        return len(raw) * _DEFLATE_MAX_RATIO < height * (1 + -(-width // 8))
+    if image.format in ("JPEG", "MPO") and not any(sof in raw for sof in _ARITHMETIC_JPEG):
+        return len(raw) * 8 < -(-width // 8) * -(-height // 8)
+    return False
+
+
 def _decode(raw: bytes, name: str, filename: str) -> Image.Image:
     """The decoded image (a large JPEG at reduced scale); raises PhotoRejected."""
     max_pixels = current_app.config.get("PHOTO_MAX_PIXELS", DEFAULT_MAX_PIXELS)
@@ -196,6 +214,8 @@ def _decode(raw: bytes, name: str, filename: str) -> Image.Image:
     try:
         if image.width * image.height > max_pixels:
             raise _too_many_pixels(name, filename, max_pixels)
+        if _too_small_to_hold(image, raw):
+            raise _damaged(name, filename)
         if image.format in ("JPEG", "MPO"):
             _draft(image)
         image.load()  # verify() would pass a truncated JPEG; only decoding everything tells
