@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..models import Claim, ClaimStatus, Listing
 from ..organisations.forms import ConfirmForm
+from ..security import Action, can
 from ..services import claims as claim_service
 from ..web import attempt, refusals_on, render_form
 from .forms import AcceptForm, ClaimForm, DeclineForm, MessageForm
@@ -31,6 +32,8 @@ def _claim_or_404(claim_id: int) -> Claim:
 @login_required
 def create(listing_id: int) -> Response | tuple[str, int]:
     listing = db.get_or_404(Listing, listing_id)
+    if not can(current_user, Action.VIEW_LISTING, listing):
+        abort(404)  # the refusal page would show a draft's title to anyone guessing its id
     form = ClaimForm()
     if form.validate_on_submit():
         with refusals_on(form, forbid=True) as call:

@@ -55,7 +55,11 @@ def _site_choices(organisation_id: int,
 
 
 def _listing_or_404(listing_id: int) -> Listing:
+    """The listing, or 404 when it does not exist or the user may not see it: whether a draft
+    exists is nobody else's business (a 403 would tell them it does)."""
     listing = db.get_or_404(Listing, listing_id)
+    if not can(current_user, Action.VIEW_LISTING, listing):
+        abort(404)
     return listing
 
 
@@ -148,8 +152,6 @@ def _status_message(listing: Listing) -> str:
 @bp.route("/<int:listing_id>")
 def show(listing_id: int) -> str:
     listing = _listing_or_404(listing_id)
-    if not can(current_user, Action.VIEW_LISTING, listing):
-        abort(404)  # not 403: whether a draft exists is nobody else's business
     claim_form = own_claim = claim_block = None
     listing_claims: list[Claim] = []
     if current_user.is_authenticated:

@@ -96,22 +96,29 @@ def sign_up(
     if new_organisation_request is not None:
         personal_words.append(new_organisation_request.name)
     check_password_policy(password, personal_words)
+    # Hashed before looking the address up: a known address must take as long as a new one,
+    # or the time of the answer would tell which addresses have an account.
+    password_hash = hash_password(password)
 
-    existing = find_user_by_email(email)
+    # The organisation asked for is checked before the address too: a refusal of its details
+    # must come whether or not the address has an account.
+    with db.session.no_autoflush:
+        if new_organisation_request is not None:
+            request = new_organisation_request
+            organisation = new_organisation(request.name, request.kind, request.first_site,
+                                            kvk_number=request.kvk_number)
+            role, status = Role.ORG_ADMIN, UserStatus.ACTIVE  # the organisation itself waits
+        else:
+            role, status = Role.MEMBER, UserStatus.PENDING
+        existing = find_user_by_email(email)
     if existing is not None:
-        _tell_owner_of_sign_up_attempt(existing)
+        db.session.rollback()  # the new organisation, if any, is not made
+        _tell_owner_of_sign_up_attempt(existing)  # reloaded after the rollback
         return None
-    if new_organisation_request is not None:
-        request = new_organisation_request
-        organisation = new_organisation(request.name, request.kind, request.first_site,
-                                        kvk_number=request.kvk_number)
-        role, status = Role.ORG_ADMIN, UserStatus.ACTIVE  # the organisation itself waits
-    else:
-        role, status = Role.MEMBER, UserStatus.PENDING
     user = User(
         name=name,
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         language=Language(language),
         role=role,
         status=status,
