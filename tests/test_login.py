@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 
 import pytest
 from helpers import PASSWORD, AuthActions, reload
@@ -164,10 +165,10 @@ class TestCsrf:
         assert client.get("/account/").status_code == 200
 
 
-def _rate_limited_app(make_app, storage: str):
+def _rate_limited_app(make_app, storage: str, **settings: object):
     return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage,
                     LOGIN_RATE_LIMIT="3 per minute", SIGNUP_RATE_LIMIT="2 per minute",
-                    RESET_RATE_LIMIT="2 per minute")
+                    RESET_RATE_LIMIT="2 per minute", **settings)
 
 
 @pytest.mark.parametrize("path, limit", [
@@ -203,11 +204,13 @@ def _redis_available() -> bool:
 def test_rate_limits_are_counted_in_redis_when_configured(make_app):
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    app = _rate_limited_app(make_app, REDIS_URL)
+    # Keys of its own, which the limiter's reset after the test deletes: never flush, other
+    # tests (tests/test_shared_rate_limits.py) may be counting in this Redis at the same time.
+    prefix = f"test-login-{uuid.uuid4().hex}"
+    app = _rate_limited_app(make_app, REDIS_URL,
+                            RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
     client = app.test_client()
     data = {"email": "someone@example.org", "password": "guess-number-1"}
     statuses = [client.post("/auth/login", data=data).status_code for _ in range(4)]
     assert statuses[-1] == 429
-    assert redis.Redis.from_url(REDIS_URL).keys("*LIMITER*")
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    assert redis.Redis.from_url(REDIS_URL).keys(f"{prefix}:*")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Claim, ClaimStatus, Listing
 from ..organisations.forms import ConfirmForm
 from ..security import Action, can
@@ -28,8 +29,17 @@ def _claim_or_404(claim_id: int) -> Claim:
     return claim
 
 
+def _claims_per_member() -> str:
+    """Counted per member, wherever they claim from (a shared office address is not one
+    member); login_required runs first, the address is only a fallback."""
+    if current_user.is_authenticated:
+        return f"claim:user:{current_user.id}"
+    return f"claim:address:{get_remote_address()}"
+
+
 @bp.route("/listings/<int:listing_id>/claim", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["CLAIM_RATE_LIMIT"], key_func=_claims_per_member)
 def create(listing_id: int) -> Response | tuple[str, int]:
     listing = db.get_or_404(Listing, listing_id)
     if not can(current_user, Action.VIEW_LISTING, listing):

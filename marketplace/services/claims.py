@@ -72,7 +72,7 @@ def _require_claimant(actor: User, claim: Claim) -> None:
 
 # --- transitions -----------------------------------------------------------------------------
 
-def _lock_listing(listing_id: int) -> None:
+def lock_listing(listing_id: int) -> None:
     """Serialise changes to one listing's claims: a no-op UPDATE takes the row lock (the write
     lock on SQLite) before anything is read. Always the listing first, then its claims, as
     accept_claim does, so two transactions never wait for each other in a circle."""
@@ -209,7 +209,7 @@ def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
 def cancel_claim(actor: User, claim: Claim) -> None:
     """The claimant withdraws; an accepted quantity goes back to the listing."""
     _require_claimant(actor, claim)
-    _lock_listing(claim.listing_id)
+    lock_listing(claim.listing_id)
     # The database says whether it was accepted (an accept may have landed a moment ago).
     if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
         release_claim(claim)
@@ -227,7 +227,7 @@ def mark_collected(actor: User, claim: Claim) -> None:
     if not (is_giver(actor, claim) or is_claimant(actor, claim)):
         raise PermissionDenied(_("Only the giver and the claimant can confirm the hand-over."))
     # Hand-overs of one listing one after another, so the last one sees all the others.
-    _lock_listing(claim.listing_id)
+    lock_listing(claim.listing_id)
     if not _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.COLLECTED,
                        collected_at=utcnow()):
         db.session.rollback()
@@ -422,7 +422,7 @@ def cancel_claims_for_removed_listing(listing: Listing) -> int:
     on offer any more), and email each claimant. Returns how many were cancelled.
 
     The caller has changed the listing's status already; the listing row is locked first."""
-    _lock_listing(listing.id)
+    lock_listing(listing.id)
     claims = list(db.session.scalars(
         select(Claim).where(Claim.listing_id == listing.id,
                             Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED]))
@@ -456,7 +456,7 @@ def cancel_claims_of_departing_member(claimant: User) -> int:
         .order_by(Claim.listing_id, Claim.id)))
     cancelled = 0
     for claim in claims:
-        _lock_listing(claim.listing_id)
+        lock_listing(claim.listing_id)
         if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
             release_claim(claim)
         elif not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED,

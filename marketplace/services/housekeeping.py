@@ -1,7 +1,9 @@
 """Periodic upkeep (`flask housekeeping`, from cron every few minutes).
 
 Every task moves rows with conditional UPDATEs on their status (or a "told" timestamp), so two
-runs at once never act, or email, twice.
+runs at once never act, or email, twice. The tasks of this module skip, on PostgreSQL, a row that
+another transaction holds (an overlapping run, or a member acting on it right now) instead of
+waiting for it (SKIP LOCKED): whoever holds it decides, and a later run sees what is left to do.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from ..extensions import db
 from ..models import Claim, ClaimStatus, Listing, ListingStatus
 from ..models.base import utcnow
 from .alerts import match_listings_whose_internal_phase_ended, send_daily_digests
-from .claims import claim_email_context, givers_of, release_claim, tell_waiting_claimants
+from .claims import (
+    claim_email_context,
+    givers_of,
+    lock_listing,
+    release_claim,
+    tell_waiting_claimants,
+)
 from .mail import deliver_pending, queue_email
 from .moderation import send_moderation_summary
 from .personal_data import forget_mail_of_deleted_accounts
@@ -50,8 +58,10 @@ def run(now: datetime | None = None) -> Iterator[str]:
 
 def _claimed(model: type, row_id: int, *conditions: object, **values: object) -> bool:
     """Apply `values` to the row when `conditions` still hold: True for the one run that did."""
+    free = select(model.id).where(model.id == row_id, *conditions) \
+        .with_for_update(skip_locked=True)
     result = db.session.execute(
-        update(model).where(model.id == row_id, *conditions).values(**values)
+        update(model).where(model.id.in_(free), *conditions).values(**values)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -154,8 +164,12 @@ def expire_uncollected_claims(today: date, now: datetime) -> int:
             & (Claim.decided_at < now - timedelta(days=NO_SHOW_AFTER_DAYS))))).all()
     expired = 0
     for claim in claims:
+        # The listing first, then the claim, as every claim change does (no deadlock with a
+        # member marking it collected at this moment): its quantity is given back below.
+        lock_listing(claim.listing_id)
         if not _claimed(Claim, claim.id, Claim.status == ClaimStatus.ACCEPTED,
                         status=ClaimStatus.EXPIRED, closed_at=now):
+            db.session.rollback()
             continue
         expired += 1
         db.session.refresh(claim)

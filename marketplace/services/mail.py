@@ -4,7 +4,9 @@
 outbox in the caller's transaction, so mail exists exactly when the change that caused it was
 committed. `deliver_pending` sends what is due with Flask-Mail, or writes it to `MAIL_FOLDER` as
 .eml files when no SMTP server is configured. A row is claimed with a conditional UPDATE before it
-is sent, so two senders never send the same message; a failure is retried with backoff.
+is sent, so two senders never send the same message (on PostgreSQL with FOR UPDATE SKIP
+LOCKED, so several senders share the work without waiting for each other); a failure is
+retried with backoff.
 A sender that dies between handing a message over and marking it sent leaves it claimed; after
 STALE_CLAIM it is sent again (a message is never lost, at most duplicated once, which is
 logged; its stable Message-ID lets the receiving side drop the copy).
@@ -130,6 +132,9 @@ RETRY_BACKOFF = (60, 5 * 60, 30 * 60, 2 * 60 * 60, 6 * 60 * 60)
 # A message claimed longer ago than this was being sent by a process that died. It may or may
 # not have gone out: it is retried (never lost), with a warning about a possible duplicate.
 STALE_CLAIM = timedelta(minutes=30)
+# Messages claimed at once: even if each one took the full SMTP time-out, the last of them is
+# sent well before its claim looks stale to another sender.
+CLAIM_CHUNK = 20
 
 _LINE_BREAKS = re.compile(r"[\r\n\t\f\v\u2028\u2029\x85]+")
 
@@ -198,47 +203,67 @@ def deliver_pending(limit: int = 100) -> DeliveryReport:
     """Send up to `limit` due messages; safe to run in several processes at once."""
     report = DeliveryReport()
     _retry_stale_claims()
-    now = utcnow()
-    due_ids = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
-    db.session.commit()
-    if not due_ids:
-        return report
-    with _open_transport() as transport:
-        for message_id in due_ids:
-            if not _claim(message_id):
-                continue  # another sender took it
-            message = db.session.get(OutboxMessage, message_id)
-            try:
-                transport.send(message)
-            except Exception as error:
-                _record_failure(message, error, report)
-            else:
-                message.status = OutboxStatus.SENT
-                message.sent_at = utcnow()
-                message.last_error = None
-                report.sent += 1
-            db.session.commit()
+    handled = 0
+    with contextlib.ExitStack() as stack:
+        transport: _SmtpTransport | _FolderTransport | None = None
+        while handled < limit:
+            message_ids = _claim_due(min(CLAIM_CHUNK, limit - handled))
+            if not message_ids:
+                break
+            handled += len(message_ids)
+            if transport is None:
+                transport = stack.enter_context(_open_transport())
+            for message_id in message_ids:
+                message = db.session.get(OutboxMessage, message_id)
+                try:
+                    transport.send(message)
+                except Exception as error:
+                    _record_failure(message, error, report)
+                else:
+                    message.status = OutboxStatus.SENT
+                    message.sent_at = utcnow()
+                    message.last_error = None
+                    report.sent += 1
+                db.session.commit()
     return report
 
 
-def _claim(message_id: int) -> bool:
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(
-            status=OutboxStatus.SENDING,
-            claimed_at=utcnow(),
-            attempts=OutboxMessage.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+def _claim_due(count: int) -> list[int]:
+    """Mark up to `count` due messages SENDING for this sender; return their ids ([] when
+    nothing is due).
+
+    On PostgreSQL the due rows are picked and locked FOR UPDATE SKIP LOCKED, so concurrent
+    senders take different rows instead of queueing behind each other, and marked in the same
+    transaction. The status condition of the UPDATE keeps it correct anywhere: SQLite ignores
+    the lock, so there another sender may claim the rows between the two statements.
+    (Not UPDATE … WHERE id IN (SELECT … LIMIT … SKIP LOCKED): PostgreSQL may run that subquery
+    again for every row, and its LIMIT then limits nothing.)
+    """
+    while True:
+        now = utcnow()
+        due = db.session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == OutboxStatus.PENDING,
+                   OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id)
+            .limit(count)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not due:
+            db.session.commit()
+            return []
+        claimed = db.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING, claimed_at=now,
+                    attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        db.session.commit()
+        if claimed:
+            return sorted(claimed)
+        # Another sender took all of these a moment ago (SQLite): there may be more.
 
 
 def _record_failure(message: OutboxMessage, error: Exception, report: DeliveryReport) -> None:
