@@ -7,6 +7,7 @@ The suite runs on SQLite (a file per test), and on PostgreSQL when TEST_DATABASE
 from __future__ import annotations
 
 import contextvars
+import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import PASSWORD, TEST_DATABASE_URL, AuthActions, on_postgres
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import select, text
 
 from marketplace import create_app
@@ -41,6 +43,15 @@ from marketplace.services.defaults import ensure_defaults
 from marketplace.services.passwords import hash_password
 
 _postgres_schema_ready = False
+
+# The fuzz tests (test_fuzz_*.py). On CI each test draws the same examples every run (derived
+# from the test itself), so a red build means a regression, never an unlucky new draw; locally
+# the draws are random, to keep finding new bugs, and a failing example is saved in .hypothesis/
+# and tried first next time. HYPOTHESIS_PROFILE=ci reproduces a CI run.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                                 or ("ci" if os.environ.get("CI") else "dev"))
 
 
 def test_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
