@@ -303,6 +303,21 @@ def test_asking_changes_of_a_published_listing_closes_waiting_claims_only(admin,
     assert reload(listing).quantity_available == 5
 
 
+@pytest.mark.parametrize("decide", [moderation.reject_listing, moderation.request_changes],
+                         ids=["reject", "request-changes"])
+def test_claims_waiting_on_an_edited_listing_back_in_review_are_closed_by_the_decision(
+        admin, poster, claimed, decide):
+    """An untrusted organisation's edit sends a published listing back to review with its
+    claims; refusing it or sending it back to draft must not leave them waiting for a week."""
+    listing, (_collected, accepted, waiting), takers = claimed
+    listing.status = ListingStatus.PENDING_REVIEW
+    db.session.commit()
+    decide(admin, listing, "Show the label.")
+    assert reload(waiting).status is ClaimStatus.EXPIRED
+    assert reload(accepted).status is ClaimStatus.ACCEPTED
+    assert [mail.recipient for mail in outbox("claim_listing_gone")] == [takers[2].email]
+
+
 # --- reasons in the poster's language --------------------------------------------------------
 
 def first_reason() -> ModerationReason:

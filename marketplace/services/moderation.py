@@ -147,13 +147,17 @@ def approve_listing(actor: User, listing: Listing) -> None:
 
 
 def reject_listing(actor: User, listing: Listing, reason: str) -> None:
-    """Refuse a listing waiting for review; the poster may edit and resubmit it."""
+    """Refuse a listing waiting for review; the poster may edit and resubmit it. Claims still
+    waiting from before an edit sent it back to review are closed, as on withdrawal; accepted
+    claims keep going."""
     _require_admin(actor)
     reason = _clean_reason(reason)
     if listing.status not in REJECTABLE:
         raise DomainError(_("Only listings waiting for review can be rejected."))
     listing.status = ListingStatus.REJECTED
     listing.moderation_reason = reason
+    db.session.flush()
+    tell_waiting_claimants(listing)
     audit.record(actor, "listing.reject", listing, reason=reason)
     _tell_poster("listing_rejected", listing, reason=reason)
     db.session.commit()
@@ -161,19 +165,17 @@ def reject_listing(actor: User, listing: Listing, reason: str) -> None:
 
 def request_changes(actor: User, listing: Listing, reason: str) -> None:
     """Send a listing waiting for review, or published, back to its poster as a draft with
-    what to change. From published, waiting claims are closed as on withdrawal; accepted
-    claims keep going."""
+    what to change. Waiting claims (of a published listing, or from before an edit sent it
+    back to review) are closed as on withdrawal; accepted claims keep going."""
     _require_admin(actor)
     reason = _clean_reason(reason)
     if listing.status not in CHANGEABLE:
         raise DomainError(_("Changes can be asked only for listings waiting for review or "
                             "published."))
-    was_published = listing.status is ListingStatus.PUBLISHED
     listing.status = ListingStatus.DRAFT
     listing.moderation_reason = reason
     db.session.flush()
-    if was_published:
-        tell_waiting_claimants(listing)
+    tell_waiting_claimants(listing)
     audit.record(actor, "listing.request_changes", listing, reason=reason)
     _tell_poster("listing_changes_requested", listing, reason=reason)
     db.session.commit()
