@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Tests run in parallel, one worker per CPU (each with its own PostgreSQL database).
 PYTEST_WORKERS ?= -n auto
 
-.PHONY: run test install translations lint security pytest browser-deps clean extract-messages
+.PHONY: run test install translations lint security pytest browser-deps clean extract-messages bench-load
 
 run: install translations instance/secret_key
 	$(FLASK) db upgrade
@@ -64,6 +64,11 @@ pytest: install translations
 		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(BIN)/pytest -q $(PYTEST_WORKERS); \
 	fi
+
+# The load test (bench/load/, figures in bench/README.md): about 10 minutes, seeding included.
+bench-load: install translations
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/load/run.py $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache marketplace/translations/*/LC_MESSAGES/*.mo

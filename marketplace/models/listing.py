@@ -97,8 +97,11 @@ UNIT_LABELS = {
 class Listing(db.Model):
     __tablename__ = "listing"
     __table_args__ = (
-        # The browse page: published listings, newest first.
-        Index("ix_listing_status_published_at", "status", "published_at"),
+        # The browse page: published listings, newest first, read until enough pass the
+        # filters; covering every filtered column, so only the index is read (migration 0009).
+        Index("ix_listing_browse", "status", "published_at", "id", "available_until",
+              "internal_until", "organisation_id", "site_id", "category_id", "condition",
+              "delivery_possible"),
         Index("ix_listing_status_available_until", "status", "available_until"),
     )
 
