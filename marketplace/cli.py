@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -16,7 +17,8 @@ from .services.organisations import find_organisation_by_name
 
 
 def register(app: Flask) -> None:
-    for command in (create_admin, create_user, send_mail, housekeeping, seed_demo):
+    for command in (create_admin, create_user, send_mail, housekeeping, seed_demo, backup,
+                    restore):
         app.cli.add_command(command)
 
 
@@ -115,3 +117,33 @@ def seed_demo() -> None:
     for step in (seed, seed_listings, seed_activity, seed_moderation, seed_history):
         for line in step():
             click.echo(line)
+
+
+@click.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup(directory: Path) -> None:
+    """Save the database and the photo files in a new folder under DIRECTORY (while the app
+    runs); see docs/backups.md."""
+    from .services.backup import BackupError, make_backup
+
+    try:
+        make_backup(directory, say=click.echo)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.command("restore")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation with --force.")
+@with_appcontext
+def restore(folder: Path, force: bool, yes: bool) -> None:
+    """Bring back a backup folder made by `backup` (checked against its manifest first)."""
+    from .services.backup import BackupError, restore_backup
+
+    try:
+        restore_backup(folder, force=force, say=click.echo,
+                       confirm=lambda question: yes or click.confirm(question))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
