@@ -19,6 +19,14 @@ import pillow_heif
 import pytest
 from flask import Flask
 from helpers import SHARED_TESTDATA
+from hostile_files import (
+    ACCEPTED,
+    DAMAGED,
+    EMPTY,
+    NOT_USABLE,
+    SHARED_EXPECTED,
+    TOO_MANY_PIXELS,
+)
 from PIL import Image, ImageChops, ImageCms, ImageOps, ImageStat
 from PIL.JpegImagePlugin import JpegImageFile
 from sqlalchemy import func, select
@@ -46,24 +54,8 @@ POLYGLOT = IMAGES / "hostile" / "polyglot.php.jpg"
 HOSTILE = sorted(path for path in (IMAGES / "hostile").iterdir() if path != POLYGLOT)
 
 ACCEPTED_FORMATS_NAMED = "Use JPEG, PNG, WebP or HEIC."
-NOT_USABLE = "is not a photo we can use"
-DAMAGED = "is damaged or incomplete"
-EMPTY = "is empty"
-TOO_MANY_PIXELS = "has too many pixels"
 # What each hostile corpus file is refused for (GIF and ICO bombs: their format is not accepted).
-HOSTILE_REASONS = {
-    "broken.png": DAMAGED,
-    "broken_data_stream.png": DAMAGED,
-    "decompression_bomb.gif": NOT_USABLE,
-    "decompression_bomb.ico": NOT_USABLE,
-    "empty.jpg": EMPTY,
-    "fake_gif.gif": NOT_USABLE,
-    "pil_sample_cmyk.eps": NOT_USABLE,
-    "program.jpg": NOT_USABLE,
-    "script.svg": NOT_USABLE,
-    "truncated_image.png": DAMAGED,
-    "truncated_jpeg.jpg": DAMAGED,
-}
+HOSTILE_REASONS = {name: reason for name, reason in SHARED_EXPECTED.items() if reason != ACCEPTED}
 STORED_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}-(card|page|full)\.(webp|jpg)")
 METADATA_KEYS = {"exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "comment", "photoshop"}
 EXTENSION_FORMATS = {"webp": "WEBP", "jpg": "JPEG"}
