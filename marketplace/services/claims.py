@@ -276,15 +276,31 @@ def post_message(actor: User, claim: Claim, body: str) -> ClaimMessage:
 
 # --- releasing and waiting in line -----------------------------------------------------------
 
-def release_claim(claim: Claim) -> None:
-    """Give an accepted quantity back to the listing and tell the next claim in line."""
+def _return_quantity(claim: Claim) -> None:
+    """Give the claim's accepted quantity back to its listing (the row is locked already)."""
     db.session.execute(
         update(Listing).where(Listing.id == claim.listing_id)
         .values(quantity_available=Listing.quantity_available + claim.quantity)
         .execution_options(synchronize_session=False))
+
+
+def release_claim(claim: Claim) -> None:
+    """Give an accepted quantity back to the listing and tell the next claim in line."""
+    _return_quantity(claim)
     listing = claim.listing
     db.session.refresh(listing)
     notify_next_in_line(listing)
+
+
+def _cancel_open_claim(claim: Claim) -> ClaimStatus | None:
+    """Cancel a waiting or accepted claim (an accepted one's quantity goes back to the
+    listing); the status it had, or None when it was no longer open."""
+    if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
+        _return_quantity(claim)
+        return ClaimStatus.ACCEPTED
+    if _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
+        return ClaimStatus.REQUESTED
+    return None
 
 
 def notify_next_in_line(listing: Listing) -> Claim | None:
@@ -429,13 +445,7 @@ def cancel_claims_for_removed_listing(listing: Listing) -> int:
         .order_by(Claim.created_at, Claim.id)))
     cancelled = 0
     for claim in claims:
-        if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
-            db.session.execute(
-                update(Listing).where(Listing.id == listing.id)
-                .values(quantity_available=Listing.quantity_available + claim.quantity)
-                .execution_options(synchronize_session=False))
-        elif not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED,
-                             closed_at=utcnow()):
+        if _cancel_open_claim(claim) is None:
             continue
         cancelled += 1
         if claim.claimant is not None:
@@ -457,11 +467,12 @@ def cancel_claims_of_departing_member(claimant: User) -> int:
     cancelled = 0
     for claim in claims:
         lock_listing(claim.listing_id)
-        if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
-            release_claim(claim)
-        elif not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED,
-                             closed_at=utcnow()):
+        was = _cancel_open_claim(claim)
+        if was is None:
             continue
+        if was is ClaimStatus.ACCEPTED:  # the quantity is back: the next in line may fit
+            db.session.refresh(claim.listing)
+            notify_next_in_line(claim.listing)
         cancelled += 1
         for giver in givers_of(claim.listing):
             queue_email("claim_cancelled", giver, **claim_email_context(claim))
