@@ -170,13 +170,17 @@ def _apply(listing: Listing, details: ListingDetails, category: Category, site: 
 
 # --- photos ----------------------------------------------------------------------------------
 
+def _too_many_photos() -> DomainError:
+    return DomainError(_("A listing can have at most %(max)d photos.", max=MAX_PHOTOS),
+                       field="photos")
+
+
 def _prepare_uploads(uploads: list[Upload]) -> list[PreparedPhoto]:
     """Decode every upload before anything is stored; all refusals are reported at once."""
     # Counted before decoding: a small file can take a second and hundreds of MB to decode, so a
     # form with hundreds of them must not be decoded first and refused for their number after.
     if len({hashlib.sha256(upload.data).digest() for upload in uploads}) > MAX_PHOTOS:
-        raise DomainError(_("A listing can have at most %(max)d photos.", max=MAX_PHOTOS),
-                          field="photos")
+        raise _too_many_photos()
     prepared, refusals = [], []
     for upload in uploads:
         try:
@@ -207,8 +211,7 @@ def _apply_photo_changes(listing: Listing, changes: PhotoChanges,
     kept_hashes = {listing_photo.photo.content_hash for _p, _i, listing_photo in kept}
     new_hashes = {item.content_hash for item in prepared} - kept_hashes
     if len(kept) + len(new_hashes) > MAX_PHOTOS:
-        raise DomainError(_("A listing can have at most %(max)d photos.", max=MAX_PHOTOS),
-                          field="photos")
+        raise _too_many_photos()
     present = {listing_photo.photo_id for _position, _index, listing_photo in kept}
     for position, (_wanted, _index, listing_photo) in enumerate(kept):
         listing_photo.position = position
