@@ -86,3 +86,12 @@ def reload(instance):
     """The row as the database has it now (requests use their own session)."""
     db.session.refresh(instance)
     return instance
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token of the (first) form on a page."""
+    field = re.search(r'<input[^>]*\bname="csrf_token"[^>]*>', page)
+    value = re.search(r'\bvalue="([^"]+)"', field.group(0)) if field else None
+    if value is None:
+        raise AssertionError(f"no CSRF token on the page:\n{page[:2000]}")
+    return value.group(1)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from helpers import csrf_token
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The worker's pid first: which process served the request.
@@ -48,15 +49,6 @@ def server_environment(settings: Mapping[str, str]) -> dict[str, str]:
                    and not name.startswith(_APP_SETTING_PREFIXES)}
     environment.update({name: str(value) for name, value in settings.items()})
     return environment
-
-
-def csrf_token(page: str) -> str:
-    """The CSRF token of the (first) form on a page."""
-    field = re.search(r'<input[^>]*\bname="csrf_token"[^>]*>', page)
-    value = re.search(r'\bvalue="([^"]+)"', field.group(0)) if field else None
-    if value is None:
-        raise AssertionError(f"no CSRF token on the page:\n{page[:2000]}")
-    return value.group(1)
 
 
 def wait_until(condition: Callable[[], object], timeout: float, what: str) -> object:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
-from helpers import PASSWORD, SHARED_TESTDATA, AuthActions, outbox, reload
+from helpers import PASSWORD, SHARED_TESTDATA, AuthActions, csrf_token, outbox, reload
 from sqlalchemy import func, select
 
 from marketplace.admin.views import PAGE_SIZE
@@ -513,10 +513,8 @@ def test_forms_without_a_csrf_token_change_nothing(make_app, make_user, login_as
         member = make_user(status=UserStatus.PENDING)
         client = app.test_client()
         login_page = client.get("/auth/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)
-        assert token is not None
         client.post("/auth/login", data={"email": staff.email, "password": PASSWORD,
-                                         "csrf_token": token.group(1)})
+                                         "csrf_token": csrf_token(login_page)})
         for action, data in (("approve", {}), ("role", {"role": "org_admin"}),
                              ("deactivate", {"reason": "x"})):
             response = client.post(f"/admin/users/{member.id}/{action}", data=data)

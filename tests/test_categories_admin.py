@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from helpers import PASSWORD, reload
+from helpers import PASSWORD, csrf_token, reload
 from sqlalchemy import event, func, select
 
 from marketplace.extensions import db
@@ -574,7 +574,7 @@ def test_a_forged_button_without_csrf_is_refused(make_app, make_user, login_as):
         admin = make_user(role=Role.PLATFORM_ADMIN)
         client = app.test_client()
         login_page = client.get("/auth/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
+        token = csrf_token(login_page)
         client.post("/auth/login", data={"email": admin.email, "password": PASSWORD,
                                          "csrf_token": token})
         kitchen = category("kitchen")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 import uuid
 
 import pytest
-from helpers import PASSWORD, AuthActions, reload
+from helpers import PASSWORD, AuthActions, csrf_token, reload
 
 from marketplace.models import UserStatus
 
@@ -150,7 +149,7 @@ class TestCsrf:
     def test_a_form_with_its_token_is_accepted(self, client, make_user):
         user = make_user()
         page = client.get("/auth/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        token = csrf_token(page)
         response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
                                                     "csrf_token": token})
         assert response.status_code == 302
@@ -158,7 +157,7 @@ class TestCsrf:
     def test_logout_without_a_token_does_not_log_out(self, client, make_user):
         user = make_user()
         page = client.get("/auth/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        token = csrf_token(page)
         client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
                                          "csrf_token": token})
         assert client.post("/auth/logout").status_code == 400

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import PASSWORD, SHARED_TESTDATA, AuthActions, outbox, reload
+from helpers import PASSWORD, SHARED_TESTDATA, AuthActions, csrf_token, outbox, reload
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
@@ -193,7 +193,7 @@ def test_the_download_is_refused_without_the_csrf_token(make_app, member):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     login_page = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)[1]
+    token = csrf_token(login_page)
     client.post("/auth/login", data={"email": member.email, "password": PASSWORD,
                                      "csrf_token": token})
     response = client.post("/account/data")

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
-from helpers import outbox
+from helpers import csrf_token, outbox
 from security_world import (
     GOOD,
     ROLES,
@@ -380,16 +380,10 @@ def csrf_world(csrf_app, make_org, make_user, make_listing) -> World:
     return build_world(make_org, make_user, make_listing)
 
 
-def token_of(page: str) -> str:
-    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page)
-    assert tag, "no CSRF token on the page"
-    return re.search(r'value="([^"]+)"', tag.group(0)).group(1)
-
-
 def logged_in_with_token(app, user):
     """Log in through the form, with its token, as a browser does."""
     client = app.test_client()
-    token = token_of(fetch(client, "GET", "/auth/login").body)
+    token = csrf_token(fetch(client, "GET", "/auth/login").body)
     from helpers import PASSWORD
 
     answer = fetch(client, "POST", "/auth/login",
@@ -443,24 +437,24 @@ def test_the_claim_message_and_logout_forms_work_with_their_token(csrf_app, csrf
     listing = world.a.listings["published"]
     page = fetch(claimant, "GET", f"/listings/{listing.id}").body
     answer = fetch(claimant, "POST", f"/listings/{listing.id}/claim",
-                   data={"quantity": "1", "csrf_token": token_of(page)})
+                   data={"quantity": "1", "csrf_token": csrf_token(page)})
     assert answer.status == 302 and answer.headers["Location"].startswith("/claims/")
     claim_url = answer.headers["Location"]
     page = fetch(claimant, "GET", claim_url).body
     answer = fetch(claimant, "POST", f"{claim_url}/messages",
-                   data={"body": "Kan ik dinsdag komen?", "csrf_token": token_of(page)})
+                   data={"body": "Kan ik dinsdag komen?", "csrf_token": csrf_token(page)})
     assert answer.status == 302
     assert "Kan ik dinsdag komen?" in fetch(claimant, "GET", claim_url).body
     assert outbox("claim_message")
 
     # A token is bound to its session: one taken from another member's page does not work.
     other = logged_in_with_token(csrf_app, world.users["org_admin"])
-    stolen = token_of(fetch(other, "GET", "/account/").body)
+    stolen = csrf_token(fetch(other, "GET", "/account/").body)
     assert fetch(claimant, "POST", "/auth/logout", data={"csrf_token": stolen}).status == 400
     assert fetch(claimant, "GET", "/account/").status == 200
 
     page = fetch(claimant, "GET", "/").body
-    answer = fetch(claimant, "POST", "/auth/logout", data={"csrf_token": token_of(page)})
+    answer = fetch(claimant, "POST", "/auth/logout", data={"csrf_token": csrf_token(page)})
     assert answer.status == 302
     assert fetch(claimant, "GET", "/account/").status == 302
 
@@ -468,7 +462,7 @@ def test_the_claim_message_and_logout_forms_work_with_their_token(csrf_app, csrf
 def test_posting_a_listing_works_with_its_token(csrf_app, make_user):
     user = make_user()
     client = logged_in_with_token(csrf_app, user)
-    token = token_of(fetch(client, "GET", "/listings/new").body)
+    token = csrf_token(fetch(client, "GET", "/listings/new").body)
     data = {"title": "Douchestoelen met token", "description": "Zes douchestoelen.",
             "category": str(db.session.scalar(select(Category.id).where(
                 Category.slug == "furniture"))),

@@ -15,7 +15,7 @@ from io import BytesIO
 from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
-from helpers import PASSWORD, SHARED_TESTDATA, AuthActions, link_in, outbox
+from helpers import PASSWORD, SHARED_TESTDATA, AuthActions, csrf_token, link_in, outbox
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -110,12 +110,6 @@ def csrf_app(make_app):
         yield application
 
 
-def token_of(page: str) -> str:
-    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page)
-    assert tag, "no CSRF token on the page"
-    return re.search(r'value="([^"]+)"', tag.group(0)).group(1)
-
-
 def session_cookie(client) -> str:
     cookie = client.get_cookie("session")
     assert cookie is not None
@@ -125,14 +119,14 @@ def session_cookie(client) -> str:
 def test_a_session_planted_before_login_is_worthless_to_whoever_planted_it(csrf_app, make_user):
     user = make_user()
     attacker = csrf_app.test_client()
-    attacker_token = token_of(attacker.get("/auth/login").get_data(as_text=True))
+    attacker_token = csrf_token(attacker.get("/auth/login").get_data(as_text=True))
     planted = session_cookie(attacker)
 
     victim = csrf_app.test_client()
     victim.set_cookie("session", planted)  # fixation: the victim's browser gets the cookie
     page = victim.get("/auth/login").get_data(as_text=True)
     response = victim.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                                "csrf_token": token_of(page)})
+                                                "csrf_token": csrf_token(page)})
     assert response.status_code == 302
 
     assert session_cookie(victim) != planted
