@@ -7,14 +7,11 @@ failure go to the log only, never to the (unauthenticated) answer.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-from pathlib import Path
 
 from sqlalchemy import text
 
 from .extensions import db
-from .storage import LocalStorage, get_storage
+from .storage import get_storage
 
 OK = "ok"
 SKIPPED = "skipped"  # a storage backend that has no way to be checked
@@ -33,14 +30,10 @@ def check_database() -> str:
 
 
 def check_storage() -> str:
-    """The local folder is probed by writing a file; another backend by its own `check()`,
-    when it has one (else SKIPPED)."""
+    """Photos can be stored: the backend's own `check()` (the local folder takes a probe file,
+    a bucket answers), or SKIPPED for a backend that has none."""
     try:
-        storage = get_storage()
-        if isinstance(storage, LocalStorage):
-            probe_folder(storage.root)
-            return OK
-        check = getattr(storage, "check", None)
+        check = getattr(get_storage(), "check", None)
         if check is None:
             return SKIPPED
         check()
@@ -48,18 +41,3 @@ def check_storage() -> str:
         log.warning("Health check: photos cannot be stored (%s: %s)", type(error).__name__, error)
         return "unavailable"
     return OK
-
-
-def probe_folder(root: Path) -> None:
-    """Raise OSError unless `root` exists (or can be made) and takes a new file.
-
-    The probe's name starts with "." and ends in ".part", the marks of a file still being
-    written, so backups and housekeeping running at the same moment pass it by.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=root, prefix=".healthz-", suffix=".part")
-    try:
-        os.write(handle, b"ok")
-    finally:
-        os.close(handle)
-        os.unlink(name)

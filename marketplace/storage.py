@@ -66,6 +66,9 @@ class Storage(Protocol):
     def names(self) -> Iterator[str]:
         """Every stored name (for backups and housekeeping), in no particular order."""
 
+    def check(self) -> None:
+        """Raise OSError unless files can be stored now (for /healthz)."""
+
 
 class LocalStorage:
     """Files in a folder on this machine (created when the first file is written)."""
@@ -107,6 +110,19 @@ class LocalStorage:
 
     def delete(self, name: str) -> None:
         self._full_path(name).unlink(missing_ok=True)
+
+    def check(self) -> None:
+        """Raise OSError unless the folder exists (or can be made) and takes a new file.
+
+        The probe's name starts with "." and ends in ".part", the marks of a file still being
+        written, so backups and housekeeping running at the same moment pass it by."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.root, prefix=".healthz-", suffix=".part")
+        try:
+            os.write(handle, b"ok")
+        finally:
+            os.close(handle)
+            os.unlink(name)
 
     def names(self) -> Iterator[str]:
         if not self.root.is_dir():
