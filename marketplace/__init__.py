@@ -63,7 +63,7 @@ def _configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import auth_session, i18n
+    from . import auth_session, i18n, page_cache
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     auth_session.configure(login_manager)
     _configure_database_connections(app)
+    page_cache.init_app(app)
     if app.config.get("PROXY_FIX_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -140,6 +140,7 @@ def backup(directory: Path) -> None:
 @with_appcontext
 def restore(folder: Path, force: bool, yes: bool) -> None:
     """Bring back a backup folder made by `backup` (checked against its manifest first)."""
+    from .page_cache import page_changed
     from .services.backup import BackupError, restore_backup
 
     try:
@@ -147,3 +148,4 @@ def restore(folder: Path, force: bool, yes: bool) -> None:
                        confirm=lambda question: yes or click.confirm(question))
     except BackupError as error:
         raise click.ClickException(str(error)) from error
+    page_changed()  # pages kept in a shared Redis showed the replaced data

@@ -71,6 +71,13 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         # Keeps the counters of several sites (or test runs) apart in one Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "",
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        # Rendered parts of the browse and search pages (marketplace/page_cache.py): memory://
+        # per process, redis://… shared (by default the rate limits' Redis, when they use one),
+        # or none. Any change to listings renews them at once; time alone within the seconds.
+        "SEARCH_CACHE_URL": os.environ.get("SEARCH_CACHE_URL") or "",
+        "SEARCH_CACHE_SECONDS": _int("SEARCH_CACHE_SECONDS", 30),
+        "SEARCH_CACHE_KEY_PREFIX": os.environ.get("SEARCH_CACHE_KEY_PREFIX")
+        or os.environ.get("RATELIMIT_KEY_PREFIX") or "",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT") or "5 per minute;20 per hour",

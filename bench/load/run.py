@@ -23,7 +23,9 @@ For each database:
 
 Settings of the app under test (environment): RATELIMIT_ENABLED=0 (every simulated user comes
 from 127.0.0.1), SESSION_COOKIE_SECURE=0 (plain HTTP on loopback), MAIL_DELIVER_AFTER_REQUEST=0
-(mail waits in the outbox for `send-mail`, as in production), LOG_LEVEL=WARNING, no access log.
+(mail waits in the outbox for `send-mail`, as in production), LOG_LEVEL=WARNING, no access log,
+SEARCH_CACHE_URL from --search-cache (Redis shared by the workers, as production with several
+workers runs; `--search-cache none` measures every page rendered afresh).
 """
 
 from __future__ import annotations
@@ -147,14 +149,17 @@ def write_plan(url: str, path: Path) -> None:
 # --- the server and the load -------------------------------------------------------------------
 
 def start_gunicorn(url: str, uploads: Path, work: Path, port: int, workers: int,
-                   log: Path) -> subprocess.Popen:
+                   log: Path, search_cache: str) -> subprocess.Popen:
     run_uploads = work / "uploads"
     shutil.rmtree(run_uploads, ignore_errors=True)
     shutil.copytree(uploads, run_uploads)
     env = {**os.environ, "DATABASE_URL": url, "INSTANCE_PATH": str(work / "instance"),
            "UPLOAD_FOLDER": str(run_uploads), "SECRET_KEY": "bench-load-secret",
            "SESSION_COOKIE_SECURE": "0", "RATELIMIT_ENABLED": "0",
-           "MAIL_DELIVER_AFTER_REQUEST": "0", "LOG_LEVEL": "WARNING"}
+           "MAIL_DELIVER_AFTER_REQUEST": "0", "LOG_LEVEL": "WARNING",
+           # A prefix of its own: nothing kept by an earlier run (on other data) is read.
+           "SEARCH_CACHE_URL": search_cache,
+           "SEARCH_CACHE_KEY_PREFIX": f"bench-{time.time_ns()}:"}
     env.pop("MAIL_SERVER", None)
     server = subprocess.Popen(  # noqa: S603 - our own executables and arguments
         [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
@@ -244,9 +249,11 @@ def run_database(label: str, url: str, uploads: Path, work: Path,
     write_plan(url, plan)
     port = free_port()
     log = work / f"gunicorn-{label}.log"
-    server = start_gunicorn(url, uploads, work, port, options.workers, log)
+    server = start_gunicorn(url, uploads, work, port, options.workers, log,
+                            options.search_cache)
     host = f"http://127.0.0.1:{port}"
-    results: dict = {"database": label, "workers": options.workers}
+    results: dict = {"database": label, "workers": options.workers,
+                     "search_cache": options.search_cache}
     try:
         # Alternating rounds: a change in the machine's other load hits both pages alike.
         livez_rounds, search_rounds = [], []
@@ -302,6 +309,10 @@ def main() -> None:
     parser.add_argument("--mixed-time", type=int, default=60, help="seconds of the mix")
     parser.add_argument("--wait", default="0.5,2", help="think time of the mix: min,max s")
     parser.add_argument("--cache", type=Path, default=ROOT / "instance" / "bench-load")
+    parser.add_argument("--search-cache", default=os.environ.get("BENCH_SEARCH_CACHE",
+                                                                "redis://127.0.0.1:6379/14"),
+                        help="SEARCH_CACHE_URL of the app: redis://… (shared by the workers, "
+                             "as in production), memory:// or none (every page rendered afresh)")
     parser.add_argument("--postgres-db", default="bench_load",
                         help="database name on BENCH_POSTGRES_URL (and <name>_seed)")
     options = parser.parse_args()

@@ -14,23 +14,21 @@ from ..extensions import db
 from ..i18n import current_language
 from ..models import (
     Claim,
-    Condition,
     Listing,
     ListingStatus,
-    OrganisationKind,
-    Province,
     Site,
 )
 from ..models.base import utcnow
 from ..organisations.forms import ConfirmForm
 from ..security import Action, can, participation_block_reason
 from ..services import listings as listing_service
-from ..services.categories import browsing_category_tree, category_tree
+from ..services.categories import category_tree
 from ..services.claims import open_claim_of
 from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit, Upload
-from ..services.search import SearchQuery, Sort, search_listings
+from ..services.search import SearchQuery
 from ..web import attempt, refusals_on, render_form, require
+from . import pages
 from .forms import ListingForm, RelistForm
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
@@ -103,16 +101,8 @@ def _photo_edits(listing: Listing) -> list[PhotoEdit]:
 @bp.route("/")
 def search() -> str:
     query = SearchQuery.from_args(request.args)
-    results = search_listings(current_user, query)
-    return render_template(
-        "listings/search.html", query=query, results=results,
-        categories=browsing_category_tree(current_language()), conditions=list(Condition),
-        provinces=list(Province), organisation_kinds=list(OrganisationKind),
-        posted_choices=[(1, _("Today")), (7, _("In the last week")),
-                        (30, _("In the last month"))],
-        sort_choices=[(Sort.NEWEST, _("Newest first")), (Sort.EXPIRING, _("Expiring soonest")),
-                      (Sort.RELEVANCE, _("Best match"))],
-    )
+    return render_template("listings/search.html", query=query,
+                           parts=pages.search_parts(current_user, query))
 
 
 @bp.route("/new", methods=["GET", "POST"])

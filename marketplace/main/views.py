@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 from .. import health
 from ..extensions import limiter
 from ..i18n import LANGUAGE_COOKIE
+from ..listings import pages
 from ..services import accounts
-from ..services.search import SearchQuery, search_listings
 from ..web import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -23,8 +23,8 @@ HOME_PAGE_LISTINGS = 12
 
 @bp.route("/")
 def home() -> str:
-    newest = search_listings(current_user, SearchQuery(per_page=HOME_PAGE_LISTINGS))
-    return render_template("main/home.html", newest=newest.listings)
+    return render_template("main/home.html",
+                           newest=pages.newest_part(current_user, HOME_PAGE_LISTINGS))
 
 
 @bp.route("/privacy")

@@ -77,7 +77,8 @@ def lock_listing(listing_id: int) -> None:
     lock on SQLite) before anything is read. Always the listing first, then its claims, as
     accept_claim does, so two transactions never wait for each other in a circle."""
     db.session.execute(update(Listing).where(Listing.id == listing_id)
-                       .values(id=Listing.id).execution_options(synchronize_session=False))
+                       .values(id=Listing.id)
+                       .execution_options(synchronize_session=False, lock_only=True))
 
 
 def _transition(claim: Claim, allowed: set[ClaimStatus], to: ClaimStatus,

@@ -238,6 +238,40 @@ def search_words(text: str) -> list[str]:
     return words[:MAX_WORDS]
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """Which published listings a viewer sees: those of every organisation past their internal
+    phase, plus those of `organisation_id` in theirs, or with `everything` all (platform
+    admins). Viewers with the same Visibility see the same results (page_cache keys on it)."""
+
+    everything: bool = False
+    organisation_id: int | None = None
+
+
+def visibility_of(viewer: Any) -> Visibility:
+    insider = (viewer is not None and getattr(viewer, "is_authenticated", False)
+               and viewer.status is not UserStatus.DEACTIVATED)
+    if not insider:
+        return Visibility()
+    if viewer.is_platform_admin:
+        return Visibility(everything=True)
+    return Visibility(organisation_id=viewer.organisation_id)
+
+
+def results_visibility(viewer: Any, now: datetime | None = None) -> Visibility:
+    """The Visibility whose results `viewer` gets. Only its own organisation's listings in their
+    internal phase set a member apart, so while it has none, a member gets what everyone gets
+    (and is served the pages kept for everyone: page_cache)."""
+    visibility = visibility_of(viewer)
+    if visibility.organisation_id is None:
+        return visibility
+    internal = db.session.scalar(select(Listing.id).where(
+        Listing.organisation_id == visibility.organisation_id,
+        Listing.status == ListingStatus.PUBLISHED,
+        Listing.internal_until > (now or utcnow())).limit(1))
+    return visibility if internal is not None else Visibility()
+
+
 def search_listings(viewer: Any, query: SearchQuery, now: datetime | None = None) -> SearchResults:
     """The page `query.page` of the listings `viewer` (a User, anonymous or None) may see that
     match `query`. A page past the end is empty; nothing the query holds raises."""
@@ -357,12 +391,11 @@ def _conditions(viewer: Any, query: SearchQuery, now: datetime,
     today = now.astimezone().date()  # the server's date, as services/listings.py uses it
     conditions = [column("status") == ListingStatus.PUBLISHED,
                   column("available_until") >= today]
-    insider = (viewer is not None and getattr(viewer, "is_authenticated", False)
-               and viewer.status is not UserStatus.DEACTIVATED)
-    if not (insider and viewer.is_platform_admin):
+    visibility = visibility_of(viewer)
+    if not visibility.everything:
         public = or_(column("internal_until").is_(None), column("internal_until") <= now)
-        if insider and viewer.organisation_id is not None:
-            public = or_(public, column("organisation_id") == viewer.organisation_id)
+        if visibility.organisation_id is not None:
+            public = or_(public, column("organisation_id") == visibility.organisation_id)
         conditions.append(public)
     organisations = select(Organisation.id).where(
         Organisation.status == OrganisationStatus.ACTIVE)
