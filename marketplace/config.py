@@ -73,9 +73,9 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         # Rendered parts of the browse and search pages (marketplace/page_cache.py): memory://
         # per process, redis://… shared (by default the rate limits' Redis, when they use one),
-        # or none. Any change to listings renews them at once; time alone within the seconds.
+        # or none; kept at most SEARCH_CACHE_SECONDS (unset: 600 in Redis, 30 in memory).
         "SEARCH_CACHE_URL": os.environ.get("SEARCH_CACHE_URL") or "",
-        "SEARCH_CACHE_SECONDS": _int("SEARCH_CACHE_SECONDS", 30),
+        "SEARCH_CACHE_SECONDS": _int("SEARCH_CACHE_SECONDS", 0) or None,
         "SEARCH_CACHE_KEY_PREFIX": os.environ.get("SEARCH_CACHE_KEY_PREFIX")
         or os.environ.get("RATELIMIT_KEY_PREFIX") or "",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -17,14 +17,16 @@ When it is thrown away: every committed change to listings, their photos, organi
 categories moves a generation counter (the session events at the bottom: flushed objects and ORM
 UPDATE/DELETE statements alike), and parts of an older generation are never read again. So a new
 listing, a claimed quantity or a suspended organisation shows on the next request. What changes
-with time alone (a listing's internal phase ending) shows within SEARCH_CACHE_SECONDS, the
-lifetime of every entry.
+with time alone is kept no longer than it holds: until the next listing's internal phase ends
+(services/search.next_visibility_change), results by posting date a minute, and the date is in
+the key. Beyond that every entry lives SEARCH_CACHE_SECONDS at most.
 
 Where it is kept (SEARCH_CACHE_URL): `memory://`, each process its own (with several worker
-processes a change shows at once in the process that made it, and within SEARCH_CACHE_SECONDS in
-the others); `redis://…`, shared by every process and server, so every change shows at once
-everywhere (the default when the rate limits use Redis); `none`, nothing kept. A Redis that fails
-is left alone for a while and pages are rendered as without a cache: never an error page.
+processes a change shows at once in the process that made it, and within SEARCH_CACHE_SECONDS,
+30 by default, in the others); `redis://…`, shared by every process and server, so every change
+shows at once everywhere (the default when the rate limits use Redis; entries live 600 s by
+default); `none`, nothing kept. A Redis that fails is left alone for a while and pages are
+rendered as without a cache: never an error page.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 _EXTENSION_KEY = "marketplace.page_cache"
 _CHANGED = "marketplace.page_cache.changed"  # in Session.info: a watched row changed
 MEMORY_ENTRIES = 2_000  # per process: a few MB of HTML
+MEMORY_SECONDS = 30  # default lifetime in memory: how late other processes show a change
+REDIS_SECONDS = 600  # default lifetime in Redis: every change throws entries away anyway
 REDIS_TIMEOUT = 0.25  # seconds; a Redis that answers slower is as good as down
 REDIS_PAUSE = 30.0  # seconds to leave a failing Redis alone
 _FAILURES = (RedisError, OSError, ValueError)  # ValueError: a damaged entry
@@ -124,8 +128,10 @@ class PageCache:
         self._seconds = seconds
         self._paused_until = 0.0
 
-    def parts(self, key: tuple, render: Callable[[], dict[str, str]]) -> dict[str, str]:
-        """The parts (name → HTML) kept for `key`, or `render()`'s, kept for the next time."""
+    def parts(self, key: tuple, render: Callable[[], dict[str, str]],
+              lifetime: Callable[[], float | None] = lambda: None) -> dict[str, str]:
+        """The parts (name → HTML) kept for `key`, or `render()`'s, kept for the next time:
+        for `lifetime()` seconds when that is sooner than the cache's own lifetime."""
         backend = self._available()
         if backend is None:
             return render()
@@ -139,8 +145,12 @@ class PageCache:
             self._pause()
             return render()
         value = render()
+        seconds = lifetime()
+        seconds = self._seconds if seconds is None else min(self._seconds, int(seconds))
+        if seconds < 1:
+            return value  # about to change: not worth keeping
         try:
-            backend.set(name, json.dumps(value), self._seconds)
+            backend.set(name, json.dumps(value), seconds)
         except _FAILURES:
             self._pause()
         return value
@@ -173,15 +183,19 @@ def init_app(app: Flask) -> None:
         limits = app.config.get("RATELIMIT_STORAGE_URI") or ""
         url = limits if limits.startswith(("redis://", "rediss://")) else "memory://"
     backend: _Backend | None
+    seconds = app.config.get("SEARCH_CACHE_SECONDS")
     if url == "none":
         backend = None
     elif url.startswith("memory://"):
         backend = _MemoryBackend()
+        # Also how late other worker processes show a change: keep it short.
+        seconds = seconds or MEMORY_SECONDS
     elif url.startswith(("redis://", "rediss://", "unix://")):
         backend = _RedisBackend(url, app.config.get("SEARCH_CACHE_KEY_PREFIX") or "")
+        seconds = seconds or REDIS_SECONDS
     else:
         raise ValueError(f"SEARCH_CACHE_URL must be memory://, redis://… or none, not {url!r}")
-    app.extensions[_EXTENSION_KEY] = PageCache(backend, int(app.config["SEARCH_CACHE_SECONDS"]))
+    app.extensions[_EXTENSION_KEY] = PageCache(backend, int(seconds or 0))
     _listen_to_sessions()
 
 

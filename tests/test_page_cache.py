@@ -165,6 +165,17 @@ def test_listings_in_their_internal_phase_stay_with_their_organisation(
     assert "Eerst voor collega" not in app.test_client().get("/").get_data(as_text=True)
 
 
+def test_a_listing_shows_to_everyone_as_soon_as_its_internal_phase_ends(app, client,
+                                                                         make_listing):
+    """Nothing is written when an internal phase ends: kept pages last only until then."""
+    make_listing("Open voor iedereen")
+    ends = utcnow() + timedelta(seconds=2)
+    make_listing("Eerst voor collegas", internal_until=ends)
+    assert card_titles(search(client)) == ["Open voor iedereen"]
+    time.sleep(max((ends - utcnow()).total_seconds(), 0) + 0.1)
+    assert card_titles(search(client)) == ["Eerst voor collegas", "Open voor iedereen"]
+
+
 def test_each_language_has_its_own_page(app, make_listing):
     make_listing("Rolstoel")
     english = app.test_client()

@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 
 from locust import FastHttpUser, between, constant, task
 from PIL import Image, ImageDraw
+from searches import search_cycle, search_request
 
 PLAN = json.loads(Path(os.environ["BENCH_LOAD_PLAN"]).read_text()) \
     if os.environ.get("BENCH_LOAD_PLAN") else {}
@@ -45,40 +46,6 @@ OPTION = re.compile(r'<option[^>]*value="(\d+)"')
 REQUESTED_CLAIM = re.compile(r'href="/claims/(\d+)"><strong>[^<]*</strong></a>\s*'
                              r'<span class="badge badge--requested">')
 FORM = "application/x-www-form-urlencoded"
-
-WORDS = ["rolstoel", "rollator", "bed", "handschoenen", "laptop", "wheelchair", "contact",
-         "tillift", "koelkast", "office chair", "bureaustoel", "matras", "zuurstofconcentrator"]
-PROVINCES = ["groningen", "friesland", "drenthe", "overijssel", "flevoland", "gelderland",
-             "utrecht", "noord_holland", "zuid_holland", "zeeland", "noord_brabant", "limburg"]
-CONDITIONS = ["new", "as_new", "good", "fair", "for_parts"]
-SORTS = ["newest", "expiring", "relevance"]
-
-
-def search_request(rng: random.Random) -> tuple[str, str]:
-    """A search page as members ask for it: (URL, name in the statistics)."""
-    kind = rng.choices(["plain", "words", "words+filters", "filters", "deep"],
-                       weights=[3, 4, 2, 2, 1])[0]
-    args: dict[str, str] = {}
-    if kind in ("words", "words+filters"):
-        args["q"] = rng.choice(WORDS)
-        if rng.random() < 0.3:
-            args["sort"] = rng.choice(SORTS)
-    if kind in ("words+filters", "filters"):
-        for key, values in (("province", PROVINCES), ("condition", CONDITIONS)):
-            if rng.random() < 0.6:
-                args[key] = rng.choice(values)
-        if rng.random() < 0.4 and PLAN.get("categories"):
-            args["category"] = str(rng.choice(PLAN["categories"]))
-        if rng.random() < 0.2:
-            args["delivery"] = "1"
-        if not args or list(args) == ["q"]:
-            args["province"] = rng.choice(PROVINCES)
-    if kind == "deep":
-        args["page"] = str(rng.choice([20, 50, 100, 200]))
-        if rng.random() < 0.3:
-            args["q"] = rng.choice(WORDS)
-    name = "search" if kind == "plain" else f"search: {kind}"
-    return "/listings/" + (f"?{urlencode(args)}" if args else ""), name
 
 
 def small_jpeg(rng: random.Random) -> bytes:
@@ -146,7 +113,7 @@ class _Browsing(FastHttpUser):
 
     @task(9)
     def search(self) -> None:
-        url, name = search_request(self.rng)
+        url, name = search_request(self.rng, PLAN.get("categories", []))
         self.get(url, name)
 
     @task(5)
@@ -244,12 +211,11 @@ class SearchUser(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        rng = random.Random(7)  # noqa: S311 - the same sequence every run
-        self.requests = itertools.cycle([search_request(rng) for _ in range(200)])
+        self.requests = itertools.cycle(search_cycle(PLAN.get("categories", [])))
 
     @task
     def search(self) -> None:
-        url, _name = next(self.requests)
+        url = next(self.requests)
         with self.client.get(url, name="search (all kinds)", catch_response=True,
                              allow_redirects=False) as response:
             if response.status_code != 200:

@@ -14,7 +14,13 @@ from ..models import Condition, OrganisationKind, Province
 from ..models.base import utcnow
 from ..page_cache import page_cache
 from ..services.categories import browsing_category_tree
-from ..services.search import SearchQuery, Sort, results_visibility, search_listings
+from ..services.search import (
+    SearchQuery,
+    Sort,
+    next_visibility_change,
+    results_visibility,
+    search_listings,
+)
 
 
 def search_parts(viewer: Any, query: SearchQuery) -> dict[str, Markup]:
@@ -35,7 +41,8 @@ def search_parts(viewer: Any, query: SearchQuery) -> dict[str, Markup]:
                 "results": _fragment("listings/_search_results.html", query=query,
                                      results=results)}
 
-    return _kept(("search", query), viewer, render)
+    return _kept(("search", query), viewer, render,
+                 posted_within=query.posted_within_days is not None)
 
 
 def newest_part(viewer: Any, count: int) -> Markup:
@@ -48,14 +55,28 @@ def newest_part(viewer: Any, count: int) -> Markup:
     return _kept(("newest", count), viewer, render)["newest"]
 
 
-def _kept(what: tuple, viewer: Any, render: Any) -> dict[str, Markup]:
+# "Posted today" and the like change as listings age: such results are kept this long at most.
+POSTED_WITHIN_SECONDS = 60
+
+
+def _kept(what: tuple, viewer: Any, render: Any, posted_within: bool = False) -> dict[str, Markup]:
     # Everything the parts depend on besides the listings themselves: the search hides listings
     # past their "available until" date by the server's date (services/search.py).
     now = utcnow()
     key = (*what, current_language(), request.script_root, results_visibility(viewer, now),
            now.astimezone().date())
+
+    def lifetime() -> float | None:
+        """Seconds until the results may change with time alone (None: not before the date)."""
+        change = next_visibility_change(now)
+        seconds = None if change is None else (change - now).total_seconds()
+        if posted_within:
+            seconds = POSTED_WITHIN_SECONDS if seconds is None \
+                else min(seconds, POSTED_WITHIN_SECONDS)
+        return seconds
+
     return {name: Markup(html)  # noqa: S704 - our own rendering, escaped by Jinja
-            for name, html in page_cache().parts(key, render).items()}
+            for name, html in page_cache().parts(key, render, lifetime).items()}
 
 
 def _fragment(template: str, **context: Any) -> str:

@@ -103,6 +103,8 @@ class Listing(db.Model):
               "internal_until", "organisation_id", "site_id", "category_id", "condition",
               "delivery_possible"),
         Index("ix_listing_status_available_until", "status", "available_until"),
+        # When the next internal phase ends (page_cache keeps results until then; 0010).
+        Index("ix_listing_status_internal_until", "status", "internal_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

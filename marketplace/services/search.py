@@ -272,6 +272,14 @@ def results_visibility(viewer: Any, now: datetime | None = None) -> Visibility:
     return visibility if internal is not None else Visibility()
 
 
+def next_visibility_change(now: datetime) -> datetime | None:
+    """When the results found `now` may next change with time alone: the end of the next
+    listing's internal phase (it then shows to everyone). The other change with time, listings
+    past their "available until" date, comes with the date. None when nothing is ahead."""
+    return db.session.scalar(select(func.min(Listing.internal_until)).where(
+        Listing.status == ListingStatus.PUBLISHED, Listing.internal_until > now))
+
+
 def search_listings(viewer: Any, query: SearchQuery, now: datetime | None = None) -> SearchResults:
     """The page `query.page` of the listings `viewer` (a User, anonymous or None) may see that
     match `query`. A page past the end is empty; nothing the query holds raises."""
