@@ -127,6 +127,7 @@ class PageCache:
         self._backend = backend
         self._seconds = seconds
         self._paused_until = 0.0
+        self._owed_change = False  # a change this process could not tell the shared cache
 
     def parts(self, key: tuple, render: Callable[[], dict[str, str]],
               lifetime: Callable[[], float | None] = lambda: None) -> dict[str, str]:
@@ -137,6 +138,9 @@ class PageCache:
             return render()
         digest = hashlib.sha256(repr(key).encode()).hexdigest()
         try:
+            if self._owed_change:
+                backend.bump()
+                self._owed_change = False
             name = f"{backend.generation()}:{digest}"
             stored = backend.get(name)
             if stored is not None:
@@ -159,11 +163,14 @@ class PageCache:
         """Something the cached parts show has changed: none of them is read again."""
         backend = self._available()
         if backend is None:
+            # Paused: told as soon as the cache answers again.
+            self._owed_change = self._backend is not None
             return
         try:
             backend.bump()
         except _FAILURES:
-            # Entries then live out their SEARCH_CACHE_SECONDS: a late change, not a lost one.
+            # Told as soon as it answers again; meanwhile other processes may show the old.
+            self._owed_change = True
             self._pause()
 
     def _available(self) -> _Backend | None:

@@ -11,12 +11,15 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from servers import TEST_REDIS_URL, forget_redis_keys, redis_available
 from sqlalchemy import event, update
 
+from marketplace import page_cache as page_cache_module
 from marketplace.extensions import db
 from marketplace.models import Category, Listing, ListingStatus, Role
 from marketplace.models.base import utcnow
+from marketplace.page_cache import PageCache, _MemoryBackend
 from marketplace.services import categories, listings, organisations
 from marketplace.services.claims import accept_claim, cancel_claim, claim_listing
 
@@ -288,3 +291,29 @@ def test_the_cache_can_be_switched_off(make_app, make_listing):
 def test_an_unknown_cache_setting_is_refused_at_start(make_app):
     with pytest.raises(ValueError, match="SEARCH_CACHE_URL"):
         make_app(SEARCH_CACHE_URL="memcached://127.0.0.1")
+
+
+class _FlakyBackend(_MemoryBackend):
+    """A shared cache whose connection drops once, when a change is announced."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drop_next_bump = False
+
+    def bump(self) -> None:
+        if self.drop_next_bump:
+            self.drop_next_bump = False
+            raise RedisConnectionError("connection reset")
+        super().bump()
+
+
+def test_a_change_the_cache_missed_is_told_once_it_answers_again(monkeypatch):
+    backend = _FlakyBackend()
+    cache = PageCache(backend, 600)
+    rendered = iter(["old", "new"])
+    render = lambda: {"results": next(rendered)}  # noqa: E731
+    assert cache.parts(("search",), render) == {"results": "old"}
+    monkeypatch.setattr(page_cache_module, "REDIS_PAUSE", 0)  # answers again at once
+    backend.drop_next_bump = True
+    cache.changed()  # lost: the old page is still kept under the current generation
+    assert cache.parts(("search",), render) == {"results": "new"}
