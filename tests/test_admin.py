@@ -337,6 +337,8 @@ def test_platform_admins_see_failed_mail_and_can_send_it_again(app, make_user, l
     assert admin.post(f"/admin/mail/{message.id}/retry").status_code == 302
     assert reload(message).status is OutboxStatus.PENDING
     assert len(outbox()) == 1
+    assert f"reset_password #{message.id}" in admin.get("/admin/audit?action=mail.retry") \
+        .get_data(as_text=True)
     assert login_as(make_user()).get("/admin/mail").status_code == 403
 
 

@@ -500,8 +500,8 @@ def test_an_admin_can_send_a_failed_message_again(app, make_user):
     row.status = OutboxStatus.FAILED
     row.attempts = 8
     db.session.commit()
-    assert retry_failed(row.id)
-    assert not retry_failed(row.id)  # pending now: nothing to retry
+    assert retry_failed(None, row.id)
+    assert not retry_failed(None, row.id)  # pending now: nothing to retry
     assert deliver_pending().sent == 1
 
 

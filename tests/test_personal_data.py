@@ -58,6 +58,7 @@ from marketplace.services.photos import (
     purge_refused_listing_photos,
     save_prepared,
 )
+from marketplace.services.wanted import answer_wanted
 
 IMAGES = SHARED_TESTDATA / "images" / "good"
 ZIP_NAME = re.compile(r'^attachment; filename="surplus-marketplace-\d{4}-\d{2}-\d{2}\.zip"$')
@@ -181,6 +182,27 @@ def test_the_export_holds_the_members_data_and_photos_and_nothing_of_others(
     for others in ("gerda@oost.example.org", "Gerda Gever", "carla@", "Carla Collega", "Bedden",
                    '"bed"'):
         assert others not in everything
+
+
+def test_the_export_holds_the_givers_decisions_on_claims_and_answers_to_wanted_posts(
+        app, member, giver, make_listing, login_as):
+    offered = make_listing("Rolstoelen", organisation=giver.organisation, created_by=giver)
+    accept_claim(giver, claim_listing(member, offered, 1, "Voor West"),
+                 note="Ophalen bij de achteringang")
+    wanted = Wanted(author=member, organisation=member.organisation, title="Tillift gezocht",
+                    needed_by=offered.available_until)
+    db.session.add(wanted)
+    db.session.commit()
+    answer_wanted(giver, wanted, offered)
+
+    data = json.loads(open_zip(login_as(giver).post("/account/data")).read("data.json"))
+    [decision] = data["claim_decisions"]
+    assert (decision["listing_title"], decision["decision_note"], decision["status"]) == (
+        "Rolstoelen", "Ophalen bij de achteringang", "accepted")
+    assert [(answer["wanted_title"], answer["listing_title"])
+            for answer in data["wanted_answers"]] == [("Tillift gezocht", "Rolstoelen")]
+    mine = json.loads(open_zip(login_as(member).post("/account/data")).read("data.json"))
+    assert mine["claim_decisions"] == [] and mine["wanted_answers"] == []
 
 
 def test_the_data_page_needs_a_login_and_the_download_a_post(client, member, login_as):

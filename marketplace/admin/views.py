@@ -115,7 +115,7 @@ def mail() -> str:
 def retry_mail(message_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if retry_failed(message_id):
+    if retry_failed(current_user, message_id):
         flash(_("The message will be sent again."), "success")
     else:
         flash(_("This message is not waiting for a retry."), "error")

@@ -34,6 +34,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..models import Language, NotificationPreference, OutboxMessage, OutboxStatus, User
 from ..models.base import utcnow
+from . import audit
 from .tokens import TokenPurpose, make_token
 from .urls import external_url
 
@@ -299,15 +300,21 @@ def _retry_stale_claims() -> None:
     db.session.commit()
 
 
-def retry_failed(message_id: int) -> bool:
-    """Give a failed message a new round of attempts (an admin's "send again")."""
+def retry_failed(actor: User | None, message_id: int) -> bool:
+    """Give a failed message a new round of attempts (an admin's "send again", written to the
+    audit log); False when it is not waiting for one."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
         .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow())
         .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    message = db.session.get(OutboxMessage, message_id)
+    audit.record(actor, "mail.retry", message, label=f"{message.template} #{message.id}")
     db.session.commit()
-    return result.rowcount == 1
+    return True
 
 
 def build_message(message: OutboxMessage) -> Message:

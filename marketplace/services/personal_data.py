@@ -38,6 +38,7 @@ from ..models import (
     User,
     UserStatus,
     Wanted,
+    WantedAnswer,
 )
 from ..models.base import utcnow
 from ..security import Action, can
@@ -157,8 +158,10 @@ def personal_data(user: User) -> dict[str, Any]:
         "listings": _listings(user),
         "claims": _claims(user),
         "messages_on_other_claims": _messages_on_other_claims(user),
+        "claim_decisions": _claim_decisions(user),
         "alerts": _alerts(user),
         "wanted_posts": _wanted(user),
+        "wanted_answers": _wanted_answers(user),
         "reports": _reports(user),
         "audit_events": _audit_events(user),
         "email_sent": _mail(user),
@@ -224,6 +227,17 @@ def _messages_on_other_claims(user: User) -> list[dict[str, Any]]:
              "body": message.body, "created_at": message.created_at} for message in messages]
 
 
+def _claim_decisions(user: User) -> list[dict[str, Any]]:
+    """Claims of others they accepted or declined as the giving side, with their note."""
+    claims = db.session.scalars(
+        select(Claim).where(Claim.decided_by_id == user.id,
+                            or_(Claim.claimant_id.is_(None), Claim.claimant_id != user.id))
+        .order_by(Claim.decided_at, Claim.id))
+    return [{"claim_id": claim.id, "listing_title": claim.listing.title,
+             "status": claim.status, "decision_note": claim.decision_note,
+             "decided_at": claim.decided_at} for claim in claims]
+
+
 def _alerts(user: User) -> list[dict[str, Any]]:
     alerts = db.session.scalars(select(Alert).where(Alert.user_id == user.id)
                                 .order_by(Alert.created_at, Alert.id))
@@ -242,6 +256,15 @@ def _wanted(user: User) -> list[dict[str, Any]]:
              "category": post.category.name_en if post.category else None,
              "province": post.province, "status": post.status,
              "created_at": post.created_at} for post in posts]
+
+
+def _wanted_answers(user: User) -> list[dict[str, Any]]:
+    """The listings they offered in answer to someone's wanted post."""
+    answers = db.session.scalars(select(WantedAnswer).where(WantedAnswer.responder_id == user.id)
+                                 .order_by(WantedAnswer.created_at, WantedAnswer.id))
+    return [{"wanted_title": answer.wanted.title, "listing_id": answer.listing_id,
+             "listing_title": answer.listing.title, "created_at": answer.created_at}
+            for answer in answers]
 
 
 def _reports(user: User) -> list[dict[str, Any]]:
