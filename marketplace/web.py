@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +35,21 @@ def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, in
     return render_template(template, form=form, **context), status
 
 
+# The largest id a database integer holds: PostgreSQL answers a larger number with an error
+# (not with "not found"), so such numbers from a request never reach it.
+DATABASE_INT_MAX = 2**31 - 1
+
+
 def page_number() -> int:
     """The `page` query argument of a paginated list: 1 when missing, bad or below 1."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), DATABASE_INT_MAX)
+
+
+def id_value(values: Mapping[str, str], name: str) -> int | None:
+    """An id from form or query values (`request.form`, `request.args`): None when missing, not
+    a number, or beyond any database id."""
+    number = values.get(name, type=int)  # type: ignore[call-arg]
+    return number if number is not None and 1 <= number <= DATABASE_INT_MAX else None
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -478,6 +478,7 @@ def test_a_category_named_script_is_escaped_on_the_page(login_as, make_listing, 
     "?period=custom&from=2025-05-01&to=2025-01-01",
     "?period=%00&organisation=abc",
     "?organisation=99999&period=all_time",
+    "?organisation=99999999999",
 ])
 def test_bad_period_input_never_breaks_the_pages(login_as, people, orgs, query):
     admin = login_as(people["platform_admin"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from helpers import outbox, reload
 from sqlalchemy import select
 
@@ -77,6 +78,22 @@ def test_a_giver_cannot_offer_someone_elses_listing(app, make_user, make_listing
     foreign = make_listing("Bed van een ander")
     login_as(giver).post(f"/wanted/{wanted.id}/answer", data={"listing": foreign.id})
     assert reload(wanted).answers == []
+
+
+@pytest.mark.parametrize("number", ["99999999999", "-1", "0", "2147483648"])
+def test_numbers_beyond_any_database_id_are_refused_with_a_message(
+        app, make_user, login_as, number):
+    """PostgreSQL answers an integer beyond its range with an error, never a miss."""
+    member = login_as(make_user())
+    post_request(member)
+    wanted = db.session.scalar(select(Wanted))
+    response = member.post(f"/wanted/{wanted.id}/answer", data={"listing": number},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert "Choose one of your organisation&#39;s published listings." in \
+        response.get_data(as_text=True)
+    assert reload(wanted).answers == []
+    assert member.get(f"/wanted/?category={number}").status_code == 200
 
 
 def test_publishing_a_listing_suggests_it_to_matching_requests_once(app, make_user,

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 from locust import FastHttpUser, between, constant, task
 from PIL import Image, ImageDraw
-from searches import search_cycle, search_request
+from searches import CONDITIONS, WORDS, search_cycle, search_request
 
 PLAN = json.loads(Path(os.environ["BENCH_LOAD_PLAN"]).read_text()) \
     if os.environ.get("BENCH_LOAD_PLAN") else {}

@@ -16,7 +16,7 @@ from ..i18n import current_language
 from ..impact.views import claims_csv, figures_csv, render_dashboard
 from ..models import Category, ImpactFactor, Organisation
 from ..services import impact
-from ..web import refusals_on, render_form
+from ..web import id_value, refusals_on, render_form
 from .views import bp
 
 
@@ -33,7 +33,7 @@ class NewFactorForm(FactorForm):
 
 def _chosen_organisation() -> Organisation | None:
     """The organisation filter of the admin page; an unknown or bad id shows the platform."""
-    organisation_id = request.args.get("organisation", type=int)
+    organisation_id = id_value(request.args, "organisation")
     return db.session.get(Organisation, organisation_id) if organisation_id else None
 
 

@@ -16,7 +16,7 @@ from ..services import wanted as wanted_service
 from ..services.categories import category_tree
 from ..services.errors import DomainError
 from ..services.wanted import WantedDetails
-from ..web import attempt, render_form, show_domain_error
+from ..web import attempt, id_value, render_form, show_domain_error
 from .forms import AnswerForm, WantedForm
 
 bp = Blueprint("wanted", __name__, url_prefix="/wanted")
@@ -35,7 +35,7 @@ def _wanted_or_404(wanted_id: int) -> Wanted:
 @bp.route("/")
 @login_required
 def index() -> str:
-    category = request.args.get("category", type=int)
+    category = id_value(request.args, "category")
     province = request.args.get("province", "")
     province_filter = Province(province) if province in {p.value for p in Province} else None
     posts = wanted_service.open_wanted(category, province_filter)
@@ -95,7 +95,8 @@ def show(wanted_id: int) -> str:
 def answer(wanted_id: int) -> Response:
     wanted = _wanted_or_404(wanted_id)
     form = AnswerForm()
-    listing = db.session.get(Listing, request.form.get("listing", type=int) or 0)
+    listing_id = id_value(request.form, "listing")
+    listing = db.session.get(Listing, listing_id) if listing_id else None
     form.listing.choices = [(listing.id, listing.title)] if listing else []
     if not form.validate_on_submit() or listing is None:
         flash(_("Choose one of your organisation's published listings."), "error")
