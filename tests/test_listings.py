@@ -124,6 +124,17 @@ def test_a_draft_may_have_no_photos_but_submitting_needs_one(poster, login_as):
     assert count(Listing) == 1
 
 
+@pytest.mark.parametrize("amount", ["sNaN", "NaN", "-Infinity", "inf"])
+def test_an_amount_that_is_no_number_is_refused_and_the_form_kept(poster, login_as, amount):
+    response = post_listing(login_as(poster), poster, value_per_unit=amount,
+                            weight_per_unit_kg=amount)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert body.count("Not a valid decimal value") == 2
+    assert 'value="Rollators, inklapbaar"' in body
+    assert count(Listing) == 0
+
+
 def test_a_bad_photo_is_refused_by_name_and_nothing_is_stored(app, poster, login_as):
     client = login_as(poster)
     response = post_listing(client, poster, photos=[

@@ -32,6 +32,17 @@ def _tri_state(value: object) -> bool | None:
     return {"yes": True, "no": False}.get(str(value)) if value not in (None, "") else None
 
 
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses what Decimal reads but is no amount ("NaN", "sNaN",
+    "Infinity"): the range check cannot compare them, and "sNaN" made it fail with an error."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
 class ListingForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)],
                         description=_l("What is it, in a few words: \"12 rollators, foldable\"."))
@@ -52,14 +63,14 @@ class ListingForm(FlaskForm):
     unit = SelectField(_l("Unit"),
                        choices=[SelectChoice(unit.value, unit.label) for unit in Unit],
                        validators=[DataRequired()])
-    value_per_unit = DecimalField(
+    value_per_unit = FiniteDecimalField(
         _l("Estimated value per unit in euros (optional)"), places=2,
         validators=[Optional(), NumberRange(min=0, max=999_999)],
         description=_l("What buying it new would cost; it counts in the savings the "
                        "cooperative reports."),
         render_kw={"inputmode": "decimal"},
     )
-    weight_per_unit_kg = DecimalField(
+    weight_per_unit_kg = FiniteDecimalField(
         _l("Weight per unit in kg (optional)"), places=3,
         validators=[Optional(), NumberRange(min=0, max=999_999)],
         description=_l("For the kilograms kept out of the waste."),
