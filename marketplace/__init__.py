@@ -107,12 +107,14 @@ def _configure_database_connections(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from werkzeug.routing import IntegerConverter
 
+    from .models.base import DATABASE_INT_MAX
+
     class DatabaseIdConverter(IntegerConverter):
         """<int:…> in URLs: ids beyond a database integer are simply not found (404), instead of
         reaching PostgreSQL, which refuses them with an error."""
 
         def __init__(self, map, *args, **kwargs) -> None:
-            kwargs.setdefault("max", 2**31 - 1)
+            kwargs.setdefault("max", DATABASE_INT_MAX)
             super().__init__(map, *args, **kwargs)
 
     app.url_map.converters["int"] = DatabaseIdConverter

@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from .extensions import db
+from .models.base import DATABASE_INT_MAX
 from .security import Action, can
 from .services.errors import DomainError
 
@@ -33,11 +34,6 @@ def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, in
     has_errors = bool(form.errors) or bool(form.form_errors)
     status = INVALID_FORM_STATUS if request.method == "POST" and has_errors else 200
     return render_template(template, form=form, **context), status
-
-
-# The largest id a database integer holds: PostgreSQL answers a larger number with an error
-# (not with "not found"), so such numbers from a request never reach it.
-DATABASE_INT_MAX = 2**31 - 1
 
 
 def page_number() -> int:

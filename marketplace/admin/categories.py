@@ -19,13 +19,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Category
+from ..models.base import DATABASE_INT_MAX
 from ..organisations.forms import ConfirmForm
 from ..services import categories as category_service
 from ..web import attempt, refusals_on, render_form
 from .views import bp
 
 MAX_POSITION = 10_000
-MAX_ID = 2**31 - 1
 
 
 def _optional_id(value: object) -> int | None:
@@ -77,7 +77,7 @@ def _parent_choices(exclude: Category | None = None,
 
 def _category_or_404(category_id: int) -> Category:
     # Ids past the integer column's range would make PostgreSQL raise, not find nothing.
-    category = db.session.get(Category, category_id) if category_id <= MAX_ID else None
+    category = db.session.get(Category, category_id) if category_id <= DATABASE_INT_MAX else None
     if category is None:
         abort(404)
     return category

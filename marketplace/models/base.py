@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, TypeDecorator
 
+# The largest value of an integer column (ids among them): PostgreSQL answers a larger number
+# in a query with an error, not with "not found", so numbers from requests are kept below it.
+DATABASE_INT_MAX = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

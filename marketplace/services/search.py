@@ -54,7 +54,7 @@ from ..models import (
     Unit,
     UserStatus,
 )
-from ..models.base import utcnow
+from ..models.base import DATABASE_INT_MAX, utcnow
 from .categories import category_with_descendants
 
 DEFAULT_PER_PAGE = 24
@@ -110,7 +110,7 @@ class SearchQuery:
         text = args.get("q")
         return cls(
             text=" ".join(text[:MAX_TEXT_LENGTH].split()) if isinstance(text, str) else "",
-            category_id=_number(args.get("category"), 1, 2**31 - 1),
+            category_id=_number(args.get("category"), 1, DATABASE_INT_MAX),
             condition=_member(Condition, args.get("condition")),
             province=_member(Province, args.get("province")),
             organisation_kind=_member(OrganisationKind, args.get("kind")),
