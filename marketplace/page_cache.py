@@ -1,5 +1,5 @@
-"""Rendered parts of the browse and search pages, kept between requests and thrown away by any
-change to what they show.
+"""Rendered parts of the browse and search pages, kept between requests and brought up to date
+by every change to what they show.
 
 Why: finding a page of results (the SQL for the ids and the count up to 500, the category filter,
 rendering 24 cards and the filter form) cost 13-28 ms of CPU a request, ten times a page without
@@ -7,19 +7,25 @@ SQL; the load test (bench/README.md) asks the search page to reach 30 % of the f
 ceiling. Popular searches are asked again and again between two changes to the listings.
 
 What is kept: the parts of a page that hold nothing about the viewer (the filter form, the result
-count, the cards and the pager), as HTML, keyed by everything they depend on: the page, the
-language, the script root, which listings the viewer sees (everyone's; also their organisation's
-in its internal phase; all, for platform admins: services/search.results_visibility), the query
-and today's date. The layout, flashed messages, CSRF tokens and the "alert me" form are
-rendered for each request.
+count, the cards and the pager), as HTML, with the ids found, keyed by everything they depend on:
+the page, the language, the script root, which listings the viewer sees (everyone's; also their
+organisation's in its internal phase; all, for platform admins: services/search.
+results_visibility), the query and today's date. The layout, flashed messages, CSRF tokens and
+the "alert me" form are rendered for each request.
 
-When it is thrown away: every committed change to listings, their photos, organisations, sites or
-categories moves a generation counter (the session events at the bottom: flushed objects and ORM
-UPDATE/DELETE statements alike), and parts of an older generation are never read again. So a new
-listing, a claimed quantity or a suspended organisation shows on the next request. What changes
-with time alone is kept no longer than it holds: until the next listing's internal phase ends
-(services/search.next_visibility_change), results by posting date a minute, and the date is in
-the key. Beyond that every entry lives SEARCH_CACHE_SECONDS at most.
+How it is kept up to date: the session events at the bottom notice every committed change, from
+flushed objects and ORM UPDATE/DELETE statements alike.
+- A change to listings or their photos is announced with the listings' ids in a log of changes
+  (the last CHANGE_LOG_COMMITS commits). A kept entry read later is brought up to date by asking
+  only about the listings changed since it was made (listings/pages.py, services/search.refind):
+  a new listing joins the results it matches, a claimed quantity shows on its card, and a
+  search no change touches is not made again.
+- A change to anything else (an organisation, a site, a category, a photo's file, an UPDATE
+  whose listings are not known) moves a generation counter, and every entry of an older
+  generation is never read again.
+What changes with time alone is kept no longer than it holds: until the next listing's internal
+phase ends (services/search.next_visibility_change), results by posting date a minute, and the
+date is in the key. Beyond that every entry lives SEARCH_CACHE_SECONDS at most.
 
 Where it is kept (SEARCH_CACHE_URL): `memory://`, each process its own (with several worker
 processes a change shows at once in the process that made it, and within SEARCH_CACHE_SECONDS,
@@ -36,7 +42,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 import redis
@@ -44,11 +51,12 @@ from flask import Flask, current_app, has_app_context
 from redis import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
 logger = logging.getLogger(__name__)
 
 _EXTENSION_KEY = "marketplace.page_cache"
-_CHANGED = "marketplace.page_cache.changed"  # in Session.info: a watched row changed
 MEMORY_ENTRIES = 2_000  # per process: a few MB of HTML
 MEMORY_SECONDS = 30  # default lifetime in memory: how late other processes show a change
 REDIS_SECONDS = 600  # default lifetime in Redis: every change throws entries away anyway
@@ -57,9 +65,16 @@ REDIS_PAUSE = 30.0  # seconds to leave a failing Redis alone
 _FAILURES = (RedisError, OSError, ValueError)  # ValueError: a damaged entry
 
 
+# Listing changes remembered, per commit, for bringing kept results up to date; an entry older
+# than that many commits is made afresh.
+CHANGE_LOG_COMMITS = 2_000
+
+
 class _Backend(Protocol):
-    def generation(self) -> int: ...
+    def position(self) -> tuple[int, int]: ...
     def bump(self) -> None: ...
+    def announce(self, listing_ids: Collection[int]) -> None: ...
+    def changes(self, since: int) -> set[int] | None: ...
     def get(self, key: str) -> str | None: ...
     def set(self, key: str, value: str, seconds: int) -> None: ...
 
@@ -68,16 +83,31 @@ class _MemoryBackend:
     def __init__(self, max_entries: int = MEMORY_ENTRIES) -> None:
         self._entries: dict[str, tuple[float, str]] = {}
         self._generation = 0
+        self._sequence = 0
+        self._log: deque[tuple[int, frozenset[int]]] = deque(maxlen=CHANGE_LOG_COMMITS)
         self._max_entries = max_entries
         self._lock = threading.Lock()
 
-    def generation(self) -> int:
-        return self._generation
+    def position(self) -> tuple[int, int]:
+        with self._lock:
+            return self._generation, self._sequence
 
     def bump(self) -> None:
         with self._lock:
             self._generation += 1
             self._entries.clear()  # never read again
+
+    def announce(self, listing_ids: Collection[int]) -> None:
+        with self._lock:
+            self._sequence += 1
+            self._log.append((self._sequence, frozenset(listing_ids)))
+
+    def changes(self, since: int) -> set[int] | None:
+        with self._lock:
+            if since < self._sequence - len(self._log):
+                return None  # forgotten
+            return {listing_id for sequence, listing_ids in self._log if sequence > since
+                    for listing_id in listing_ids}
 
     def get(self, key: str) -> str | None:
         entry = self._entries.get(key)
@@ -92,25 +122,63 @@ class _MemoryBackend:
             self._entries[key] = (time.monotonic() + seconds, value)
 
 
+# The listing changes: a sorted set of "sequence:listing id" scored by the commit's sequence,
+# and "latest" scored by the last one. Commits older than CHANGE_LOG_COMMITS are dropped.
+_ANNOUNCE = """
+local latest = redis.call('ZSCORE', KEYS[1], 'latest')
+local sequence
+if latest then
+  sequence = tonumber(latest) + 1
+else
+  local now = redis.call('TIME')
+  sequence = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+end
+local name = string.format('%.0f', sequence)
+for _, listing_id in ipairs(ARGV) do
+  redis.call('ZADD', KEYS[1], sequence, name .. ':' .. listing_id)
+end
+redis.call('ZADD', KEYS[1], sequence, 'latest')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%.0f', sequence - """ \
+    + str(CHANGE_LOG_COMMITS) + """))
+return name
+"""
+
+
 class _RedisBackend:
     def __init__(self, url: str, prefix: str) -> None:
         self._client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT,
                                             socket_connect_timeout=REDIS_TIMEOUT)
         self._prefix = prefix
         self._generation_key = f"{prefix}page-cache:generation"
+        self._changes_key = f"{prefix}page-cache:changes"
+        self._announce = self._client.register_script(_ANNOUNCE)
 
-    def generation(self) -> int:
-        value = self._client.get(self._generation_key)
-        if value is None:
-            # Started from the clock, not from 0: should Redis lose the counter (a restart,
-            # eviction), entries kept under an old number are never taken for new ones.
-            self._client.set(self._generation_key, time.time_ns() // 1_000_000, nx=True)
-            value = self._client.get(self._generation_key)
-        return int(value or 0)
+    def position(self) -> tuple[int, int]:
+        generation, latest = self._client.pipeline().get(self._generation_key) \
+            .zscore(self._changes_key, "latest").execute()
+        if generation is None or latest is None:
+            # Started from the clock, not from 0: should Redis lose them (a restart, eviction),
+            # entries kept under an old number are never taken for new ones.
+            clock = time.time_ns() // 1_000_000
+            self._client.pipeline().set(self._generation_key, clock, nx=True) \
+                .zadd(self._changes_key, {"latest": clock}, nx=True).execute()
+            generation, latest = self._client.pipeline().get(self._generation_key) \
+                .zscore(self._changes_key, "latest").execute()
+        return int(generation or 0), int(latest or 0)
 
     def bump(self) -> None:
-        self.generation()  # so the counter exists and starts from the clock
+        self.position()  # so the counter exists and starts from the clock
         self._client.incr(self._generation_key)
+
+    def announce(self, listing_ids: Collection[int]) -> None:
+        self._announce(keys=[self._changes_key], args=sorted(listing_ids))
+
+    def changes(self, since: int) -> set[int] | None:
+        latest, members = self._client.pipeline().zscore(self._changes_key, "latest") \
+            .zrangebyscore(self._changes_key, f"({since}", "+inf").execute()
+        if latest is None or since < latest - CHANGE_LOG_COMMITS:
+            return None  # lost or dropped
+        return {int(member.split(b":")[1]) for member in members if member != b"latest"}
 
     def get(self, key: str) -> str | None:
         value = self._client.get(f"{self._prefix}page-cache:{key}")
@@ -120,8 +188,11 @@ class _RedisBackend:
         self._client.set(f"{self._prefix}page-cache:{key}", value.encode(), ex=seconds)
 
 
+Refresh = Callable[[dict[str, Any], set[int]], dict[str, Any] | None]
+
+
 class PageCache:
-    """Rendered page parts per key, of the current generation only."""
+    """Values (rendered page parts) per key, kept until something they show changes."""
 
     def __init__(self, backend: _Backend | None, seconds: int) -> None:
         self._backend = backend
@@ -129,47 +200,67 @@ class PageCache:
         self._paused_until = 0.0
         self._owed_change = False  # a change this process could not tell the shared cache
 
-    def parts(self, key: tuple, render: Callable[[], dict[str, str]],
-              lifetime: Callable[[], float | None] = lambda: None) -> dict[str, str]:
-        """The parts (name → HTML) kept for `key`, or `render()`'s, kept for the next time:
-        for `lifetime()` seconds when that is sooner than the cache's own lifetime."""
+    def kept(self, key: tuple, build: Callable[[], dict[str, Any]],
+             refresh: Refresh | None = None,
+             lifetime: Callable[[], float | None] = lambda: None) -> dict[str, Any]:
+        """The value (JSON-able) kept for `key`, up to date: as kept when nothing changed since;
+        `refresh(value, listing_ids)` when only those listings changed (None: it cannot tell);
+        else `build()`. What is made is kept for next time, for `lifetime()` seconds when that
+        is sooner than the cache's own lifetime."""
         backend = self._available()
         if backend is None:
-            return render()
+            return build()
         digest = hashlib.sha256(repr(key).encode()).hexdigest()
+        entry: dict[str, Any] | None = None
+        changed: set[int] | None = None
         try:
             if self._owed_change:
                 backend.bump()
                 self._owed_change = False
-            name = f"{backend.generation()}:{digest}"
+            # Read before the database is: a change committed from here on is in the log after
+            # `sequence`, so it is asked about the next time.
+            generation, sequence = backend.position()
+            name = f"{generation}:{digest}"
             stored = backend.get(name)
             if stored is not None:
-                return json.loads(stored)
+                entry = json.loads(stored)
+                changed = backend.changes(entry["sequence"])
+                if changed is not None and not changed:
+                    return entry["value"]
         except _FAILURES:  # a failing cache must not fail the page
             self._pause()
-            return render()
-        value = render()
+            return build()
+        value = None
+        if entry is not None and changed is not None and refresh is not None:
+            value = refresh(entry["value"], changed)
+        if value is None:
+            value = build()
         seconds = lifetime()
         seconds = self._seconds if seconds is None else min(self._seconds, int(seconds))
         if seconds < 1:
             return value  # about to change: not worth keeping
         try:
-            backend.set(name, json.dumps(value), seconds)
+            backend.set(name, json.dumps({"sequence": sequence, "value": value}), seconds)
         except _FAILURES:
             self._pause()
         return value
 
-    def changed(self) -> None:
-        """Something the cached parts show has changed: none of them is read again."""
+    def changed(self, listing_ids: Collection[int] | None = None) -> None:
+        """Something kept values show has changed: only the listings `listing_ids`, which
+        refresh brings up to date, or (None) anything, and nothing kept is read again."""
         backend = self._available()
         if backend is None:
             # Paused: told as soon as the cache answers again.
             self._owed_change = self._backend is not None
             return
         try:
-            backend.bump()
+            if listing_ids is None:
+                backend.bump()
+            else:
+                backend.announce(listing_ids)
         except _FAILURES:
-            # Told as soon as it answers again; meanwhile other processes may show the old.
+            # Told as soon as it answers again (as a change to anything); meanwhile other
+            # processes may show the old.
             self._owed_change = True
             self._pause()
 
@@ -219,6 +310,8 @@ def page_changed() -> None:
 
 # --- noticing changes -------------------------------------------------------------------------
 
+_CHANGED_LISTINGS = "marketplace.page_cache.listings"  # in Session.info: ids of changed listings
+_CHANGED_ANYTHING = "marketplace.page_cache.anything"  # in Session.info: more than listings
 _listening = False
 _listening_lock = threading.Lock()
 
@@ -227,6 +320,52 @@ def _watched_classes() -> tuple[type, ...]:
     from .models import Category, Listing, ListingPhoto, Organisation, Photo, Site
 
     return (Listing, ListingPhoto, Photo, Organisation, Site, Category)
+
+
+def _listing_of(instance: Any, new: bool) -> int | None:
+    """The id of the listing whose results a change to `instance` touches; 0 for none; None
+    when it may touch any (an organisation, a site, a category)."""
+    from .models import Listing, ListingPhoto, Organisation, Photo, Site
+
+    if isinstance(instance, Listing):
+        return instance.id
+    if isinstance(instance, ListingPhoto):
+        return instance.listing_id
+    if new and isinstance(instance, Photo | Organisation | Site):
+        return 0  # in no results before a listing (or its photo) is: announced with that
+    return None
+
+
+def _pinned_ids(statement: Any) -> set[int] | None:
+    """The listing ids an UPDATE or DELETE of listings or of their photos is limited to by its
+    WHERE (`Listing.id == …`, `ListingPhoto.listing_id IN …`); None when it is not."""
+    from .models import Listing, ListingPhoto
+
+    where = getattr(statement, "whereclause", None)
+    if where is None:
+        return None
+    clauses = where.clauses if isinstance(where, BooleanClauseList) \
+        and where.operator is operators.and_ else [where]
+    for clause in clauses:
+        if not (isinstance(clause, BinaryExpression) and isinstance(clause.right, BindParameter)
+                and clause.operator in (operators.eq, operators.in_op)):
+            continue
+        column = clause.left
+        if not (column.compare(Listing.__table__.c.id)
+                or column.compare(ListingPhoto.__table__.c.listing_id)):
+            continue
+        value = clause.right.effective_value
+        values = value if clause.operator is operators.in_op else [value]
+        if isinstance(values, list | tuple) and all(isinstance(item, int) for item in values):
+            return set(values)
+    return None
+
+
+def _note(session: Session, listing_ids: set[int] | None) -> None:
+    if listing_ids is None:
+        session.info[_CHANGED_ANYTHING] = True
+    else:
+        session.info.setdefault(_CHANGED_LISTINGS, set()).update(listing_ids)
 
 
 def _listen_to_sessions() -> None:
@@ -238,14 +377,16 @@ def _listen_to_sessions() -> None:
 
         @event.listens_for(Session, "after_flush")
         def _flushed(session: Session, _context: Any) -> None:
-            if any(isinstance(instance, watched) for instance in session.new) or any(
-                    isinstance(instance, watched) for instance in session.deleted) or any(
-                    # Collections left out: a new claim joins listing.claims, but a card
-                    # shows no claims; photos and their order are rows watched themselves.
-                    isinstance(instance, watched)
-                    and session.is_modified(instance, include_collections=False)
-                    for instance in session.dirty):
-                session.info[_CHANGED] = True
+            changes = [(instance, True) for instance in session.new] + [
+                (instance, False) for instance in session.deleted] + [
+                # Collections left out: a new claim joins listing.claims, but a card shows no
+                # claims; photos and their order are rows watched themselves.
+                (instance, False) for instance in session.dirty
+                if session.is_modified(instance, include_collections=False)]
+            for instance, new in changes:
+                if isinstance(instance, watched):
+                    listing_id = _listing_of(instance, new)
+                    _note(session, None if listing_id is None else {listing_id} - {0})
 
         @event.listens_for(Session, "do_orm_execute")
         def _executed(state: ORMExecuteState) -> None:
@@ -253,18 +394,24 @@ def _listen_to_sessions() -> None:
             if (state.is_update or state.is_delete or state.is_insert) and not \
                     state.execution_options.get("lock_only") and any(
                     mapper.class_ in watched for mapper in state.all_mappers):
-                state.session.info[_CHANGED] = True
+                _note(state.session, None if state.is_insert else _pinned_ids(state.statement))
 
         @event.listens_for(Session, "after_commit")
         def _committed(session: Session) -> None:
-            if session.info.pop(_CHANGED, False) and has_app_context():
-                page_changed()
+            anything = session.info.pop(_CHANGED_ANYTHING, False)
+            listing_ids = session.info.pop(_CHANGED_LISTINGS, set())
+            if not has_app_context() or not (anything or listing_ids):
+                return
+            cache = current_app.extensions.get(_EXTENSION_KEY)
+            if cache is not None:
+                cache.changed(None if anything else listing_ids)
 
         @event.listens_for(Session, "after_transaction_end")
         def _ended(session: Session, transaction: Any) -> None:
             # After a commit (handled above) or a rollback of the whole transaction; a savepoint
-            # rolled back keeps the mark (at worst one needless renewal).
+            # rolled back keeps the marks (at worst one needless renewal).
             if transaction.parent is None:
-                session.info.pop(_CHANGED, None)
+                session.info.pop(_CHANGED_ANYTHING, None)
+                session.info.pop(_CHANGED_LISTINGS, None)
 
         _listening = True

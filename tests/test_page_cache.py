@@ -298,22 +298,31 @@ class _FlakyBackend(_MemoryBackend):
 
     def __init__(self) -> None:
         super().__init__()
-        self.drop_next_bump = False
+        self.drop_next_change = False
+
+    def _drop(self) -> None:
+        if self.drop_next_change:
+            self.drop_next_change = False
+            raise RedisConnectionError("connection reset")
 
     def bump(self) -> None:
-        if self.drop_next_bump:
-            self.drop_next_bump = False
-            raise RedisConnectionError("connection reset")
+        self._drop()
         super().bump()
 
+    def announce(self, listing_ids) -> None:
+        self._drop()
+        super().announce(listing_ids)
 
-def test_a_change_the_cache_missed_is_told_once_it_answers_again(monkeypatch):
+
+@pytest.mark.parametrize("listing_ids", [None, {5}], ids=["anything", "a listing"])
+def test_a_change_the_cache_missed_is_told_once_it_answers_again(monkeypatch, listing_ids):
     backend = _FlakyBackend()
     cache = PageCache(backend, 600)
     rendered = iter(["old", "new"])
-    render = lambda: {"results": next(rendered)}  # noqa: E731
-    assert cache.parts(("search",), render) == {"results": "old"}
+    build = lambda: {"results": next(rendered)}  # noqa: E731
+    refresh = lambda value, changed: None  # noqa: E731  (cannot tell: made afresh)
+    assert cache.kept(("search",), build, refresh) == {"results": "old"}
     monkeypatch.setattr(page_cache_module, "REDIS_PAUSE", 0)  # answers again at once
-    backend.drop_next_bump = True
-    cache.changed()  # lost: the old page is still kept under the current generation
-    assert cache.parts(("search",), render) == {"results": "new"}
+    backend.drop_next_change = True
+    cache.changed(listing_ids)  # lost: the old page is still kept as it was
+    assert cache.kept(("search",), build, refresh) == {"results": "new"}

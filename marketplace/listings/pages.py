@@ -1,8 +1,9 @@
 """The parts of the search and home pages that hold nothing about the viewer: rendered once per
-key and kept by page_cache until anything they show changes."""
+key, kept by page_cache and brought up to date when listings change."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, request
@@ -13,22 +14,28 @@ from ..i18n import current_language
 from ..models import Condition, OrganisationKind, Province
 from ..models.base import utcnow
 from ..page_cache import page_cache
-from ..services.categories import browsing_category_tree
+from ..services.categories import browsing_category_tree, retired_categories_shown
 from ..services.search import (
+    Found,
     SearchQuery,
     Sort,
+    find_listings,
     next_visibility_change,
+    page_ids,
+    page_of,
+    refind,
     results_visibility,
-    search_listings,
 )
+
+# A part rendered from the results found, for the query.
+Part = Callable[[Found], str]
 
 
 def search_parts(viewer: Any, query: SearchQuery) -> dict[str, Markup]:
     """The filter form ("form") and the count, cards and pager ("results") of a search page."""
 
-    def render() -> dict[str, str]:
-        results = search_listings(viewer, query)
-        form = _fragment(
+    def form(_found: Found) -> str:
+        return _fragment(
             "listings/_search_form.html", query=query,
             categories=browsing_category_tree(current_language()), conditions=list(Condition),
             provinces=list(Province), organisation_kinds=list(OrganisationKind),
@@ -37,34 +44,68 @@ def search_parts(viewer: Any, query: SearchQuery) -> dict[str, Markup]:
             sort_choices=[(Sort.NEWEST, _("Newest first")),
                           (Sort.EXPIRING, _("Expiring soonest")),
                           (Sort.RELEVANCE, _("Best match"))])
-        return {"form": form,
-                "results": _fragment("listings/_search_results.html", query=query,
-                                     results=results)}
 
-    return _kept(("search", query), viewer, render,
+    def results(found: Found) -> str:
+        return _fragment("listings/_search_results.html", query=query,
+                         results=page_of(found, query))
+
+    return _kept("search", viewer, query, results={"results": results}, form=form,
                  posted_within=query.posted_within_days is not None)
 
 
 def newest_part(viewer: Any, count: int) -> Markup:
     """The home page's newest listings."""
+    query = SearchQuery(per_page=count)
 
-    def render() -> dict[str, str]:
-        newest = search_listings(viewer, SearchQuery(per_page=count)).listings
-        return {"newest": _fragment("main/_newest.html", newest=newest)}
+    def newest(found: Found) -> str:
+        return _fragment("main/_newest.html", newest=page_of(found, query).listings)
 
-    return _kept(("newest", count), viewer, render)["newest"]
+    return _kept("newest", viewer, query, results={"newest": newest})["newest"]
 
 
 # "Posted today" and the like change as listings age: such results are kept this long at most.
 POSTED_WITHIN_SECONDS = 60
 
 
-def _kept(what: tuple, viewer: Any, render: Any, posted_within: bool = False) -> dict[str, Markup]:
+def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
+          form: Part | None = None, posted_within: bool = False) -> dict[str, Markup]:
+    """The parts `results` (each rendered from the results found) and "form" of `query`, kept.
+    When listings changed since they were kept, the search is brought up to date by asking
+    about those listings only, and a part is rendered again only when its page shows
+    something else."""
     # Everything the parts depend on besides the listings themselves: the search hides listings
     # past their "available until" date by the server's date (services/search.py).
     now = utcnow()
-    key = (*what, current_language(), request.script_root, results_visibility(viewer, now),
+    visibility = results_visibility(viewer, now)
+    key = (what, query, current_language(), request.script_root, visibility,
            now.astimezone().date())
+
+    def build() -> dict[str, Any]:
+        found = find_listings(visibility, query, now)
+        value = {"found": found.to_json(), "parts": {
+            name: render(found) for name, render in results.items()}}
+        if form is not None:
+            value["retired_categories"] = sorted(retired_categories_shown())
+            value["parts"]["form"] = form(found)
+        return value
+
+    def refresh(value: dict[str, Any], changed: set[int]) -> dict[str, Any] | None:
+        before = Found.from_json(value["found"])
+        found = refind(before, visibility, query, changed, now)
+        if found is None:
+            return None
+        parts = dict(value["parts"])
+        shown = page_ids(found, query)
+        if (shown != page_ids(before, query) or changed.intersection(shown)
+                or (len(found.ids), found.exact) != (len(before.ids), before.exact)):
+            parts.update({name: render(found) for name, render in results.items()})
+        refreshed = {"found": found.to_json(), "parts": parts}
+        if form is not None:
+            # The filter offers retired categories only while they hold listings.
+            refreshed["retired_categories"] = sorted(retired_categories_shown())
+            if refreshed["retired_categories"] != value["retired_categories"]:
+                parts["form"] = form(found)
+        return refreshed
 
     def lifetime() -> float | None:
         """Seconds until the results may change with time alone (None: not before the date)."""
@@ -75,9 +116,10 @@ def _kept(what: tuple, viewer: Any, render: Any, posted_within: bool = False) ->
                 else min(seconds, POSTED_WITHIN_SECONDS)
         return seconds
 
+    kept = page_cache().kept(key, build, refresh, lifetime)
     # Markup: the HTML is our own rendering, escaped by Jinja when it was made.
     return {name: Markup(html)  # noqa: S704  # nosec B704
-            for name, html in page_cache().parts(key, render, lifetime).items()}
+            for name, html in kept["parts"].items()}
 
 
 def _fragment(template: str, **context: Any) -> str:

@@ -134,18 +134,30 @@ class CategoryRow:
 def browsing_category_tree(language: str) -> list[CategoryChoice]:
     """The categories to offer as a search filter: the active ones, and retired ones that
     still hold published listings (directly or in a subcategory), so those stay findable."""
-    retired = {category.id: category for category in db.session.scalars(
-        select(Category).where(Category.retired.is_(True)))}
+    retired, shown = _retired_categories()
+    return [choice for choice in category_tree(language, include_retired=True)
+            if choice.id not in retired or choice.id in shown]
+
+
+def retired_categories_shown() -> frozenset[int]:
+    """The retired categories the search filter offers (browsing_category_tree): the only part
+    of it that changes with the listings. One small query when none is retired."""
+    return _retired_categories()[1]
+
+
+def _retired_categories() -> tuple[set[int], frozenset[int]]:
+    """The retired categories, and those of them that hold published listings or are the
+    parent of one that does."""
+    retired = {row.id: row.parent_id for row in db.session.execute(
+        select(Category.id, Category.parent_id).where(Category.retired.is_(True)))}
     # Only the retired categories are looked up, each through the category index: a DISTINCT
     # over every published listing took 250 ms a search page at 100,000 listings.
     published = set(db.session.scalars(
         select(Category.id).where(Category.id.in_(retired), select(Listing.id).where(
             Listing.category_id == Category.id, Listing.status == ListingStatus.PUBLISHED,
         ).exists()))) if retired else set()
-    parents_in_use = {retired[category_id].parent_id for category_id in published
-                      if category_id in retired}
-    return [choice for choice in category_tree(language, include_retired=True)
-            if choice.id not in retired or choice.id in published or choice.id in parents_in_use]
+    parents_in_use = {retired[category_id] for category_id in published}
+    return set(retired), frozenset(published | (parents_in_use & set(retired)))
 
 
 def category_uses() -> dict[int, CategoryUse]:

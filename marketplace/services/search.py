@@ -20,6 +20,10 @@ or PAGES_AHEAD pages past the page shown, whichever is further (so the count cos
 query, and `SearchResults.total_is_exact` is False when it stopped); a second query loads the
 listings of the page with what a result card shows. Pages past the first MAX_RESULTS results
 are empty: a search that wide is refined with words or filters, not paged through.
+
+Kept results (listings/pages.py): `find_listings` gives the ordered ids with what they are
+sorted by (`Found`), `page_of` the page's cards, and `refind` brings a kept `Found` up to date
+after some listings changed, by asking only about those listings, not repeating the search.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ import enum
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, table
@@ -283,20 +287,165 @@ def next_visibility_change(now: datetime) -> datetime | None:
 def search_listings(viewer: Any, query: SearchQuery, now: datetime | None = None) -> SearchResults:
     """The page `query.page` of the listings `viewer` (a User, anonymous or None) may see that
     match `query`. A page past the end is empty; nothing the query holds raises."""
+    return page_of(find_listings(visibility_of(viewer), query, now), query)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The first `limit` - 1 matches of a query, or all when fewer (one query gives the page
+    and the count: the ids up to a few pages past the page asked for). `keys` are what the ids
+    are sorted by (`_sort_key`), so that a listing that comes to match can be put in its place;
+    None where that is a relevance score, which only the whole search gives."""
+
+    ids: tuple[int, ...]
+    keys: tuple[int, ...] | None
+    limit: int
+    sorted_by: Sort
+
+    @property
+    def exact(self) -> bool:
+        return len(self.ids) < self.limit
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ids": self.ids, "keys": self.keys, "limit": self.limit,
+                "sorted_by": str(self.sorted_by)}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Found:
+        keys = value["keys"]
+        return cls(tuple(value["ids"]), None if keys is None else tuple(keys), value["limit"],
+                   Sort(value["sorted_by"]))
+
+
+def find_listings(visibility: Visibility, query: SearchQuery,
+                  now: datetime | None = None) -> Found:
+    """The ordered ids of the listings `visibility` sees that match `query`, as far as the page
+    `query.page` and the count need."""
     now = now or utcnow()
-    per_page = min(max(query.per_page, 1), MAX_PER_PAGE)
-    page = max(query.page, 1)
+    limit = _limit(query)
+    plan = _plan(visibility, query, now)
+    if plan.statement is None:
+        return Found((), _no_keys(plan.sorted_by), limit, plan.sorted_by)
+    key = _key_column(plan.sorted_by)
+    if key is None:
+        return Found(tuple(db.session.scalars(plan.statement.limit(limit))), None, limit,
+                     plan.sorted_by)
+    rows = db.session.execute(plan.statement.add_columns(key).limit(limit)).all()
+    return Found(tuple(row[0] for row in rows), tuple(_sort_key(row[1]) for row in rows), limit,
+                 plan.sorted_by)
+
+
+# Asking about more changed listings than this costs about what the search itself costs.
+REFIND_LIMIT = 500
+
+
+def refind(found: Found, visibility: Visibility, query: SearchQuery, changed: Collection[int],
+           now: datetime | None = None) -> Found | None:
+    """`found` brought up to date after the listings `changed` changed (any way: new, edited,
+    claimed, withdrawn), asking only about those: each now in its place if it matches, gone if
+    not. None when that cannot tell: results by relevance, too many changes, or fewer matches
+    than were read where the count had stopped (what now comes last was never read)."""
+    # Relevance asked: whether so many match that they are shown newest first may change too.
+    if (found.keys is None or query.effective_sort is Sort.RELEVANCE
+            or len(changed) > REFIND_LIMIT):
+        return None
+    changed = set(changed)
+    now = now or utcnow()
+    kept = [(key, listing_id) for key, listing_id in zip(found.keys, found.ids, strict=True)
+            if listing_id not in changed]
+    matching = _matching(visibility, query, changed, now, found.sorted_by)
+    if matching is None:
+        return None
+    newest = found.sorted_by is not Sort.EXPIRING
+    if not found.exact and found.keys:
+        # Past the last kept match lie matches never read: a listing sorted there is not known
+        # to come before them.
+        last = (found.keys[-1], found.ids[-1])
+        matching = [pair for pair in matching if (pair > last if newest else pair < last)]
+    pairs = sorted([*kept, *matching], reverse=newest)[:found.limit]
+    if len(pairs) < found.limit and not found.exact:
+        return None  # a match lost: which one comes next is past what was read
+    return Found(tuple(listing_id for _key, listing_id in pairs),
+                 tuple(key for key, _listing_id in pairs), found.limit, found.sorted_by)
+
+
+def page_of(found: Found, query: SearchQuery) -> SearchResults:
+    """The page `query.page` of `found`, with its cards."""
+    total = len(found.ids) if found.exact else found.limit - 1
+    return SearchResults(_load(list(page_ids(found, query))), total, max(query.page, 1),
+                         _per_page(query), found.exact, found.sorted_by)
+
+
+def page_ids(found: Found, query: SearchQuery) -> tuple[int, ...]:
+    """The ids of the listings on the page `query.page` of `found`."""
+    per_page, page = _per_page(query), max(query.page, 1)
+    if page > math.ceil(MAX_RESULTS / per_page):
+        return ()
+    return found.ids[(page - 1) * per_page:page * per_page]
+
+
+def _per_page(query: SearchQuery) -> int:
+    return min(max(query.per_page, 1), MAX_PER_PAGE)
+
+
+def _limit(query: SearchQuery) -> int:
+    """How many ids to read: up to a few pages past this one, or COUNT_LIMIT, plus one to tell
+    whether there are more."""
+    per_page, page = _per_page(query), max(query.page, 1)
     served = page <= math.ceil(MAX_RESULTS / per_page)
-    # One query gives the page and the count: the ids up to a few pages past this one.
-    limit = (min(max(COUNT_LIMIT, (page + PAGES_AHEAD) * per_page), MAX_RESULTS) if served
-             else COUNT_LIMIT) + 1
-    plan = _plan(viewer, query, now)
-    ids = [] if plan.statement is None else list(db.session.scalars(plan.statement.limit(limit)))
-    exact = len(ids) < limit
-    total = len(ids) if exact else limit - 1
-    offset = (page - 1) * per_page
-    page_ids = ids[offset:offset + per_page] if served else []
-    return SearchResults(_load(page_ids), total, page, per_page, exact, plan.sorted_by)
+    return (min(max(COUNT_LIMIT, (page + PAGES_AHEAD) * per_page), MAX_RESULTS) if served
+            else COUNT_LIMIT) + 1
+
+
+def _key_column(sort: Sort) -> ColumnElement | None:
+    """What `_order` sorts by before the id, where a listing alone tells it."""
+    if sort is Sort.NEWEST:
+        return Listing.published_at
+    if sort is Sort.EXPIRING:
+        return Listing.available_until
+    return None
+
+
+def _no_keys(sort: Sort) -> tuple[int, ...] | None:
+    return None if _key_column(sort) is None else ()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _sort_key(value: datetime | date | None) -> int:
+    """A datetime as microseconds since 1970, a date as its ordinal: in the order of the
+    column's values, and an int in JSON."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return (value - _EPOCH) // timedelta(microseconds=1)
+    return value.toordinal()
+
+
+def _matching(visibility: Visibility, query: SearchQuery, ids: set[int], now: datetime,
+              sort: Sort) -> list[tuple[int, int]] | None:
+    """(sort key, id) of those of `ids` that match; None when `sort` has no such key."""
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    conditions = _conditions(visibility, query, now,
+                             lambda name: _column(name, sqlite, ()))
+    conditions.append(Listing.id.in_(ids))
+    words = query.words
+    if words:
+        if sqlite:
+            # Per listing, through the full-text index's rowid: the ids are few, the matches of
+            # a common word many.
+            conditions.append(select(literal_column("1")).select_from(_FTS).where(
+                _fts_match(_fts5_query(words)),
+                literal_column("listing_fts.rowid") == Listing.id).exists())
+        else:
+            conditions.append(literal_column("listing.search_vector", TSVECTOR)
+                              .bool_op("@@")(_tsquery(words)))
+    key = _key_column(sort)
+    if key is None:
+        return None
+    return [(_sort_key(row[1]), row[0])
+            for row in db.session.execute(select(Listing.id, key).where(*conditions))]
 
 
 # --- the query -------------------------------------------------------------------------------
@@ -318,7 +467,7 @@ class _WordMatch:
     score: ColumnElement | None = None  # lower is better
 
 
-def _plan(viewer: Any, query: SearchQuery, now: datetime) -> _Plan:
+def _plan(visibility: Visibility, query: SearchQuery, now: datetime) -> _Plan:
     """The SELECT of the matching listing ids in the order asked for.
 
     SQLite without statistics picks its index by the WHERE clause, not by the ORDER BY, and
@@ -341,7 +490,8 @@ def _plan(viewer: Any, query: SearchQuery, now: datetime) -> _Plan:
         indexed = ("status", "available_until")
     else:
         indexed = ("status", "published_at")
-    conditions = _conditions(viewer, query, now, lambda name: _column(name, sqlite, indexed))
+    conditions = _conditions(visibility, query, now,
+                             lambda name: _column(name, sqlite, indexed))
     score = match.score
     if match.driving is not None:
         # MATERIALIZED: joined with the filters in one WHERE, SQLite may run the full-text
@@ -393,13 +543,12 @@ def _postgres_words(words: list[str], sort: Sort) -> _WordMatch:
     return _WordMatch(sort, condition=condition, score=-func.ts_rank(vector, tsquery))
 
 
-def _conditions(viewer: Any, query: SearchQuery, now: datetime,
+def _conditions(visibility: Visibility, query: SearchQuery, now: datetime,
                 column: Callable[[str], ColumnElement]) -> list[ColumnElement[bool]]:
-    """What a listing must be to be visible to `viewer` and to pass the filters of `query`."""
+    """What a listing must be to be seen with `visibility` and to pass the filters of `query`."""
     today = now.astimezone().date()  # the server's date, as services/listings.py uses it
     conditions = [column("status") == ListingStatus.PUBLISHED,
                   column("available_until") >= today]
-    visibility = visibility_of(viewer)
     if not visibility.everything:
         public = or_(column("internal_until").is_(None), column("internal_until") <= now)
         if visibility.organisation_id is not None:
