@@ -71,11 +71,12 @@ CHANGE_LOG_COMMITS = 2_000
 
 
 class _Backend(Protocol):
-    def position(self) -> tuple[int, int]: ...
+    def read(self, key: str) -> tuple[int, int, str | None]:
+        """The generation, the sequence of the last listing change, and the entry `key`."""
     def bump(self) -> None: ...
     def announce(self, listing_ids: Collection[int]) -> None: ...
-    def changes(self, since: int) -> set[int] | None: ...
-    def get(self, key: str) -> str | None: ...
+    def changes(self, since: int) -> set[int] | None:
+        """The ids of the listings changed after `since`; None when that is forgotten."""
     def set(self, key: str, value: str, seconds: int) -> None: ...
 
 
@@ -88,9 +89,11 @@ class _MemoryBackend:
         self._max_entries = max_entries
         self._lock = threading.Lock()
 
-    def position(self) -> tuple[int, int]:
+    def read(self, key: str) -> tuple[int, int, str | None]:
         with self._lock:
-            return self._generation, self._sequence
+            entry = self._entries.get(key)
+            stored = None if entry is None or entry[0] < time.monotonic() else entry[1]
+            return self._generation, self._sequence, stored
 
     def bump(self) -> None:
         with self._lock:
@@ -108,12 +111,6 @@ class _MemoryBackend:
                 return None  # forgotten
             return {listing_id for sequence, listing_ids in self._log if sequence > since
                     for listing_id in listing_ids}
-
-    def get(self, key: str) -> str | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
 
     def set(self, key: str, value: str, seconds: int) -> None:
         with self._lock:
@@ -153,21 +150,27 @@ class _RedisBackend:
         self._changes_key = f"{prefix}page-cache:changes"
         self._announce = self._client.register_script(_ANNOUNCE)
 
-    def position(self) -> tuple[int, int]:
-        generation, latest = self._client.pipeline().get(self._generation_key) \
-            .zscore(self._changes_key, "latest").execute()
+    def read(self, key: str) -> tuple[int, int, str | None]:
+        # One round trip: what a page asked again needs when nothing changed.
+        generation, latest, stored = self._client.pipeline(transaction=False) \
+            .get(self._generation_key).zscore(self._changes_key, "latest") \
+            .get(self._entry_key(key)).execute()
         if generation is None or latest is None:
-            # Started from the clock, not from 0: should Redis lose them (a restart, eviction),
-            # entries kept under an old number are never taken for new ones.
-            clock = time.time_ns() // 1_000_000
-            self._client.pipeline().set(self._generation_key, clock, nx=True) \
-                .zadd(self._changes_key, {"latest": clock}, nx=True).execute()
-            generation, latest = self._client.pipeline().get(self._generation_key) \
-                .zscore(self._changes_key, "latest").execute()
-        return int(generation or 0), int(latest or 0)
+            generation, latest = self._start()
+        return int(generation), int(latest), None if stored is None else stored.decode()
+
+    def _start(self) -> tuple[bytes, float]:
+        """The counters, started from the clock, not from 0: should Redis lose them (a
+        restart, eviction), entries kept under old numbers are never taken for new ones."""
+        clock = time.time_ns() // 1_000_000
+        _, _, generation, latest = self._client.pipeline() \
+            .set(self._generation_key, clock, nx=True) \
+            .zadd(self._changes_key, {"latest": clock}, nx=True) \
+            .get(self._generation_key).zscore(self._changes_key, "latest").execute()
+        return generation, latest
 
     def bump(self) -> None:
-        self.position()  # so the counter exists and starts from the clock
+        self._start()  # so the counter exists and starts from the clock
         self._client.incr(self._generation_key)
 
     def announce(self, listing_ids: Collection[int]) -> None:
@@ -180,12 +183,11 @@ class _RedisBackend:
             return None  # lost or dropped
         return {int(member.split(b":")[1]) for member in members if member != b"latest"}
 
-    def get(self, key: str) -> str | None:
-        value = self._client.get(f"{self._prefix}page-cache:{key}")
-        return None if value is None else value.decode()
-
     def set(self, key: str, value: str, seconds: int) -> None:
-        self._client.set(f"{self._prefix}page-cache:{key}", value.encode(), ex=seconds)
+        self._client.set(self._entry_key(key), value.encode(), ex=seconds)
+
+    def _entry_key(self, key: str) -> str:
+        return f"{self._prefix}page-cache:entry:{key}"
 
 
 Refresh = Callable[[dict[str, Any], set[int]], dict[str, Any] | None]
@@ -210,7 +212,7 @@ class PageCache:
         backend = self._available()
         if backend is None:
             return build()
-        digest = hashlib.sha256(repr(key).encode()).hexdigest()
+        name = hashlib.sha256(repr(key).encode()).hexdigest()
         entry: dict[str, Any] | None = None
         changed: set[int] | None = None
         try:
@@ -219,14 +221,15 @@ class PageCache:
                 self._owed_change = False
             # Read before the database is: a change committed from here on is in the log after
             # `sequence`, so it is asked about the next time.
-            generation, sequence = backend.position()
-            name = f"{generation}:{digest}"
-            stored = backend.get(name)
+            generation, sequence, stored = backend.read(name)
             if stored is not None:
                 entry = json.loads(stored)
-                changed = backend.changes(entry["sequence"])
-                if changed is not None and not changed:
+                if entry["generation"] != generation:
+                    entry = None  # something else changed since: never read again
+                elif entry["sequence"] == sequence:
                     return entry["value"]
+                else:
+                    changed = backend.changes(entry["sequence"])
         except _FAILURES:  # a failing cache must not fail the page
             self._pause()
             return build()
@@ -240,7 +243,8 @@ class PageCache:
         if seconds < 1:
             return value  # about to change: not worth keeping
         try:
-            backend.set(name, json.dumps({"sequence": sequence, "value": value}), seconds)
+            backend.set(name, json.dumps({"generation": generation, "sequence": sequence,
+                                          "value": value}), seconds)
         except _FAILURES:
             self._pause()
         return value
