@@ -536,3 +536,14 @@ def test_to_args_leaves_out_defaults_and_round_trips():
         text="rolstoel", condition=Condition.NEW, province=Province.UTRECHT,
         organisation_kind=OrganisationKind.HOSPITAL, delivery_only=True,
         posted_within_days=30, sort=Sort.EXPIRING)
+
+
+@postgres_only
+def test_searches_are_planned_for_their_own_words(app, make_listing):
+    """psycopg prepares a statement it runs five times on a connection, and PostgreSQL then
+    plans it once for any words: a rare word's search walked every listing (200 ms at 100,000
+    listings, bench/README.md). So the app prepares none."""
+    make_listing("Zuurstofconcentrator")
+    for _ in range(8):
+        assert titles(text="zuurstofconcentrator") == ["Zuurstofconcentrator"]
+    assert db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) == 0
