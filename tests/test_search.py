@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -547,3 +548,52 @@ def test_searches_are_planned_for_their_own_words(app, make_listing):
     for _ in range(8):
         assert titles(text="zuurstofconcentrator") == ["Zuurstofconcentrator"]
     assert db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) == 0
+
+
+PLANS = {
+    "the sort's index": {"_filter_to_drive": lambda *args: None, "_WORD_MATCH_COST": 10**9},
+    "the category's index": {"_filter_to_drive": lambda query, *args:
+                             "category_id" if query.category_id else None},
+    "the province's sites' index": {"_filter_to_drive": lambda query, *args:
+                                    "site_id" if query.province else None},
+    "the words' matches": {"_WORD_MATCH_COST": 0},
+}
+
+
+@sqlite_only
+def test_every_plan_finds_the_same_listings_in_the_same_order(app, make_listing, make_org,
+                                                              monkeypatch):
+    """On SQLite the app chooses how a search reads the listings (services/search._plan): by
+    its sort's index, by a filter's index or by the words' matches. Whatever it chooses, the
+    results are the same."""
+    rng = random.Random(4)
+    organisations = [make_org() for _ in range(3)]
+    organisations[0].sites[0].province = Province.LIMBURG
+    db.session.commit()
+    for number in range(40):
+        listing = make_listing(
+            f"{rng.choice(['Rolstoel', 'Rollator', 'Bed', 'Kast'])} {number}",
+            organisation=rng.choice(organisations),
+            category=rng.choice(["mobility", "lifting", "furniture", "office-furniture"]),
+            condition=rng.choice(list(Condition)), delivery_possible=rng.random() < 0.5,
+            available_until=date.today() + timedelta(days=rng.randrange(1, 90)))
+        listing.published_at = utcnow() - timedelta(hours=rng.randrange(1, 500))
+    db.session.commit()
+    queries = [SearchQuery(text=text, category_id=category, province=province, condition=condition,
+                           delivery_only=delivery, sort=sort, per_page=5, page=page)
+               for text in ["", "rolstoel", "bed"]
+               for category in [None, category_id("medical-aids")]
+               for province in [None, Province.LIMBURG]
+               for condition, delivery in [(None, False), (Condition.GOOD, True)]
+               for sort in [Sort.NEWEST, Sort.EXPIRING]
+               for page in [1, 2]]
+    found = {}
+    for plan, replacements in PLANS.items():
+        with monkeypatch.context() as patch:
+            for name, value in replacements.items():
+                patch.setattr(search_service, name, value)
+            found[plan] = [[card.id for card in search_listings(None, query).listings]
+                           for query in queries]
+    assert any(found["the sort's index"]), "the listings match some queries"
+    for plan in PLANS:
+        assert found[plan] == found["the sort's index"], plan

@@ -102,6 +102,14 @@ class Listing(db.Model):
         Index("ix_listing_browse", "status", "published_at", "id", "available_until",
               "internal_until", "organisation_id", "site_id", "category_id", "condition",
               "delivery_possible"),
+        # A category, or the sites of a province, with their published listings: read whole
+        # when that filter leaves few (services/search._filter_to_drive; migration 0011).
+        Index("ix_listing_category_browse", "category_id", "status", "published_at", "id",
+              "available_until", "internal_until", "organisation_id", "site_id", "condition",
+              "delivery_possible"),
+        Index("ix_listing_site_browse", "site_id", "status", "published_at", "id",
+              "available_until", "internal_until", "organisation_id", "category_id", "condition",
+              "delivery_possible"),
         Index("ix_listing_status_available_until", "status", "available_until"),
         # When the next internal phase ends (page_cache keeps results until then; 0010).
         Index("ix_listing_status_internal_until", "status", "internal_until"),
@@ -112,8 +120,8 @@ class Listing(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))  # indexed above
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))  # indexed above
 
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text)

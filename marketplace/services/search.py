@@ -73,7 +73,7 @@ MAX_WORD_LENGTH = 40
 MAX_DAYS = 3650
 PREFIX_MIN_LENGTH = 2  # shorter words match whole words only (a one-letter prefix is everything)
 TITLE_WEIGHT = 5.0  # on SQLite, a word in the title counts this many times one in the description
-# SQLite: words found in at most this many listings drive the query (looked up by id).
+# SQLite: words found in more listings than this never drive the query (see _sqlite_words).
 DRIVE_LIMIT = 10_000
 # Words found in more listings than this are shown newest first, also when relevance is asked:
 # ranking costs ~0.6 µs a match (bm25, SQLite) to ~0.8 µs (ts_rank, PostgreSQL), and a word
@@ -465,6 +465,7 @@ class _WordMatch:
     condition: ColumnElement[bool] | None = None
     driving: Select | None = None  # SELECT id[, score] of the matches
     score: ColumnElement | None = None  # lower is better
+    found: int | None = None  # listings with the words (SQLite; counted up to a limit)
 
 
 def _plan(visibility: Visibility, query: SearchQuery, now: datetime) -> _Plan:
@@ -474,18 +475,26 @@ def _plan(visibility: Visibility, query: SearchQuery, now: datetime) -> _Plan:
     then sorts every visible listing. So on SQLite the plan is chosen here: columns that must
     not drive the query are wrapped in a no-op unary plus, which SQLite does not index. Without
     words (or with words found in many listings) the listings are read in the order of the sort
-    index until enough are found; with words found in few listings, those are looked up by id.
+    index until enough are found, unless a category or province filter leaves few enough to
+    read them all through that filter's index (`_filter_to_drive`); with words found in few
+    listings, those are looked up by id.
     """
     sqlite = db.session.get_bind().dialect.name == "sqlite"
+    estimate = _estimate(query) if sqlite else None
     words = query.words
     if words:
-        match = (_sqlite_words if sqlite else _postgres_words)(words, query.effective_sort)
+        match = _sqlite_words(words, query, query.effective_sort, estimate) if estimate \
+            else _postgres_words(words, query.effective_sort)
         if match is None:
             return _Plan(None, query.effective_sort)
     else:
         match = _WordMatch(query.effective_sort)
+    drive = None if estimate is None or match.driving is not None else _filter_to_drive(
+        query, match.sort, estimate, match.found)
     if match.driving is not None:
         indexed: tuple[str, ...] = ()
+    elif drive is not None:
+        indexed = (drive,)
     elif match.sort is Sort.EXPIRING:
         indexed = ("status", "available_until")
     else:
@@ -508,8 +517,85 @@ def _plan(visibility: Visibility, query: SearchQuery, now: datetime) -> _Plan:
     return _Plan(statement.where(*conditions).order_by(*_order(match.sort, score)), match.sort)
 
 
-def _sqlite_words(words: list[str], sort: Sort) -> _WordMatch | None:
-    """None when no listing has the words."""
+# SQLite's plan, chosen by what each way reads (services/search._plan). Costs are in reads of
+# one index entry: a match of the words joined to its listing costs about eight (2 µs against
+# 0.25 µs, measured at 100,000 listings), an entry of the expiring sort's index, which does not
+# cover the filters, about four (its listing is read too).
+_WORD_MATCH_COST = 8
+_EXPIRING_ENTRY_COST = 4
+# What share of the listings a filter without an index of its own lets pass, about.
+_SHARE_OF_CONDITION = 1 / len(Condition)
+_SHARE_OF_KIND = 1 / len(OrganisationKind)
+_SHARE_WITH_DELIVERY = 1 / 3
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    """SQLite: about how many listings there are, how many pass the filters that have an index
+    (counted: "category_id", "site_id" for the province), and the share the others let pass."""
+
+    listings: int
+    counts: dict[str, int]
+    other_share: float
+
+    def share(self, words_found: int | None, without: str | None = None) -> float:
+        share = self.other_share
+        for column, count in self.counts.items():
+            if column != without:
+                share *= count / self.listings
+        if words_found is not None:
+            share *= min(words_found / self.listings, 1.0)
+        return share
+
+    def sort_scan(self, query: SearchQuery, sort: Sort, words_found: int | None) -> float:
+        """Reading the sort's index in order until enough pass."""
+        share = self.share(words_found)
+        entries = self.listings if share <= 0 else min(self.listings, _limit(query) / share)
+        return entries * (_EXPIRING_ENTRY_COST if sort is Sort.EXPIRING else 1)
+
+
+def _estimate(query: SearchQuery) -> _Estimate:
+    """A fraction of a millisecond: the counts read the filters' covering indexes only."""
+    counts: dict[str, int] = {}
+    published = Listing.status == ListingStatus.PUBLISHED
+    if query.category_id is not None:
+        counts["category_id"] = db.session.scalar(select(func.count()).where(
+            Listing.category_id.in_(category_with_descendants(query.category_id)),
+            published)) or 0
+    if query.province is not None:
+        counts["site_id"] = db.session.scalar(select(func.count()).where(
+            Listing.site_id.in_(select(Site.id).where(Site.province == query.province)),
+            published)) or 0
+    # Ids grow by one per listing: the highest is about how many there are, at no cost.
+    listings = max(db.session.scalar(select(func.max(Listing.id))) or 1, 1) if counts or \
+        query.words else 1
+    other_share = 1.0
+    if query.condition is not None:
+        other_share *= _SHARE_OF_CONDITION
+    if query.organisation_kind is not None:
+        other_share *= _SHARE_OF_KIND
+    if query.delivery_only:
+        other_share *= _SHARE_WITH_DELIVERY
+    return _Estimate(listings, counts, other_share)
+
+
+def _filter_to_drive(query: SearchQuery, sort: Sort, estimate: _Estimate,
+                     words_found: int | None) -> str | None:
+    """SQLite: the column ("category_id", "site_id") whose covering index should drive the
+    query (read whole, what passes sorted), or None for the sort's own index (read in order
+    until enough pass). Without this, a category in one province was a scan of every published
+    listing (22 ms at 100,000 listings; 2 ms through the category's index)."""
+    if query.posted_within_days is not None or not estimate.counts:
+        return None  # the newest-first scan stops at the date
+    column, entries = min(estimate.counts.items(), key=lambda item: item[1])
+    return column if entries < estimate.sort_scan(query, sort, words_found) else None
+
+
+def _sqlite_words(words: list[str], query: SearchQuery, sort: Sort,
+                  estimate: _Estimate) -> _WordMatch | None:
+    """None when no listing has the words. Their matches drive the query when they are few
+    (reading them costs more per match than reading an index entry: `_WORD_MATCH_COST`), or
+    when ranked by relevance; else the words are a condition on the listings read."""
     fts_match = _fts_match(_fts5_query(words))
     # Counted only as far as the limits below need: counting all 85,000 listings that hold a
     # common word took 9 ms.
@@ -520,9 +606,10 @@ def _sqlite_words(words: list[str], sort: Sort) -> _WordMatch | None:
         return None
     if sort is Sort.RELEVANCE and found > RANK_LIMIT:
         sort = Sort.NEWEST
-    if sort is not Sort.RELEVANCE and found > DRIVE_LIMIT:
+    if sort is not Sort.RELEVANCE and (found > DRIVE_LIMIT or found * _WORD_MATCH_COST > min(
+            [estimate.sort_scan(query, sort, found), *estimate.counts.values()])):
         ids = select(literal_column("rowid")).select_from(_FTS).where(fts_match)
-        return _WordMatch(sort, condition=_column("id", True, ()).in_(ids))
+        return _WordMatch(sort, condition=_column("id", True, ()).in_(ids), found=found)
     columns = [literal_column("rowid").label("id")]
     if sort is Sort.RELEVANCE:
         columns.append(func.bm25(literal_column("listing_fts"), TITLE_WEIGHT, 1.0).label("score"))
