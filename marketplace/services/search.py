@@ -622,12 +622,25 @@ def _postgres_words(words: list[str], sort: Sort) -> _WordMatch:
     condition = vector.bool_op("@@")(tsquery)
     if sort is not Sort.RELEVANCE:
         return _WordMatch(sort, condition=condition)
-    found = db.session.scalar(select(func.count()).select_from(
-        select(Listing.id).where(condition).limit(RANK_LIMIT + 1).subquery())) or 0
+    # Ranked only up to RANK_LIMIT matches, counted exactly, unless the planner expects far
+    # more (`_planned_rows`, half a millisecond). Not counted "up to a limit": with a LIMIT,
+    # PostgreSQL reads every listing testing the words (86 ms for a word in 4 % of 100,000
+    # listings), as it counts that test almost free; without, it uses the full-text index.
+    estimate = _planned_rows(select(Listing.id).where(condition))
+    found = RANK_LIMIT + 1 if estimate > 3 * RANK_LIMIT else db.session.scalar(
+        select(func.count()).select_from(Listing).where(condition)) or 0
     if found > RANK_LIMIT:
         return _WordMatch(Sort.NEWEST, condition=condition)
     # ts_rank grows with relevance; negated, lower is better as with bm25.
     return _WordMatch(sort, condition=condition, score=-func.ts_rank(vector, tsquery))
+
+
+def _planned_rows(statement: Select) -> float:
+    """How many rows PostgreSQL's planner expects `statement` to give (EXPLAIN, not run)."""
+    compiled = statement.compile(dialect=db.session.get_bind().dialect)
+    plan = db.session.connection().exec_driver_sql(
+        "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _conditions(visibility: Visibility, query: SearchQuery, now: datetime,
