@@ -53,9 +53,11 @@ def cache_settings(request):
 @pytest.fixture
 def small_counts(monkeypatch):
     """Counting stops after the page shown (25 ids for page 1, 13 on the home page), so that a
-    few dozen listings exercise results whose count stopped."""
+    few dozen listings exercise results whose count stopped, and pages from the second on are
+    deep pages."""
     monkeypatch.setattr(search_service, "COUNT_LIMIT", 0)
     monkeypatch.setattr(search_service, "PAGES_AHEAD", 0)
+    monkeypatch.setattr(search_service, "DEEP_PAGE", 20)  # page 2 is read from its first
 
 
 @pytest.fixture

@@ -387,6 +387,29 @@ def test_counting_stops_a_few_pages_ahead(app, make_listing, monkeypatch):
     assert (third.total, third.total_is_exact, third.pages) == (7, True, 4)
 
 
+@pytest.mark.parametrize("deep_page", [10**6, 0], ids=["read from the first", "read from the page"])
+def test_a_deep_page_shows_what_reading_from_the_first_shows(app, make_listing, monkeypatch,
+                                                             deep_page):
+    """Pages past DEEP_PAGE matches are read from their own first match (SQL OFFSET): the
+    same listings, count and pager, also past the last page."""
+    monkeypatch.setattr(search_service, "DEEP_PAGE", deep_page)
+    monkeypatch.setattr(search_service, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(search_service, "PAGES_AHEAD", 1)
+    for hours in range(9):
+        _aged(make_listing(f"Stoel {hours}"), hours)
+
+    shown = [(page.total, page.total_is_exact, page.pages, page.has_next,
+              [listing.title for listing in page.listings])
+             for page in (find(per_page=2, page=number) for number in (1, 2, 3, 4, 5, 6, 9))]
+    assert shown == [(4, False, 2, True, ["Stoel 0", "Stoel 1"]),
+                     (6, False, 3, True, ["Stoel 2", "Stoel 3"]),
+                     (8, False, 4, True, ["Stoel 4", "Stoel 5"]),
+                     (9, True, 5, True, ["Stoel 6", "Stoel 7"]),
+                     (9, True, 5, False, ["Stoel 8"]),
+                     (9, True, 5, False, []),
+                     (9, True, 5, False, [])]
+
+
 def test_pages_past_the_maximum_are_empty(app, make_listing, monkeypatch):
     monkeypatch.setattr(search_service, "MAX_RESULTS", 4)
     for hours in range(5):

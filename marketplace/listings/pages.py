@@ -97,7 +97,7 @@ def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
         parts = dict(value["parts"])
         shown = page_ids(found, query)
         if (shown != page_ids(before, query) or changed.intersection(shown)
-                or (len(found.ids), found.exact) != (len(before.ids), before.exact)):
+                or (found.total, found.exact) != (before.total, before.exact)):
             parts.update({name: render(found) for name, render in results.items()})
         refreshed = {"found": found.to_json(), "parts": parts}
         if form is not None:
