@@ -8,7 +8,7 @@ think time between tasks (default "0.5,2").
 
 User classes:
 - Visitor (anonymous): the home page, searches without and with words and filters, deep pages,
-  listings.
+  listings; now and then `/livez`, the floor under every page's time in the mix.
 - Member (logged in at start): the same, plus claiming a giver's listing and posting a listing
   with a real (small, each time different) JPEG.
 - Giver (logged in at start, a member of one of the giver organisations): opens the claims on
@@ -119,6 +119,12 @@ class _Browsing(FastHttpUser):
     @task(5)
     def listing(self) -> None:
         self.get(f"/listings/{self.rng.choice(PLAN['listings'])}", "listing")
+
+    @task(1)
+    def floor(self) -> None:
+        """The framework's ceiling asked the mix's way (after think time): what any page costs
+        on this machine before the application does anything (a CPU woken from idle, mostly)."""
+        self.get("/livez", "livez (the floor)")
 
 
 class Visitor(_Browsing):

@@ -506,7 +506,7 @@ def _plan(visibility: Visibility, query: SearchQuery, now: datetime) -> _Plan:
     words = query.words
     if words:
         match = _sqlite_words(words, query, query.effective_sort, estimate) if estimate \
-            else _postgres_words(words, query.effective_sort, _limit(query))
+            else _postgres_words(words, query, query.effective_sort)
         if match is None:
             return _Plan(None, query.effective_sort)
     else:
@@ -648,22 +648,23 @@ _POSTGRES_TEST_COST = {Sort.NEWEST: 1.8, Sort.EXPIRING: 3.9}
 _POSTGRES_FEW_MATCHES = 2_000
 
 
-def _postgres_words(words: list[str], sort: Sort, limit: int) -> _WordMatch:
+def _postgres_words(words: list[str], query: SearchQuery, sort: Sort) -> _WordMatch:
     """PostgreSQL plans by its statistics, but counts testing the words on a listing as almost
     free: for a word in 3 % of the listings it read 34,000 listings in date order testing each
     (24 ms; 55 ms in expiry order) where the full-text index finds the matches at once (12 and
     11 ms with them sorted). So where the planner expects (`_planned_rows`, half a millisecond)
     that reading the matches costs less than reading limit / share listings in order, the
-    matches are read first, as an array the listings are looked up in."""
+    matches are read first, as an array the listings are looked up in. Not with filters: with
+    fewer expected, PostgreSQL's own plan reads the matches first, or uses a filter's index."""
     tsquery = _tsquery(words)
     vector = literal_column("listing.search_vector", TSVECTOR)
     condition = vector.bool_op("@@")(tsquery)
     estimate = _planned_rows(select(Listing.id).where(condition))
     if sort is not Sort.RELEVANCE:
-        if estimate > _POSTGRES_FEW_MATCHES:
+        if estimate > _POSTGRES_FEW_MATCHES and not _filtered(query):
             listings = db.session.scalar(select(func.max(Listing.id))) or 1
             if estimate * _POSTGRES_MATCH_COST < \
-                    limit * listings / estimate * _POSTGRES_TEST_COST[sort]:
+                    _limit(query) * listings / estimate * _POSTGRES_TEST_COST[sort]:
                 matching = aliased(Listing, name="matching")
                 ids = select(matching.id).where(literal_column(
                     "matching.search_vector", TSVECTOR).bool_op("@@")(tsquery))
@@ -680,6 +681,11 @@ def _postgres_words(words: list[str], sort: Sort, limit: int) -> _WordMatch:
         return _WordMatch(Sort.NEWEST, condition=condition)
     # ts_rank grows with relevance; negated, lower is better as with bm25.
     return _WordMatch(sort, condition=condition, score=-func.ts_rank(vector, tsquery))
+
+
+def _filtered(query: SearchQuery) -> bool:
+    return query != SearchQuery(text=query.text, sort=query.sort, page=query.page,
+                                per_page=query.per_page)
 
 
 def _planned_rows(statement: Select) -> float:
