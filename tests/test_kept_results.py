@@ -16,8 +16,9 @@ from sqlalchemy import update
 
 from marketplace.extensions import db
 from marketplace.listings import pages
-from marketplace.models import Condition, Listing, ListingStatus, Role
+from marketplace.models import Category, Condition, Listing, ListingStatus, Role
 from marketplace.models.base import utcnow
+from marketplace.services import categories
 from marketplace.services import search as search_service
 from marketplace.services.claims import accept_claim, claim_listing
 
@@ -177,3 +178,18 @@ def test_results_by_relevance_are_searched_again(app, client, make_listing, coun
     page = client.get("/listings/?q=rolstoel&sort=relevance").get_data(as_text=True)
     assert "Rolstoel elektrisch" in page
     assert counted == {"searches": 2, "refreshes": 0}
+
+
+def test_a_retired_category_leaves_the_filter_with_its_last_listing(app, client, make_listing,
+                                                                   make_user, counted):
+    """The filter offers a retired category while it holds listings: that part of a kept form
+    follows the listings too."""
+    admin = make_user(role=Role.PLATFORM_ADMIN)
+    furniture = db.session.scalar(db.select(Category).where(Category.slug == "furniture"))
+    listing = make_listing("Kast", category="furniture")
+    categories.set_category_retired(admin, furniture, True)
+    assert ">Furniture<" in client.get("/listings/").get_data(as_text=True)
+    listing.status = ListingStatus.WITHDRAWN
+    db.session.commit()
+    assert ">Furniture<" not in client.get("/listings/").get_data(as_text=True)
+    assert counted["refreshes"] == 1
