@@ -455,11 +455,10 @@ def _matching(visibility: Visibility, query: SearchQuery, ids: set[int], now: da
     words = query.words
     if words:
         if sqlite:
-            # Per listing, through the full-text index's rowid: the ids are few, the matches of
-            # a common word many.
-            conditions.append(select(literal_column("1")).select_from(_FTS).where(
-                _fts_match(_fts5_query(words)),
-                literal_column("listing_fts.rowid") == Listing.id).exists())
+            # The matches read once, as the search's own condition does: a lookup per rowid
+            # (EXISTS … rowid = listing.id) evaluates the whole full-text query each time, 2 ms
+            # per changed listing for a common word's prefix.
+            conditions.append(_fts_condition(_fts_match(_fts5_query(words))))
         else:
             conditions.append(literal_column("listing.search_vector", TSVECTOR)
                               .bool_op("@@")(_tsquery(words)))
@@ -560,11 +559,10 @@ class _Estimate:
     counts: dict[str, int]
     other_share: float
 
-    def share(self, words_found: int | None, without: str | None = None) -> float:
+    def share(self, words_found: int | None) -> float:
         share = self.other_share
-        for column, count in self.counts.items():
-            if column != without:
-                share *= count / self.listings
+        for count in self.counts.values():
+            share *= count / self.listings
         if words_found is not None:
             share *= min(words_found / self.listings, 1.0)
         return share
@@ -588,9 +586,7 @@ def _estimate(query: SearchQuery) -> _Estimate:
         counts["site_id"] = db.session.scalar(select(func.count()).where(
             Listing.site_id.in_(select(Site.id).where(Site.province == query.province)),
             published)) or 0
-    # Ids grow by one per listing: the highest is about how many there are, at no cost.
-    listings = max(db.session.scalar(select(func.max(Listing.id))) or 1, 1) if counts or \
-        query.words else 1
+    listings = _about_how_many_listings() if counts or query.words else 1
     other_share = 1.0
     if query.condition is not None:
         other_share *= _SHARE_OF_CONDITION
@@ -599,6 +595,11 @@ def _estimate(query: SearchQuery) -> _Estimate:
     if query.delivery_only:
         other_share *= _SHARE_WITH_DELIVERY
     return _Estimate(listings, counts, other_share)
+
+
+def _about_how_many_listings() -> int:
+    """Ids grow by one per listing: the highest is about how many there are, at no cost."""
+    return max(db.session.scalar(select(func.max(Listing.id))) or 1, 1)
 
 
 def _filter_to_drive(query: SearchQuery, sort: Sort, estimate: _Estimate,
@@ -630,8 +631,7 @@ def _sqlite_words(words: list[str], query: SearchQuery, sort: Sort,
         sort = Sort.NEWEST
     if sort is not Sort.RELEVANCE and (found > DRIVE_LIMIT or found * _WORD_MATCH_COST > min(
             [estimate.sort_scan(query, sort, found), *estimate.counts.values()])):
-        ids = select(literal_column("rowid")).select_from(_FTS).where(fts_match)
-        return _WordMatch(sort, condition=_column("id", True, ()).in_(ids), found=found)
+        return _WordMatch(sort, condition=_fts_condition(fts_match), found=found)
     columns = [literal_column("rowid").label("id")]
     if sort is Sort.RELEVANCE:
         columns.append(func.bm25(literal_column("listing_fts"), TITLE_WEIGHT, 1.0).label("score"))
@@ -659,22 +659,23 @@ def _postgres_words(words: list[str], query: SearchQuery, sort: Sort) -> _WordMa
     tsquery = _tsquery(words)
     vector = literal_column("listing.search_vector", TSVECTOR)
     condition = vector.bool_op("@@")(tsquery)
-    estimate = _planned_rows(select(Listing.id).where(condition))
     if sort is not Sort.RELEVANCE:
-        if estimate > _POSTGRES_FEW_MATCHES and not _filtered(query):
-            listings = db.session.scalar(select(func.max(Listing.id))) or 1
-            if estimate * _POSTGRES_MATCH_COST < \
-                    _limit(query) * listings / estimate * _POSTGRES_TEST_COST[sort]:
-                matching = aliased(Listing, name="matching")
-                ids = select(matching.id).where(literal_column(
-                    "matching.search_vector", TSVECTOR).bool_op("@@")(tsquery))
-                return _WordMatch(sort, condition=Listing.id == any_(
-                    func.array(ids.scalar_subquery())))
+        if _filtered(query):
+            return _WordMatch(sort, condition=condition)
+        estimate = _planned_rows(select(Listing.id).where(condition))
+        if estimate > _POSTGRES_FEW_MATCHES and estimate * _POSTGRES_MATCH_COST < \
+                _limit(query) * _about_how_many_listings() / estimate * _POSTGRES_TEST_COST[sort]:
+            matching = aliased(Listing, name="matching")
+            ids = select(matching.id).where(literal_column(
+                "matching.search_vector", TSVECTOR).bool_op("@@")(tsquery))
+            return _WordMatch(sort, condition=Listing.id == any_(
+                func.array(ids.scalar_subquery())))
         return _WordMatch(sort, condition=condition)
     # Ranked only up to RANK_LIMIT matches, counted exactly, unless the planner expects far
     # more (`_planned_rows`, half a millisecond). Not counted "up to a limit": with a LIMIT,
     # PostgreSQL reads every listing testing the words (86 ms for a word in 4 % of 100,000
     # listings), as it counts that test almost free; without, it uses the full-text index.
+    estimate = _planned_rows(select(Listing.id).where(condition))
     found = RANK_LIMIT + 1 if estimate > 3 * RANK_LIMIT else db.session.scalar(
         select(func.count()).select_from(Listing).where(condition)) or 0
     if found > RANK_LIMIT:
@@ -751,6 +752,12 @@ def _fts5_query(words: list[str]) -> str:
 
 def _fts_match(fts_query: str) -> ColumnElement[bool]:
     return literal_column("listing_fts").op("MATCH", is_comparison=True)(fts_query)
+
+
+def _fts_condition(fts_match: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The listing is among the matches, read once as a list (never driving the query)."""
+    return _column("id", True, ()).in_(
+        select(literal_column("rowid")).select_from(_FTS).where(fts_match))
 
 
 def _tsquery(words: list[str]) -> ColumnElement:
