@@ -14,7 +14,7 @@ from ..i18n import current_language
 from ..models import Condition, OrganisationKind, Province
 from ..models.base import utcnow
 from ..page_cache import page_cache
-from ..services.categories import browsing_category_tree, retired_categories_shown
+from ..services.categories import RetiredCategories, browsing_category_tree, retired_categories
 from ..services.search import (
     Found,
     SearchQuery,
@@ -29,15 +29,18 @@ from ..services.search import (
 
 # A part rendered from the results found, for the query.
 Part = Callable[[Found], str]
+# The filter form, rendered with the retired categories it may offer.
+FormPart = Callable[[RetiredCategories], str]
 
 
 def search_parts(viewer: Any, query: SearchQuery) -> dict[str, Markup]:
     """The filter form ("form") and the count, cards and pager ("results") of a search page."""
 
-    def form(_found: Found) -> str:
+    def form(retired: RetiredCategories) -> str:
         return _fragment(
             "listings/_search_form.html", query=query,
-            categories=browsing_category_tree(current_language()), conditions=list(Condition),
+            categories=browsing_category_tree(current_language(), retired),
+            conditions=list(Condition),
             provinces=list(Province), organisation_kinds=list(OrganisationKind),
             posted_choices=[(1, _("Today")), (7, _("In the last week")),
                             (30, _("In the last month"))],
@@ -68,7 +71,7 @@ POSTED_WITHIN_SECONDS = 60
 
 
 def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
-          form: Part | None = None, posted_within: bool = False) -> dict[str, Markup]:
+          form: FormPart | None = None, posted_within: bool = False) -> dict[str, Markup]:
     """The parts `results` (each rendered from the results found) and "form" of `query`, kept.
     When listings changed since they were kept, the search is brought up to date by asking
     about those listings only, and a part is rendered again only when its page shows
@@ -85,8 +88,9 @@ def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
         value = {"found": found.to_json(), "parts": {
             name: render(found) for name, render in results.items()}}
         if form is not None:
-            value["retired_categories"] = sorted(retired_categories_shown())
-            value["parts"]["form"] = form(found)
+            retired = retired_categories()
+            value["retired_categories"] = sorted(retired[1])
+            value["parts"]["form"] = form(retired)
         return value
 
     def refresh(value: dict[str, Any], changed: set[int]) -> dict[str, Any] | None:
@@ -102,9 +106,10 @@ def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
         refreshed = {"found": found.to_json(), "parts": parts}
         if form is not None:
             # The filter offers retired categories only while they hold listings.
-            refreshed["retired_categories"] = sorted(retired_categories_shown())
+            retired = retired_categories()
+            refreshed["retired_categories"] = sorted(retired[1])
             if refreshed["retired_categories"] != value["retired_categories"]:
-                parts["form"] = form(found)
+                parts["form"] = form(retired)
         return refreshed
 
     def lifetime() -> float | None:

@@ -131,23 +131,24 @@ class CategoryRow:
     last: bool
 
 
-def browsing_category_tree(language: str) -> list[CategoryChoice]:
+# The retired categories, and those of them the search filter still offers.
+RetiredCategories = tuple[frozenset[int], frozenset[int]]
+
+
+def browsing_category_tree(language: str,
+                           retired: RetiredCategories | None = None) -> list[CategoryChoice]:
     """The categories to offer as a search filter: the active ones, and retired ones that
-    still hold published listings (directly or in a subcategory), so those stay findable."""
-    retired, shown = _retired_categories()
+    still hold published listings (directly or in a subcategory), so those stay findable.
+    `retired`: retired_categories(), when asked already."""
+    retired_ids, shown = retired or retired_categories()
     return [choice for choice in category_tree(language, include_retired=True)
-            if choice.id not in retired or choice.id in shown]
+            if choice.id not in retired_ids or choice.id in shown]
 
 
-def retired_categories_shown() -> frozenset[int]:
-    """The retired categories the search filter offers (browsing_category_tree): the only part
-    of it that changes with the listings. One small query when none is retired."""
-    return _retired_categories()[1]
-
-
-def _retired_categories() -> tuple[set[int], frozenset[int]]:
+def retired_categories() -> RetiredCategories:
     """The retired categories, and those of them that hold published listings or are the
-    parent of one that does."""
+    parent of one that does (the only part of the search filter that changes with the
+    listings). One small query when none is retired."""
     retired = {row.id: row.parent_id for row in db.session.execute(
         select(Category.id, Category.parent_id).where(Category.retired.is_(True)))}
     # Only the retired categories are looked up, each through the category index: a DISTINCT
@@ -157,7 +158,7 @@ def _retired_categories() -> tuple[set[int], frozenset[int]]:
             Listing.category_id == Category.id, Listing.status == ListingStatus.PUBLISHED,
         ).exists()))) if retired else set()
     parents_in_use = {retired[category_id] for category_id in published}
-    return set(retired), frozenset(published | (parents_in_use & set(retired)))
+    return frozenset(retired), frozenset(published | (parents_in_use & set(retired)))
 
 
 def category_uses() -> dict[int, CategoryUse]:
