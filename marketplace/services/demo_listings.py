@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Category, Condition, Listing, ListingPhoto, ListingStatus, Organisation, Unit
 from ..models.base import utcnow
-from .photos import prepare_photo, save_prepared
+from .photos import PreparedPhoto, prepare_photo, save_prepared
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,14 @@ def demo_photo(spec: DemoListing, variant: int = 0) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
+def _prepared_demo_photo(spec: DemoListing, variant: int) -> PreparedPhoto:
+    """The same every time, so made once per process: tests seed many databases (0.06 s a
+    photo, 5 s of the 7 a seeding took)."""
+    file_name = hashlib.sha1(spec.title.encode(), usedforsecurity=False).hexdigest()
+    return prepare_photo(demo_photo(spec, variant), f"{file_name}.jpg")
+
+
 def seed_listings() -> Iterator[str]:
     """Create the demo listings that are missing (by title and organisation)."""
     categories = {category.slug: category for category in db.session.scalars(select(Category))}
@@ -204,9 +213,8 @@ def seed_listings() -> Iterator[str]:
             if published else None,
         )
         for variant in range(1 + index % 3):
-            file_name = hashlib.sha1(spec.title.encode(), usedforsecurity=False).hexdigest()
-            prepared = prepare_photo(demo_photo(spec, variant), f"{file_name}.jpg")
-            listing.photos.append(ListingPhoto(photo=save_prepared(prepared), position=variant,
+            photo = save_prepared(_prepared_demo_photo(spec, variant))
+            listing.photos.append(ListingPhoto(photo=photo, position=variant,
                                                alt_text=spec.title))
         db.session.add(listing)
         created += 1
