@@ -106,6 +106,19 @@ def refusal(data: bytes, filename: str) -> PhotoRejected:
     return caught.value
 
 
+def quick_refusal(data: bytes, filename: str, attempts: int = 3) -> PhotoRejected:
+    """The refusal, asserting that it came within a second: tried again (up to `attempts`
+    times) only while over, as the machine may be busy with other work (parallel tests)."""
+    fastest = float("inf")
+    for _ in range(attempts):
+        started = time.perf_counter()
+        error = refusal(data, filename)
+        fastest = min(fastest, time.perf_counter() - started)
+        if fastest < 1:
+            return error
+    raise AssertionError(f"{filename} took {fastest:.2f} s at best to refuse")
+
+
 def encoded(image: Image.Image, image_format: str = "JPEG", **options: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, image_format, **options)
@@ -383,9 +396,7 @@ def test_a_refusal_names_the_file_briefly_without_its_folders(app: Flask, filena
 
 @pytest.mark.parametrize("path", UNSUPPORTED, ids=ids(UNSUPPORTED))
 def test_each_unsupported_format_is_refused_naming_the_accepted_formats(app: Flask, path: Path):
-    started = time.perf_counter()
-    error = refusal(path.read_bytes(), path.name)
-    assert time.perf_counter() - started < 1
+    error = quick_refusal(path.read_bytes(), path.name)
     assert error.message == f"{path.name} {NOT_USABLE}. {ACCEPTED_FORMATS_NAMED}"
     assert (error.field, error.status_code, error.filename) == ("photos", 422, path.name)
     assert_stores_nothing(app)
@@ -393,9 +404,7 @@ def test_each_unsupported_format_is_refused_naming_the_accepted_formats(app: Fla
 
 @pytest.mark.parametrize("path", HOSTILE, ids=ids(HOSTILE))
 def test_each_hostile_file_is_refused_quickly_for_what_it_is(app: Flask, path: Path):
-    started = time.perf_counter()
-    error = refusal(path.read_bytes(), path.name)
-    assert time.perf_counter() - started < 1
+    error = quick_refusal(path.read_bytes(), path.name)
     assert error.message.startswith(f"{path.name} {HOSTILE_REASONS[path.name]}")
     assert_stores_nothing(app)
 
@@ -429,9 +438,7 @@ def test_a_file_that_is_not_an_image_is_refused_whatever_its_name(app: Flask, fi
 ], ids=["pillow-error", "pillow-warning", "our-limit"])
 def test_a_png_declaring_too_many_pixels_is_refused_before_decoding(app: Flask, width: int,
                                                                     height: int):
-    started = time.perf_counter()
-    error = refusal(png(width, height), "huge.png")
-    assert time.perf_counter() - started < 1
+    error = quick_refusal(png(width, height), "huge.png")
     assert error.message.startswith(f"huge.png {TOO_MANY_PIXELS} (more than 50 megapixels)")
     assert_stores_nothing(app)
 
@@ -439,9 +446,7 @@ def test_a_png_declaring_too_many_pixels_is_refused_before_decoding(app: Flask, 
 def test_a_compressed_decompression_bomb_is_refused_quickly(app: Flask):
     bomb = compressed_bomb()
     assert len(bomb) < 200_000  # 400 megapixels in a small file
-    started = time.perf_counter()
-    error = refusal(bomb, "bomb.png")
-    assert time.perf_counter() - started < 1
+    error = quick_refusal(bomb, "bomb.png")
     assert TOO_MANY_PIXELS in error.message
     assert_stores_nothing(app)
 
