@@ -305,11 +305,13 @@ def page_cache() -> PageCache:
     return current_app.extensions[_EXTENSION_KEY]
 
 
-def page_changed() -> None:
-    """For changes made outside the ORM (a restored database): nothing kept is read again."""
+def page_changed(listing_ids: Collection[int] | None = None) -> None:
+    """Tell the app's cache what changed (PageCache.changed): the committed session events do,
+    and changes made outside the ORM (a restored database) call it with nothing, so nothing
+    kept is read again."""
     cache = current_app.extensions.get(_EXTENSION_KEY)
     if cache is not None:
-        cache.changed()
+        cache.changed(listing_ids)
 
 
 # --- noticing changes -------------------------------------------------------------------------
@@ -404,11 +406,8 @@ def _listen_to_sessions() -> None:
         def _committed(session: Session) -> None:
             anything = session.info.pop(_CHANGED_ANYTHING, False)
             listing_ids = session.info.pop(_CHANGED_LISTINGS, set())
-            if not has_app_context() or not (anything or listing_ids):
-                return
-            cache = current_app.extensions.get(_EXTENSION_KEY)
-            if cache is not None:
-                cache.changed(None if anything else listing_ids)
+            if has_app_context() and (anything or listing_ids):
+                page_changed(None if anything else listing_ids)
 
         @event.listens_for(Session, "after_transaction_end")
         def _ended(session: Session, transaction: Any) -> None:
