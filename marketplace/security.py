@@ -8,7 +8,18 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .models import Listing, ListingStatus, Organisation, OrganisationStatus, Role, User, UserStatus
+from .models import (
+    Claim,
+    Listing,
+    ListingStatus,
+    Organisation,
+    OrganisationStatus,
+    Role,
+    User,
+    UserStatus,
+    Wanted,
+    WantedStatus,
+)
 
 
 class Action(enum.StrEnum):
@@ -19,6 +30,24 @@ class Action(enum.StrEnum):
     EDIT_LISTING = "edit_listing"  # edit, withdraw, re-list, change photos
     REPORT_LISTING = "report_listing"  # tell moderators about another organisation's listing
     VIEW_IMPACT = "view_impact"  # impact dashboard: the platform (obj None) or one organisation
+    VIEW_CLAIM = "view_claim"  # its page and messages
+    DECIDE_CLAIM = "decide_claim"  # accept or decline (the giving organisation)
+    CANCEL_CLAIM = "cancel_claim"  # the claimant withdraws
+    FOLLOW_UP_CLAIM = "follow_up_claim"  # write a message, confirm the hand-over
+    VIEW_WANTED = "view_wanted"  # a wanted post's page (obj a Wanted), or the list (obj None)
+    CLOSE_WANTED = "close_wanted"  # mark fulfilled or withdraw: its author or their org admin
+
+
+def in_good_standing(user: User | Any) -> bool:
+    """Confirmed, approved, not deactivated, and of an active organisation (platform admins
+    need none). Any other account sees what an anonymous visitor sees, plus its own profile,
+    its own claims and what it is waiting for: signing up for an organisation must not open
+    its drafts to a stranger before its admin said yes."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.status is not UserStatus.ACTIVE or not user.email_confirmed:
+        return False
+    return user.is_platform_admin or user.organisation_active
 
 
 def can(user: User | Any, action: Action, obj: Any = None) -> bool:
@@ -29,9 +58,15 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
         return False
     if user.status is UserStatus.DEACTIVATED:
         return False
-    platform_admin = (
-        user.is_platform_admin and user.status is UserStatus.ACTIVE and user.email_confirmed
-    )
+    if action is Action.CANCEL_CLAIM:  # the one change left to a suspended organisation
+        return isinstance(obj, Claim) and is_claimant(user, obj)
+    if action is Action.VIEW_CLAIM:
+        return isinstance(obj, Claim) and (
+            is_claimant(user, obj) or is_giver(user, obj)
+            or can(user, Action.ADMINISTER_PLATFORM))
+    if not in_good_standing(user):
+        return False
+    platform_admin = user.is_platform_admin
     match action:
         case Action.PARTICIPATE:
             return participation_block_reason(user) is None
@@ -41,8 +76,6 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
             return (
                 isinstance(obj, Organisation)
                 and user.role is Role.ORG_ADMIN
-                and user.status is UserStatus.ACTIVE
-                and user.email_confirmed
                 and user.organisation_id == obj.id
             )
         case Action.ADMINISTER_PLATFORM:
@@ -50,8 +83,6 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
         case Action.REPORT_LISTING:
             return (
                 isinstance(obj, Listing)
-                and user.status is UserStatus.ACTIVE
-                and user.email_confirmed
                 and obj.organisation_id != user.organisation_id
                 and listing_visible_to(user, obj)
             )
@@ -61,21 +92,47 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
             return (
                 isinstance(obj, Listing)
                 and obj.organisation_id == user.organisation_id
-                and user.status is UserStatus.ACTIVE
                 and (obj.created_by_id == user.id or user.role is Role.ORG_ADMIN)
             )
+        case Action.DECIDE_CLAIM:
+            return isinstance(obj, Claim) and is_giver(user, obj)
+        case Action.FOLLOW_UP_CLAIM:
+            return isinstance(obj, Claim) and (is_giver(user, obj) or is_claimant(user, obj))
+        case Action.VIEW_WANTED:
+            return obj is None or (isinstance(obj, Wanted) and wanted_visible_to(user, obj))
+        case Action.CLOSE_WANTED:
+            return isinstance(obj, Wanted) and (
+                obj.author_id == user.id
+                or can(user, Action.MANAGE_ORGANISATION, obj.organisation))
     return False
+
+
+def is_giver(user: User | Any, claim: Claim) -> bool:
+    """The listing's organisation decides: the poster or any colleague in good standing."""
+    return in_good_standing(user) and user.organisation_id == claim.listing.organisation_id
+
+
+def is_claimant(user: User | Any, claim: Claim) -> bool:
+    return getattr(user, "is_authenticated", False) and claim.claimant_id == user.id
+
+
+def wanted_visible_to(user: User | Any, wanted: Wanted) -> bool:
+    """Open posts of active organisations are for every member in good standing; a closed one
+    (withdrawn, fulfilled, expired) only for its own organisation and platform admins."""
+    if not in_good_standing(user):
+        return False
+    if user.is_platform_admin or user.organisation_id == wanted.organisation_id:
+        return True
+    return (wanted.status is WantedStatus.OPEN
+            and wanted.organisation.status is OrganisationStatus.ACTIVE)
 
 
 def listing_visible_to(user: User | Any, listing: Listing, now: datetime | None = None) -> bool:
     """Published listings are public once their internal phase is over; the rest is for the
-    own organisation and platform admins. (Search applies the same rule in SQL.)"""
-    insider = (
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.status is not UserStatus.DEACTIVATED
-        and (user.is_platform_admin or user.organisation_id == listing.organisation_id)
-    )
+    own organisation and platform admins, in good standing. (Search applies the same rule in
+    SQL: search.visibility_of.)"""
+    insider = in_good_standing(user) and (
+        user.is_platform_admin or user.organisation_id == listing.organisation_id)
     if insider:
         return True
     if listing.status is not ListingStatus.PUBLISHED:

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from .i18n import current_language
 from .models import LANGUAGE_NAMES, Language
-from .security import Action, can, participation_block_reason
+from .security import Action, can, in_good_standing, participation_block_reason
 from .services.photos import photo_url, srcset
 
 
@@ -33,6 +33,7 @@ def register(app: Flask) -> None:
         return {
             "can": can,
             "Action": Action,
+            "in_good_standing": in_good_standing,
             "participation_block": block_reason,
             "languages": [(language.value, LANGUAGE_NAMES[language]) for language in Language],
             "current_language": current_language(),

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, render_template, request
-from flask_login import current_user
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from .extensions import db
 from .models.base import DATABASE_INT_MAX
-from .security import Action, can
+from .security import Action, can, in_good_standing
 from .services.errors import DomainError
 
 INVALID_FORM_STATUS = 422
@@ -59,6 +61,25 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def member_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """login_required, and for an account not in good standing (awaiting approval, or of an
+    organisation that is not active: security.in_good_standing) the page that says what it
+    is waiting for instead of the view."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if not in_good_standing(current_user):
+            return redirect(url_for("account.waiting"))
+        return view(*args, **kwargs)
+
+    return checked
 
 
 def require(action: Action, obj: Any = None) -> None:

@@ -38,7 +38,7 @@ from marketplace.models import (
     Wanted,
     WatchWord,
 )
-from marketplace.services import accounts
+from marketplace.services import accounts, organisations
 from marketplace.services.photos import (
     PreparedPhoto,
     photo_file_name,
@@ -64,7 +64,11 @@ SECRET_ALERT = "zuurstofgeheim"
 SECRETS_OF_A = (SECRET_DRAFT, SECRET_PENDING, SECRET_MESSAGE_GIVER, SECRET_MESSAGE_CLAIMANT,
                 SECRET_ALERT)
 
-ROLES = ("anonymous", "outsider", "org_admin", "platform_admin")
+ROLES = ("anonymous", "outsider", "org_admin", "platform_admin",
+         # Accounts of organisation A not in good standing: each must see what a visitor sees
+         # (plus its own profile): a confirmed member awaiting approval, a member deactivated
+         # after logging in, and a member whose organisation is suspended after logging in.
+         "pending_member", "deactivated_member", "suspended_member")
 
 
 @dataclass
@@ -136,6 +140,8 @@ def build_world(make_org, make_user, make_listing) -> World:
         "org_admin": make_user(organisation=org_a, role=Role.ORG_ADMIN, name="Anna Admin"),
         "member_of_a": make_user(organisation=org_a, name="Aart Lid"),
         "pending_of_a": make_user(organisation=org_a, status=UserStatus.PENDING),
+        "deactivated_member": make_user(organisation=org_a, name="Dirk Gestopt"),
+        "suspended_member": make_user(organisation=org_a, name="Sanne Geschorst"),
         "outsider": make_user(organisation=org_b, name="Bob Buiten"),
         "admin_of_b": make_user(organisation=org_b, role=Role.ORG_ADMIN),
         "claimant": make_user(organisation=org_c, name="Cees Claimant"),
@@ -159,6 +165,7 @@ def build_world(make_org, make_user, make_listing) -> World:
         "confirm": make_token(TokenPurpose.CONFIRM_EMAIL, {"u": users["member_of_a"].id,
                                                            "e": users["member_of_a"].email}),
     }
+    users["pending_member"] = users["pending_of_a"]
     world = World(a=a, b=b, users=users, tokens=tokens)
     world.ids = {
         "organisation_id": org_a.id,
@@ -219,11 +226,18 @@ TOKEN_OF_ENDPOINT = {
 
 
 def client_for(app, role: str, world: World) -> FlaskClient:
+    """A client logged in as `role` (the deactivated and suspended members log in while in
+    good standing, then lose it through the admins' own actions, as it happens in use)."""
     client = app.test_client()
     user = None if role == "anonymous" else world.users[role]
     if user is not None:
         response = AuthActions(client).login(user)
         assert response.status_code == 302, response.get_data(as_text=True)
+    if role == "deactivated_member":
+        accounts.deactivate_member(world.users["org_admin"], user)
+    elif role == "suspended_member":
+        organisations.suspend_organisation(world.users["platform_admin"], user.organisation,
+                                           reason="Proef")
     return client
 
 

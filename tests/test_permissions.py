@@ -95,10 +95,12 @@ MANAGE_CASES = {
                                 "own", False),
     "an org admin with an unconfirmed address": (Person(role=Role.ORG_ADMIN, confirmed=False),
                                                  "own", False),
+    # Until the platform approves an organisation (and while it is suspended) its admin sees
+    # what a visitor sees: the waiting page says so.
     "an org admin of a pending organisation, of it":
-        (Person(role=Role.ORG_ADMIN, organisation=OrganisationStatus.PENDING), "own", True),
+        (Person(role=Role.ORG_ADMIN, organisation=OrganisationStatus.PENDING), "own", False),
     "an org admin of a suspended organisation, of it":
-        (Person(role=Role.ORG_ADMIN, organisation=OrganisationStatus.SUSPENDED), "own", True),
+        (Person(role=Role.ORG_ADMIN, organisation=OrganisationStatus.SUSPENDED), "own", False),
     "a platform admin, of any organisation": (PLATFORM_ADMIN, "other", True),
     "a deactivated platform admin":
         (Person(role=Role.PLATFORM_ADMIN, status=UserStatus.DEACTIVATED, organisation=None),

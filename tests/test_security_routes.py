@@ -1,8 +1,9 @@
 """Every route of the application, taken from its URL map (so a new route cannot be missed),
 walked as an anonymous visitor, a member of another organisation, the admin of the organisation
-that owns what the URL names, and a platform admin; the ids of another organisation's drafts,
-claims, messages, alerts and photos tried by outsiders (IDOR); and every POST refused without
-its CSRF token.
+that owns what the URL names, a platform admin, and three members of that organisation who are
+not in good standing (awaiting approval, deactivated, suspended organisation); the ids of
+another organisation's drafts, claims, messages, alerts and photos tried by outsiders (IDOR);
+and every POST refused without its CSRF token.
 
 The scenario is tests/security_world.py: organisation A owns what the URLs name.
 """
@@ -43,14 +44,20 @@ from marketplace.models import Category
 
 LOGIN = (302, "/auth/login?next=")
 HOME = (302, "/")
+WAITING = (302, "/account/waiting")  # what an account not in good standing waits for
 ANY = None  # anything but a server error (an admin's empty form may do or refuse anything)
 
-# (anonymous, outsider, org_admin, platform_admin)
-PUBLIC = (200, 200, 200, 200)
-MEMBERS = (LOGIN, 200, 200, 200)
-ORGANISATION = (LOGIN, 403, 200, 200)
-PLATFORM = (LOGIN, 403, 403, 200)
-PRIVATE_LISTING = (404, 404, 200, 200)  # a draft or a listing waiting for review
+# (anonymous, outsider, org_admin, platform_admin, pending_member, deactivated_member,
+#  suspended_member): ROLES. The last three belong to organisation A, whose things the URLs
+# name, yet see what a visitor sees. A deactivated member's session has ended (a visitor).
+# A suspended member's organisation is A: its published listing is hidden from everyone.
+PUBLIC = (200,) * 7
+MEMBERS = (LOGIN, 200, 200, 200, WAITING, LOGIN, WAITING)  # member pages: good standing only
+OWN = (LOGIN, 200, 200, 200, 200, LOGIN, 200)  # one's own profile, whatever one's standing
+ORGANISATION = (LOGIN, 403, 200, 200, 403, LOGIN, 403)
+PLATFORM = (LOGIN, 403, 403, 200, 403, LOGIN, 403)
+PRIVATE_LISTING = (404, 404, 200, 200, 404, 404, 404)  # a draft or a listing waiting for review
+LOGGED_IN_GOES_HOME = (200, HOME, HOME, HOME, HOME, 200, HOME)
 
 EXPECTED_GET: dict[str, tuple] = {
     "main.home": PUBLIC,
@@ -65,79 +72,86 @@ EXPECTED_GET: dict[str, tuple] = {
     "auth.resend_confirmation": PUBLIC,
     "auth.forgot_password": PUBLIC,
     "auth.reset_password": PUBLIC,
-    "auth.login": (200, HOME, HOME, HOME),
-    "auth.signup": (200, HOME, HOME, HOME),
-    "auth.confirm_email": ((302, "/auth/login?email="), HOME, HOME, HOME),
-    "account.profile": MEMBERS,
-    "account.data": MEMBERS,
-    "account.delete": MEMBERS,
-    "account.change_password": MEMBERS,
+    "auth.login": LOGGED_IN_GOES_HOME,
+    "auth.signup": LOGGED_IN_GOES_HOME,
+    "auth.confirm_email": ((302, "/auth/login?email="), HOME, HOME, HOME, HOME,
+                           (302, "/auth/login?email="), HOME),
+    "account.profile": OWN,
+    "account.data": OWN,
+    "account.delete": OWN,
+    "account.change_password": OWN,
+    "account.waiting": (LOGIN, HOME, HOME, HOME, 200, LOGIN, 200),
     "alerts.index": MEMBERS,
     "wanted.index": MEMBERS,
     "wanted.show": MEMBERS,  # wanted posts are for every member of the platform
     "wanted.new": MEMBERS,
-    # Platform admins have no organisation: no claims or listings of their own.
-    "claims.index": (LOGIN, 200, 200, 404),
-    "listings.mine": (LOGIN, 200, 200, 404),
-    "organisations.mine": (LOGIN, (302, "/organisations/"), (302, "/organisations/"), 404),
-    "listings.new": (LOGIN, 200, 200, HOME),
-    "claims.show": (LOGIN, 404, 200, 200),
-    "listings.show:published": PUBLIC,
+    # Platform admins have no organisation: no claims or listings of their own. A member not
+    # in good standing sees only their own claims (none here): the waiting page instead.
+    "claims.index": (LOGIN, 200, 200, 404, WAITING, LOGIN, WAITING),
+    "listings.mine": (LOGIN, 200, 200, 404, WAITING, LOGIN, WAITING),
+    "organisations.mine": (LOGIN, (302, "/organisations/"), (302, "/organisations/"), 404,
+                           WAITING, LOGIN, WAITING),
+    "listings.new": (LOGIN, 200, 200, HOME, WAITING, LOGIN, WAITING),
+    "claims.show": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
+    "listings.show:published": (200, 200, 200, 200, 200, 200, 404),
     "listings.show:draft": PRIVATE_LISTING,
     "listings.show:pending": PRIVATE_LISTING,
-    "photos.serve:published": PUBLIC,
+    "photos.serve:published": (200, 200, 200, 200, 200, 200, 404),
     "photos.serve:draft": PRIVATE_LISTING,
     "photos.serve:pending": PRIVATE_LISTING,
-    "listings.edit:published": (LOGIN, 403, 200, 200),
-    "listings.edit:draft": (LOGIN, 404, 200, 200),
-    "listings.edit:pending": (LOGIN, 404, 200, 200),
+    "listings.edit:published": (LOGIN, 403, 200, 200, 403, LOGIN, 404),
+    "listings.edit:draft": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
+    "listings.edit:pending": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
     # Nobody reports their own organisation's listing.
-    "reports.report_listing:published": (LOGIN, 200, 403, 200),
-    "reports.report_listing:draft": (LOGIN, 404, 403, 200),
-    "reports.report_listing:pending": (LOGIN, 404, 403, 200),
+    "reports.report_listing:published": (LOGIN, 200, 403, 200, WAITING, LOGIN, WAITING),
+    "reports.report_listing:draft": (LOGIN, 404, 403, 200, WAITING, LOGIN, WAITING),
+    "reports.report_listing:pending": (LOGIN, 404, 403, 200, WAITING, LOGIN, WAITING),
 }
 
+CLAIM_ACTION = (LOGIN, 404, ANY, ANY, 404, LOGIN, 404)
+EDIT_PUBLISHED = (LOGIN, 403, ANY, ANY, 403, LOGIN, 404)
+EDIT_PRIVATE = (LOGIN, 404, ANY, ANY, 404, LOGIN, 404)
 EXPECTED_POST: dict[str, tuple] = {
-    "main.switch_language": (HOME, HOME, HOME, HOME),
-    "auth.login": (422, 422, 422, 422),
-    "auth.signup": (422, HOME, HOME, HOME),
-    "auth.forgot_password": (422, 422, 422, 422),
-    "auth.resend_confirmation": (422, 422, 422, 422),
-    "auth.reset_password": (422, 422, 422, 422),
-    "account.email_preferences": (422, 422, 422, 422),
-    "auth.logout": (LOGIN, HOME, HOME, HOME),
+    "main.switch_language": (HOME,) * 7,
+    "auth.login": (422,) * 7,
+    "auth.signup": (422, HOME, HOME, HOME, HOME, 422, HOME),
+    "auth.forgot_password": (422,) * 7,
+    "auth.resend_confirmation": (422,) * 7,
+    "auth.reset_password": (422,) * 7,
+    "account.email_preferences": (422,) * 7,
+    "auth.logout": (LOGIN, HOME, HOME, HOME, HOME, LOGIN, HOME),
     # An empty form keeps what the profile has (WTForms falls back to the object).
-    "account.profile": (LOGIN, (302, "/account/"), (302, "/account/"), (302, "/account/")),
-    "account.change_password": (LOGIN, 422, 422, 422),
-    "account.data": (LOGIN, ANY, ANY, ANY),
-    "account.delete": (LOGIN, ANY, ANY, ANY),
-    "alerts.create": (LOGIN, ANY, ANY, ANY),
-    "alerts.change": (LOGIN, 404, 404, 404),  # alerts are personal, even to admins
-    "alerts.frequency": (LOGIN, 404, 404, 404),
-    "claims.accept": (LOGIN, 404, ANY, ANY),
-    "claims.decline": (LOGIN, 404, ANY, ANY),
-    "claims.cancel": (LOGIN, 404, ANY, ANY),
-    "claims.collected": (LOGIN, 404, ANY, ANY),
-    "claims.message": (LOGIN, 404, ANY, ANY),
-    "claims.create:published": (LOGIN, 422, 422, 422),
-    "claims.create:draft": (LOGIN, 404, 422, 422),
-    "claims.create:pending": (LOGIN, 404, 422, 422),
-    "listings.new": (LOGIN, 422, 422, HOME),
-    "listings.edit:published": (LOGIN, 403, ANY, ANY),
-    "listings.edit:draft": (LOGIN, 404, ANY, ANY),
-    "listings.edit:pending": (LOGIN, 404, ANY, ANY),
-    "listings.withdraw:published": (LOGIN, 403, ANY, ANY),
-    "listings.withdraw:draft": (LOGIN, 404, ANY, ANY),
-    "listings.withdraw:pending": (LOGIN, 404, ANY, ANY),
-    "listings.relist:published": (LOGIN, 403, ANY, ANY),
-    "listings.relist:draft": (LOGIN, 404, ANY, ANY),
-    "listings.relist:pending": (LOGIN, 404, ANY, ANY),
-    "reports.report_listing:published": (LOGIN, 422, 403, ANY),
-    "reports.report_listing:draft": (LOGIN, 404, 403, ANY),
-    "reports.report_listing:pending": (LOGIN, 404, 403, ANY),
-    "wanted.new": (LOGIN, 422, 422, ANY),
-    "wanted.close": (LOGIN, 403, ANY, ANY),
-    "wanted.answer": (LOGIN, ANY, ANY, ANY),
+    "account.profile": (LOGIN, *((302, "/account/"),) * 4, LOGIN, (302, "/account/")),
+    "account.change_password": (LOGIN, 422, 422, 422, 422, LOGIN, 422),
+    "account.data": (LOGIN, ANY, ANY, ANY, ANY, LOGIN, ANY),
+    "account.delete": (LOGIN, ANY, ANY, ANY, ANY, LOGIN, ANY),
+    "alerts.create": (LOGIN, ANY, ANY, ANY, WAITING, LOGIN, WAITING),
+    "alerts.change": (LOGIN, 404, 404, 404, 404, LOGIN, 404),  # alerts are personal, even to admins
+    "alerts.frequency": (LOGIN, 404, 404, 404, 404, LOGIN, 404),
+    "claims.accept": CLAIM_ACTION,
+    "claims.decline": CLAIM_ACTION,
+    "claims.cancel": CLAIM_ACTION,
+    "claims.collected": CLAIM_ACTION,
+    "claims.message": CLAIM_ACTION,
+    "claims.create:published": (LOGIN, 422, 422, 422, WAITING, LOGIN, WAITING),
+    "claims.create:draft": (LOGIN, 404, 422, 422, WAITING, LOGIN, WAITING),
+    "claims.create:pending": (LOGIN, 404, 422, 422, WAITING, LOGIN, WAITING),
+    "listings.new": (LOGIN, 422, 422, HOME, WAITING, LOGIN, WAITING),
+    "listings.edit:published": EDIT_PUBLISHED,
+    "listings.edit:draft": EDIT_PRIVATE,
+    "listings.edit:pending": EDIT_PRIVATE,
+    "listings.withdraw:published": EDIT_PUBLISHED,
+    "listings.withdraw:draft": EDIT_PRIVATE,
+    "listings.withdraw:pending": EDIT_PRIVATE,
+    "listings.relist:published": EDIT_PUBLISHED,
+    "listings.relist:draft": EDIT_PRIVATE,
+    "listings.relist:pending": EDIT_PRIVATE,
+    "reports.report_listing:published": (LOGIN, 422, 403, ANY, WAITING, LOGIN, WAITING),
+    "reports.report_listing:draft": (LOGIN, 404, 403, ANY, WAITING, LOGIN, WAITING),
+    "reports.report_listing:pending": (LOGIN, 404, 403, ANY, WAITING, LOGIN, WAITING),
+    "wanted.new": (LOGIN, 422, 422, ANY, WAITING, LOGIN, WAITING),
+    "wanted.close": (LOGIN, 403, ANY, ANY, WAITING, LOGIN, WAITING),
+    "wanted.answer": (LOGIN, ANY, ANY, ANY, WAITING, LOGIN, WAITING),
 }
 
 # Routes the walkers leave out, each with the reason. (None so far: every route is walked.)
@@ -151,9 +165,9 @@ def expected_for(rule: Rule, variant: str, method: str) -> tuple:
         if key in table:
             return table[key]
     if rule.endpoint.startswith("admin."):
-        return PLATFORM if method == "GET" else (LOGIN, 403, 403, ANY)
+        return PLATFORM if method == "GET" else (LOGIN, 403, 403, ANY, 403, LOGIN, 403)
     if rule.rule.startswith("/organisations/<int:organisation_id>/"):
-        return ORGANISATION if method == "GET" else (LOGIN, 403, ANY, ANY)
+        return ORGANISATION if method == "GET" else (LOGIN, 403, ANY, ANY, 403, LOGIN, 403)
     raise AssertionError(f"no expected status for {method} {rule.rule} ({rule.endpoint}): "
                          "add it to EXPECTED_GET/EXPECTED_POST, or to NOT_WALKED with a reason")
 
@@ -303,7 +317,8 @@ def private_actions(world: World, target) -> list[tuple[str, str, dict[str, str]
 
 
 # attacker, and whose things they try: a member and an admin of B against A, A's admin against B
-ATTACKS = [("outsider", "a"), ("admin_of_b", "a"), ("org_admin", "b"), ("anonymous", "a")]
+ATTACKS = [("outsider", "a"), ("admin_of_b", "a"), ("org_admin", "b"), ("anonymous", "a"),
+           ("pending_member", "a"), ("deactivated_member", "a")]
 
 
 def test_ids_of_another_organisations_private_things_are_refused(app, world):
@@ -318,9 +333,12 @@ def test_ids_of_another_organisations_private_things_are_refused(app, world):
         for method, url, data, public in private_actions(world, target):
             answer = fetch(client, method, url, data=data)
             where = (attacker, method, url, answer.status)
-            if attacker == "anonymous" and not public:
+            if attacker in ("anonymous", "deactivated_member") and not public:
                 assert answer.status == 302, where
                 assert answer.headers["Location"].startswith("/auth/login?next="), where
+            elif answer.status == 302:  # the page that says what the account waits for
+                assert attacker == "pending_member", where
+                assert answer.headers["Location"] == "/account/waiting", where
             else:
                 assert answer.status in (403, 404), where
             for text in private_texts:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import limiter
 from ..models import User
+from ..security import in_good_standing, participation_block_reason
 from ..services import accounts, personal_data
 from ..services.errors import InvalidToken
 from ..services.mail import email_kinds_for
@@ -168,3 +169,13 @@ def delete() -> Response | tuple[str, int]:
 @bp.route("/deleted")
 def deleted() -> str:
     return render_template("account/privacy_deleted.html")
+
+
+@bp.route("/waiting")
+@login_required
+def waiting() -> Response | str:
+    """What an account not yet in good standing waits for, and what it can do meanwhile."""
+    if in_good_standing(current_user):
+        return redirect(url_for("main.home"))
+    return render_template("account/waiting.html", reason=participation_block_reason(
+        current_user), organisation=current_user.organisation)

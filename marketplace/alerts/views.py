@@ -15,6 +15,7 @@ from ..models import Alert, AlertFrequency
 from ..services import alerts as alert_service
 from ..services.errors import DomainError
 from ..services.search import SearchQuery
+from ..web import member_required
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 
@@ -32,7 +33,7 @@ def _checked() -> None:
 
 
 @bp.route("/", methods=["GET"])
-@login_required
+@member_required
 def index() -> str:
     alerts = db.session.scalars(select(Alert).where(Alert.user_id == current_user.id)
                                 .order_by(Alert.created_at.desc())).all()
@@ -43,7 +44,7 @@ def index() -> str:
 
 
 @bp.route("/", methods=["POST"])
-@login_required
+@member_required
 def create() -> Response:
     """The "alert me" button on the search page: the search travels in hidden fields."""
     _checked()

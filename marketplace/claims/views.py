@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 from ..extensions import db, limiter
 from ..models import Claim, ClaimStatus, Listing
 from ..organisations.forms import ConfirmForm
-from ..security import Action, can
+from ..security import Action, can, in_good_standing, is_giver
 from ..services import claims as claim_service
-from ..web import attempt, refusals_on, render_form
+from ..web import attempt, member_required, refusals_on, render_form
 from .forms import AcceptForm, ClaimForm, DeclineForm, MessageForm
 
 bp = Blueprint("claims", __name__)
@@ -24,7 +24,7 @@ bp = Blueprint("claims", __name__)
 
 def _claim_or_404(claim_id: int) -> Claim:
     claim = db.session.get(Claim, claim_id)
-    if claim is None or not claim_service.may_view_claim(current_user, claim):
+    if claim is None or not can(current_user, Action.VIEW_CLAIM, claim):
         abort(404)
     return claim
 
@@ -38,7 +38,7 @@ def _claims_per_member() -> str:
 
 
 @bp.route("/listings/<int:listing_id>/claim", methods=["POST"])
-@login_required
+@member_required
 @limiter.limit(lambda: current_app.config["CLAIM_RATE_LIMIT"], key_func=_claims_per_member)
 def create(listing_id: int) -> Response | tuple[str, int]:
     listing = db.get_or_404(Listing, listing_id)
@@ -61,10 +61,9 @@ def create(listing_id: int) -> Response | tuple[str, int]:
 @login_required
 def show(claim_id: int) -> str:
     claim = _claim_or_404(claim_id)
-    giver = claim_service.is_giver(current_user, claim)
+    giver = is_giver(current_user, claim)
     return render_template(
         "claims/show.html", claim=claim, giver=giver,
-        claimant=claim_service.is_claimant(current_user, claim),
         reliability=claim_service.reliability_of(claim.claimant_organisation_id)
         if giver else None,
         accept_form=AcceptForm(agreed_pickup_date=claim.preferred_pickup_date),
@@ -131,9 +130,16 @@ def message(claim_id: int) -> Response:
 @bp.route("/claims/")
 @login_required
 def index() -> str:
-    """Claims the user's organisation made, and claims on its listings."""
+    """Claims the user's organisation made, and claims on its listings; to a member not in
+    good standing (a suspended organisation's) only their own claims, which they may cancel."""
     if current_user.organisation_id is None:
         abort(404)
+    if not in_good_standing(current_user):
+        own = db.session.scalars(select(Claim).where(Claim.claimant_id == current_user.id)
+                                 .order_by(Claim.created_at.desc()).limit(200)).all()
+        if not own:
+            return redirect(url_for("account.waiting"))
+        return render_template("claims/index.html", made=own, received=[], tab="made")
     made = db.session.scalars(
         select(Claim).where(Claim.claimant_organisation_id == current_user.organisation_id)
         .order_by(Claim.created_at.desc()).limit(200)).all()

@@ -27,7 +27,7 @@ from ..services.claims import open_claim_of
 from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit, Upload
 from ..services.search import SearchQuery
-from ..web import attempt, refusals_on, render_form, require
+from ..web import attempt, member_required, refusals_on, render_form, require
 from . import pages
 from .forms import ListingForm, RelistForm
 
@@ -106,7 +106,7 @@ def search() -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@member_required
 def new() -> Response | tuple[str, int]:
     block = participation_block_reason(current_user)
     if block:
@@ -224,7 +224,7 @@ def relist(listing_id: int) -> Response:
 
 
 @bp.route("/mine")
-@login_required
+@member_required
 def mine() -> str:
     if current_user.organisation_id is None:
         abort(404)

@@ -14,7 +14,7 @@ from ..models import Organisation, Site, User, UserStatus
 from ..security import Action
 from ..services import accounts, organisations
 from ..services.organisations import SiteDetails
-from ..web import attempt, refusals_on, render_form, require
+from ..web import attempt, member_required, refusals_on, render_form, require
 from .forms import ConfirmForm, DeactivateForm, RoleForm, SiteForm
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
@@ -41,7 +41,7 @@ def _site_of(organisation: Organisation, site_id: int) -> Site:
 
 
 @bp.route("/mine")
-@login_required
+@member_required
 def mine() -> Response:
     if current_user.organisation_id is None:
         abort(404)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
 from ..models import Listing
 from ..security import Action, can
 from ..services import reports as report_service
-from ..web import refusals_on, render_form, require
+from ..web import member_required, refusals_on, render_form, require
 from .forms import ReportForm
 
 bp = Blueprint("reports", __name__)
@@ -21,7 +21,7 @@ def _per_user() -> str:
 
 
 @bp.route("/listings/<int:listing_id>/report", methods=["GET", "POST"])
-@login_required
+@member_required
 @limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"],
                key_func=_per_user, methods=["POST"])
 def report_listing(listing_id: int) -> Response | tuple[str, int]:

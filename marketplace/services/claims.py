@@ -31,7 +31,7 @@ from ..models import (
     UserStatus,
 )
 from ..models.base import utcnow
-from ..security import Action, can, participation_block_reason
+from ..security import Action, can, is_giver, participation_block_reason
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .urls import external_url
@@ -40,34 +40,11 @@ MAX_MESSAGE_LENGTH = 2000
 MAX_PICKUP_DAYS_AHEAD = 120
 
 
-# --- who may do what -------------------------------------------------------------------------
+# --- who may do what (decided in security.py) -----------------------------------------------
 
-def is_giver(user: User, claim: Claim) -> bool:
-    """The listing's organisation decides: the poster or any active colleague."""
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.status is UserStatus.ACTIVE
-        and user.organisation_id == claim.listing.organisation_id
-    )
-
-
-def is_claimant(user: User, claim: Claim) -> bool:
-    return getattr(user, "is_authenticated", False) and claim.claimant_id == user.id
-
-
-def may_view_claim(user: User, claim: Claim) -> bool:
-    return is_giver(user, claim) or is_claimant(user, claim) or can(
-        user, Action.ADMINISTER_PLATFORM)
-
-
-def _require_giver(actor: User, claim: Claim) -> None:
-    if not is_giver(actor, claim):
-        raise PermissionDenied(_("Only the giving organisation can decide on this claim."))
-
-
-def _require_claimant(actor: User, claim: Claim) -> None:
-    if not is_claimant(actor, claim):
-        raise PermissionDenied(_("Only the one who claimed can do this."))
+def _require(actor: User, action: Action, claim: Claim, refusal: str) -> None:
+    if not can(actor, action, claim):
+        raise PermissionDenied(refusal)
 
 
 # --- transitions -----------------------------------------------------------------------------
@@ -155,7 +132,8 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
 
     Raises DomainError when too little is left: the claim then keeps waiting in line.
     """
-    _require_giver(actor, claim)
+    _require(actor, Action.DECIDE_CLAIM, claim,
+             _("Only the giving organisation can decide on this claim."))
     listing = claim.listing
     # A suspended (or pending) organisation neither gives nor receives; the claim waits.
     if not (listing.organisation.is_active and claim.claimant_organisation.is_active):
@@ -168,6 +146,10 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
     agreed = agreed_pickup_date or claim.preferred_pickup_date
     if agreed is not None and agreed < date.today():
         raise DomainError(_("Choose a pick-up date from today on."), field="agreed_pickup_date")
+    if agreed is not None and agreed > date.today() + timedelta(days=MAX_PICKUP_DAYS_AHEAD):
+        # As for the claimant's date; also keeps the calendar's end date (a day later) a date.
+        raise DomainError(_("Choose a date from today on, within four months."),
+                          field="agreed_pickup_date")
     reserved = db.session.execute(
         update(Listing)
         .where(Listing.id == listing.id, Listing.status == ListingStatus.PUBLISHED,
@@ -197,7 +179,8 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
 
 
 def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
-    _require_giver(actor, claim)
+    _require(actor, Action.DECIDE_CLAIM, claim,
+             _("Only the giving organisation can decide on this claim."))
     if not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.DECLINED,
                        decided_by_id=actor.id, decided_at=utcnow(), closed_at=utcnow(),
                        decision_note=(note or "").strip()[:1000] or None):
@@ -209,7 +192,7 @@ def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
 
 def cancel_claim(actor: User, claim: Claim) -> None:
     """The claimant withdraws; an accepted quantity goes back to the listing."""
-    _require_claimant(actor, claim)
+    _require(actor, Action.CANCEL_CLAIM, claim, _("Only the one who claimed can do this."))
     lock_listing(claim.listing_id)
     # The database says whether it was accepted (an accept may have landed a moment ago).
     if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
@@ -225,8 +208,8 @@ def cancel_claim(actor: User, claim: Claim) -> None:
 
 def mark_collected(actor: User, claim: Claim) -> None:
     """Either side confirms the hand-over; the listing closes when everything is collected."""
-    if not (is_giver(actor, claim) or is_claimant(actor, claim)):
-        raise PermissionDenied(_("Only the giver and the claimant can confirm the hand-over."))
+    _require(actor, Action.FOLLOW_UP_CLAIM, claim,
+             _("Only the giver and the claimant can confirm the hand-over."))
     # Hand-overs of one listing one after another, so the last one sees all the others.
     lock_listing(claim.listing_id)
     if not _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.COLLECTED,
@@ -255,9 +238,9 @@ def mark_collected(actor: User, claim: Claim) -> None:
 
 def post_message(actor: User, claim: Claim, body: str) -> ClaimMessage:
     """A message on the claim, emailed to the other side."""
+    _require(actor, Action.FOLLOW_UP_CLAIM, claim,
+             _("Only the giver and the claimant can write here."))
     giver_side = is_giver(actor, claim)
-    if not (giver_side or is_claimant(actor, claim)):
-        raise PermissionDenied(_("Only the giver and the claimant can write here."))
     body = (body or "").strip()
     if not body:
         raise DomainError(_("Write a message first."), field="body")

@@ -186,12 +186,12 @@ def approve_organisation(actor: User, organisation: Organisation) -> None:
 def suspend_organisation(actor: User, organisation: Organisation, reason: str) -> None:
     """Suspend `organisation`; its admins are emailed the reason.
 
-    While suspended its people can log in but cannot post or claim (see
-    `security.participation_block_reason`), and its published listings disappear from search,
-    the home page and their own pages for everyone outside it. Open claims stay as they are,
-    both those on its listings and those it made, but none is accepted while it is suspended
-    (`claims.accept_claim` refuses); they can still be declined or cancelled, and reactivating
-    lets them continue. Raises DomainError when suspended already or without a reason.
+    While suspended its people can log in but see only what a visitor sees, their profile
+    and their own claims (`security.in_good_standing`); its published listings and wanted
+    posts disappear for everyone. Open claims stay as they are, both those on its listings and
+    those it made: nobody accepts them while it is suspended (`claims.accept_claim` refuses),
+    its members change nothing on them but cancel their own, and reactivating lets them
+    continue. Raises DomainError when suspended already or without a reason.
     """
     _require(actor, Action.ADMINISTER_PLATFORM)
     if organisation.status is OrganisationStatus.SUSPENDED:

@@ -57,9 +57,9 @@ from ..models import (
     Province,
     Site,
     Unit,
-    UserStatus,
 )
 from ..models.base import DATABASE_INT_MAX, utcnow
+from ..security import in_good_standing
 from .categories import category_with_descendants
 
 DEFAULT_PER_PAGE = 24
@@ -257,9 +257,7 @@ class Visibility:
 
 
 def visibility_of(viewer: Any) -> Visibility:
-    insider = (viewer is not None and getattr(viewer, "is_authenticated", False)
-               and viewer.status is not UserStatus.DEACTIVATED)
-    if not insider:
+    if not in_good_standing(viewer):  # awaiting approval, or suspended: what visitors see
         return Visibility()
     if viewer.is_platform_admin:
         return Visibility(everything=True)

@@ -14,6 +14,8 @@ from ..models import (
     Category,
     Listing,
     ListingStatus,
+    Organisation,
+    OrganisationStatus,
     Province,
     User,
     UserStatus,
@@ -71,8 +73,7 @@ def post_wanted(actor: User, details: WantedDetails) -> Wanted:
 
 
 def close_wanted(actor: User, wanted: Wanted, fulfilled: bool) -> None:
-    if not (wanted.author_id == actor.id or can(actor, Action.MANAGE_ORGANISATION,
-                                                wanted.organisation)):
+    if not can(actor, Action.CLOSE_WANTED, wanted):
         raise PermissionDenied()
     if wanted.status is not WantedStatus.OPEN:
         raise DomainError(_("This request is closed already."))
@@ -156,8 +157,10 @@ def expire_wanted(today: date | None = None) -> int:
 
 def open_wanted(category_id: int | None = None, province: Province | None = None,
                 page_size: int = 50) -> list[Wanted]:
-    statement = select(Wanted).where(Wanted.status == WantedStatus.OPEN,
-                                     Wanted.needed_by >= date.today())
+    # As with listings, an organisation that is not active shows nothing (security.VIEW_WANTED)
+    statement = select(Wanted).join(Organisation, Organisation.id == Wanted.organisation_id) \
+        .where(Wanted.status == WantedStatus.OPEN, Wanted.needed_by >= date.today(),
+               Organisation.status == OrganisationStatus.ACTIVE)
     if category_id is not None:
         from .categories import category_with_descendants
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -12,11 +12,12 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Listing, ListingStatus, Province, Wanted, WantedStatus
+from ..security import Action, can
 from ..services import wanted as wanted_service
 from ..services.categories import category_tree
 from ..services.errors import DomainError
 from ..services.wanted import WantedDetails
-from ..web import attempt, id_value, render_form, show_domain_error
+from ..web import attempt, id_value, member_required, render_form, show_domain_error
 from .forms import AnswerForm, WantedForm
 
 bp = Blueprint("wanted", __name__, url_prefix="/wanted")
@@ -28,12 +29,16 @@ def _categories() -> list[tuple[int, str]]:
 
 
 def _wanted_or_404(wanted_id: int) -> Wanted:
-    wanted = db.get_or_404(Wanted, wanted_id)
+    """The post, or 404 when it does not exist or is not for this member's eyes (a closed
+    post of another organisation, or one of an organisation that is not active)."""
+    wanted = db.session.get(Wanted, wanted_id)
+    if wanted is None or not can(current_user, Action.VIEW_WANTED, wanted):
+        abort(404)
     return wanted
 
 
 @bp.route("/")
-@login_required
+@member_required
 def index() -> str:
     category = id_value(request.args, "category")
     province = request.args.get("province", "")
@@ -45,7 +50,7 @@ def index() -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@member_required
 def new() -> Response | tuple[str, int]:
     form = WantedForm()
     form.set_choices(_categories())
@@ -73,7 +78,7 @@ def new() -> Response | tuple[str, int]:
 
 
 @bp.route("/<int:wanted_id>")
-@login_required
+@member_required
 def show(wanted_id: int) -> str:
     wanted = _wanted_or_404(wanted_id)
     answer_form = None
@@ -91,7 +96,7 @@ def show(wanted_id: int) -> str:
 
 
 @bp.route("/<int:wanted_id>/answer", methods=["POST"])
-@login_required
+@member_required
 def answer(wanted_id: int) -> Response:
     wanted = _wanted_or_404(wanted_id)
     form = AnswerForm()
@@ -107,7 +112,7 @@ def answer(wanted_id: int) -> Response:
 
 
 @bp.route("/<int:wanted_id>/<any(fulfilled, withdraw):change>", methods=["POST"])
-@login_required
+@member_required
 def close(wanted_id: int, change: str) -> Response:
     wanted = _wanted_or_404(wanted_id)
     if not FlaskForm().validate_on_submit():
