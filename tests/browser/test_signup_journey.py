@@ -131,6 +131,19 @@ def test_a_new_organisation_signs_up_is_approved_and_a_colleague_joins(
         colleague.get_by_role("button", name="Sign up").click()
         confirm_address(colleague, mailbox, COLLEAGUE)
 
+        # Until Olga says yes, Cees sees what a visitor sees, and a page saying what he waits for.
+        waiting = new_page()
+        waiting.goto(f"{base_url}/auth/login")
+        log_in_here(waiting, COLLEAGUE)
+        waiting.wait_for_url(f"{base_url}/")
+        assert waiting.get_by_role("link", name="Our listings").count() == 0
+        waiting.get_by_role("link", name="What happens next").click()
+        waiting.get_by_text(f"an administrator of {ORGANISATION} approves your account").wait_for()
+        assert_fits_the_screen(waiting)
+        check_accessibility(waiting)
+        waiting.goto(f"{base_url}/listings/mine")
+        waiting.wait_for_url(f"{base_url}/account/waiting")
+
         # Olga, the organisation's admin, approves him from the link in her email.
         to_join = mailbox.wait_for(FOUNDER, f"Cees Collega wants to join {ORGANISATION}")
         founder.goto(link_in(to_join, "/members"))
