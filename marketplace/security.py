@@ -107,9 +107,14 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
     return False
 
 
+def is_insider(user: User | Any, organisation_id: int | None) -> bool:
+    """One of the organisation's own people, in good standing: they see its private things."""
+    return in_good_standing(user) and user.organisation_id == organisation_id
+
+
 def is_giver(user: User | Any, claim: Claim) -> bool:
     """The listing's organisation decides: the poster or any colleague in good standing."""
-    return in_good_standing(user) and user.organisation_id == claim.listing.organisation_id
+    return is_insider(user, claim.listing.organisation_id)
 
 
 def is_claimant(user: User | Any, claim: Claim) -> bool:
@@ -131,9 +136,9 @@ def listing_visible_to(user: User | Any, listing: Listing, now: datetime | None 
     """Published listings are public once their internal phase is over; the rest is for the
     own organisation and platform admins, in good standing. (Search applies the same rule in
     SQL: search.visibility_of.)"""
-    insider = in_good_standing(user) and (
-        user.is_platform_admin or user.organisation_id == listing.organisation_id)
-    if insider:
+    if not isinstance(listing, Listing):
+        return False
+    if is_insider(user, listing.organisation_id) or can(user, Action.ADMINISTER_PLATFORM):
         return True
     if listing.status is not ListingStatus.PUBLISHED:
         return False

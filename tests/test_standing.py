@@ -71,6 +71,11 @@ def test_a_member_awaiting_approval_sees_what_a_visitor_sees(app, world):
     internal = db.session.scalar(db.select(Listing).where(Listing.title == INTERNAL_TITLE))
     for listing in (world.a.listings["draft"], world.a.listings["pending"], internal):
         assert fetch(pending, "GET", f"/listings/{listing.id}").status == 404
+    # On the organisation's published listing: the page a visitor gets, without its claims.
+    published = f"/listings/{world.a.listings['published'].id}"
+    claimant_organisation = world.users["claimant"].organisation.name
+    assert claimant_organisation in fetch(insider, "GET", published).body
+    assert claimant_organisation not in fetch(pending, "GET", published).body
     for kind in ("draft", "pending"):
         for name in stored_photo_names(world.a.photos[kind]):
             assert fetch(pending, "GET", f"/photos/{name}").status == 404, name

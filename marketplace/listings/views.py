@@ -20,7 +20,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..organisations.forms import ConfirmForm
-from ..security import Action, can, participation_block_reason
+from ..security import Action, can, is_insider, participation_block_reason
 from ..services import listings as listing_service
 from ..services.categories import category_tree
 from ..services.claims import open_claim_of
@@ -145,7 +145,7 @@ def show(listing_id: int) -> str:
     claim_form = own_claim = claim_block = None
     listing_claims: list[Claim] = []
     if current_user.is_authenticated:
-        if current_user.organisation_id == listing.organisation_id:
+        if is_insider(current_user, listing.organisation_id):
             listing_claims = list(db.session.scalars(
                 select(Claim).where(Claim.listing_id == listing.id)
                 .order_by(Claim.created_at)))
