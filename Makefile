@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Tests run in parallel, one worker per CPU (each with its own PostgreSQL database).
 PYTEST_WORKERS ?= -n auto
 
-.PHONY: run test install translations lint security pytest browser-deps clean extract-messages bench-load
+.PHONY: run test install lock translations lint security pytest browser-deps clean extract-messages bench-load
 
 run: install translations instance/secret_key
 	$(FLASK) db upgrade
@@ -20,12 +20,30 @@ test: install translations lint security browser-deps pytest
 
 install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+# What is installed is pinned with hashes in requirements-test.lock (requirements.lock, for
+# production, holds the same pins without the test tools); `make lock` writes both.
+$(STAMP): requirements-test.lock setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+		echo "The lock files do not match setup.cfg: run make lock"; exit 1; }
 	touch $(STAMP)
+
+# Refresh the lock files after changing setup.cfg, or to take new releases (a few minutes):
+# the newest releases setup.cfg allows, with the hashes of all their files. LOCK_ARGS= keeps
+# the pins that still fit; LOCK_ARGS="--upgrade-package NAME" moves one package.
+LOCK_ARGS ?= --upgrade
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --build-deps-for editable
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra test --extra s3 -o requirements-test.lock pyproject.toml
+	cp requirements-test.lock requirements.lock  # the same pins, less what only tests need
+	$(PIP_COMPILE) --extra s3 -o requirements.lock pyproject.toml
+	$(BIN)/python .ci/audit_dependencies.py --record requirements-test.lock requirements.lock
 
 translations: install
 	$(BIN)/pybabel compile --use-fuzzy --directory marketplace/translations --statistics 2>&1 | grep -v '^$$' || true
@@ -52,10 +70,11 @@ browser-deps:
 lint: install
 	$(BIN)/ruff check marketplace tests wsgi.py
 
-# Static security checks of our code (bandit) and known vulnerabilities in what we install.
+# Static security checks of our code (bandit) and known vulnerabilities in what we install:
+# fails on a finding or a package not audited unless .ci/pip-audit-allow.txt says why.
 security: install
 	$(BIN)/bandit --quiet --recursive marketplace wsgi.py
-	$(BIN)/python .ci/audit_dependencies.py
+	$(BIN)/python .ci/audit_dependencies.py requirements-test.lock requirements.lock
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 pytest: install translations
