@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import traceback
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -554,12 +554,22 @@ def test_a_folder_left_by_an_interrupted_backup_is_refused(
     assert nothing_restored(restored)
 
 
-def test_two_backups_in_one_second_get_their_own_folders(app, runner, world, tmp_path):
+def test_two_backups_in_one_second_get_their_own_folders(app, runner, world, tmp_path,
+                                                         monkeypatch):
+    """The clock the folder names come from stands still: the two are always in one second,
+    however long a backup takes (a pg_dump takes longer than a second on a busy machine)."""
+
+    class StoppedClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 3, 1, 9, 30, 15, tzinfo=UTC)
+
+    monkeypatch.setattr(backup_service, "datetime", StoppedClock)
     directory = backups_dir(tmp_path)
     for _attempt in range(2):
         assert runner.invoke(args=["backup", str(directory)]).exit_code == 0
-    folders = sorted(path.name for path in directory.iterdir())
-    assert len(folders) == 2 and all(name.startswith("marketplace-backup-") for name in folders)
+    assert sorted(path.name for path in directory.iterdir()) == [
+        "marketplace-backup-20260301T093015Z", "marketplace-backup-20260301T093015Z-2"]
 
 
 def test_backup_says_what_it_saved(app, runner, world, tmp_path):
