@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ from flask.cli import with_appcontext
 
 from .extensions import db
 from .models import OrganisationKind, Role
-from .services import accounts, mail
+from .services import accounts
 from .services.errors import DomainError
 from .services.organisations import find_organisation_by_name
 
@@ -81,19 +80,13 @@ def create_user(email: str, organisation_name: str, role: str, kind: str, name: 
 def send_mail(loop: bool, interval: float, batch: int) -> None:
     """Send the mail waiting in the outbox (retrying failures with backoff).
 
-    Without --loop it keeps going until everything that is due has been tried once.
+    Without --loop it keeps going until everything that is due has been tried once. With
+    --loop it waits out a lost database, and on SIGTERM finishes the message in hand, gives the
+    rest back to the queue and exits.
     """
-    while True:
-        report = mail.deliver_pending(limit=batch)
-        handled = report.sent + report.retried + report.failed
-        if handled or not loop:
-            click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
-        db.session.remove()
-        if handled >= batch:
-            continue  # a full round: more may be waiting, go on at once
-        if not loop:
-            return
-        time.sleep(interval)
+    from .mail_sender import run
+
+    run(loop=loop, interval=interval, batch=batch, say=click.echo)
 
 
 @click.command("housekeeping")

@@ -305,6 +305,14 @@ def test_the_mail_sender_is_always_restarted():
     assert read_unit("surplus-mail.service")["Service"]["Restart"] == "always"
 
 
+def test_systemd_gives_the_stopping_mail_sender_time_to_finish_the_message_in_hand():
+    from marketplace.services.mail import SMTP_TIMEOUT_SECONDS
+
+    # On SIGTERM it finishes the message in hand: connecting and sending, a time-out each.
+    stop_timeout = int(read_unit("surplus-mail.service")["Service"]["TimeoutStopSec"])
+    assert stop_timeout > 2 * SMTP_TIMEOUT_SECONDS
+
+
 def test_housekeeping_runs_every_five_minutes_from_its_timer():
     timer = read_unit("surplus-housekeeping.timer")
     assert timer["Timer"]["OnCalendar"] == "*:0/5"

@@ -14,7 +14,7 @@ from .base import UTCDateTime, enum_column, utcnow
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for its (next) attempt
-    SENDING = "sending"  # claimed by one sender; never picked up again automatically
+    SENDING = "sending"  # claimed by one sender (claimed_by), which confirms it (claimed_at)
     SENT = "sent"
     FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS, or a sender died mid-send
 
@@ -39,7 +39,13 @@ class OutboxMessage(db.Model):
     )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # While SENDING: the sender holding the claim and when it last confirmed it (a heartbeat
+    # between messages, every CLAIM_HEARTBEAT; services/mail.STALE_CLAIM).
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    # The last attempt failed only because the SMTP server could not be reached: the message
+    # goes out as soon as the server takes mail again, not after its backoff.
+    server_unreachable: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

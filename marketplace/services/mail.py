@@ -6,10 +6,14 @@ committed. `deliver_pending` sends what is due with Flask-Mail, or writes it to 
 .eml files when no SMTP server is configured. A row is claimed with a conditional UPDATE before it
 is sent, so two senders never send the same message (on PostgreSQL with FOR UPDATE SKIP
 LOCKED, so several senders share the work without waiting for each other); a failure is
-retried with backoff.
-A sender that dies between handing a message over and marking it sent leaves it claimed; after
-STALE_CLAIM it is sent again (a message is never lost, at most duplicated once, which is
-logged; its stable Message-ID lets the receiving side drop the copy).
+retried with backoff, except that messages which failed only because the server could not be
+reached go out, oldest first, as soon as it takes mail again.
+A claim names its sender, which confirms it as it works (CLAIM_HEARTBEAT). A sender that
+stops on request gives its claims back at once; one that loses the database gives them back
+when it is reachable again, marking sent what it had handed over meanwhile; one that was killed
+leaves claims that another sender takes back after STALE_CLAIM without confirmation. A message
+taken back that way may have gone out already: it is never lost, at most duplicated once,
+which is logged (its stable Message-ID lets the receiving side drop the copy).
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ import base64
 import contextlib
 import json
 import logging
+import os
 import re
+import secrets
 import smtplib
-from dataclasses import dataclass
+import socket
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,11 +138,13 @@ def wants_email(user: User, template: str) -> bool:
 SMTP_TIMEOUT_SECONDS = 30
 # Seconds to wait after the n-th failed attempt (the last value repeats).
 RETRY_BACKOFF = (60, 5 * 60, 30 * 60, 2 * 60 * 60, 6 * 60 * 60)
-# A message claimed longer ago than this was being sent by a process that died. It may or may
-# not have gone out: it is retried (never lost), with a warning about a possible duplicate.
-STALE_CLAIM = timedelta(minutes=30)
-# Messages claimed at once: even if each one took the full SMTP time-out, the last of them is
-# sent well before its claim looks stale to another sender.
+# A claim its sender has not confirmed for this long belongs to a process that died (a live one
+# confirms its claims after a message when CLAIM_HEARTBEAT has passed, and one message takes at
+# most about one SMTP time-out). Such a message may or may not have gone out: it is sent again
+# (never lost), with a warning about a possible duplicate.
+STALE_CLAIM = timedelta(seconds=45)
+CLAIM_HEARTBEAT = timedelta(seconds=5)
+# Messages claimed at once.
 CLAIM_CHUNK = 20
 
 _LINE_BREAKS = re.compile(r"[\r\n\t\f\v\u2028\u2029\x85]+")
@@ -198,40 +208,157 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    given_back: int = 0  # claimed, then returned to the queue untried (the sender stopped)
 
 
-def deliver_pending(limit: int = 100) -> DeliveryReport:
-    """Send up to `limit` due messages; safe to run in several processes at once."""
+def _sender_name() -> str:
+    # The random part tells a process apart from an earlier one that had the same pid.
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+@dataclass
+class Sender:
+    """One sending process, as named on the messages it has claimed."""
+
+    name: str = field(default_factory=_sender_name)
+    # Set from a signal handler: finish the message in hand, give the other claims back.
+    stopping: bool = False
+    # Handed to the server, but the database has not recorded it yet (its connection failed).
+    handed_over: set[int] = field(default_factory=set)
+
+
+def deliver_pending(limit: int = 100, sender: Sender | None = None) -> DeliveryReport:
+    """Send up to `limit` due messages; safe to run in several processes at once.
+
+    When `sender.stopping` becomes true, the message in hand is finished and the other claimed
+    messages are given back. A database error propagates: the caller rolls back and, once the
+    database answers, calls `settle_claims` (messages handed over meanwhile are remembered in
+    `sender.handed_over`).
+    """
+    sender = sender or Sender()
     report = DeliveryReport()
     _retry_stale_claims()
     handled = 0
+    probed = False
     with contextlib.ExitStack() as stack:
         transport: _SmtpTransport | _FolderTransport | None = None
-        while handled < limit:
-            message_ids = _claim_due(min(CLAIM_CHUNK, limit - handled))
+        while handled < limit and not sender.stopping:
+            message_ids = _claim_due(min(CLAIM_CHUNK, limit - handled), sender)
             if not message_ids:
-                break
+                if handled or probed or not _waiting_for_server():
+                    break
+                # Nothing is due, but messages wait only for the server: is it back?
+                probed = True
+                transport = transport or stack.enter_context(_open_transport())
+                if transport.reachable():
+                    _due_now_server_is_back()
+                    db.session.commit()
+                continue
             handled += len(message_ids)
-            if transport is None:
-                transport = stack.enter_context(_open_transport())
-            for message_id in message_ids:
-                message = db.session.get(OutboxMessage, message_id)
-                try:
-                    transport.send(message)
-                except Exception as error:
-                    _record_failure(message, error, report)
-                else:
-                    message.status = OutboxStatus.SENT
-                    message.sent_at = utcnow()
-                    message.last_error = None
-                    report.sent += 1
-                db.session.commit()
+            transport = transport or stack.enter_context(_open_transport())
+            _send_claimed(message_ids, transport, sender, report)
+    if sender.stopping:
+        report.given_back = settle_claims(sender)
     return report
 
 
-def _claim_due(count: int) -> list[int]:
-    """Mark up to `count` due messages SENDING for this sender; return their ids ([] when
-    nothing is due).
+def _send_claimed(message_ids: list[int], transport: _SmtpTransport | _FolderTransport,
+                  sender: Sender, report: DeliveryReport) -> None:
+    """Send the claimed messages in turn, each recorded in a commit of its own (with the
+    remaining claims confirmed, every CLAIM_HEARTBEAT)."""
+    remaining = list(message_ids)
+    server_is_back = False
+    confirmed = time.monotonic()  # claimed just now
+    while remaining and not sender.stopping:
+        message_id = remaining.pop(0)
+        message = db.session.get(OutboxMessage, message_id)
+        try:
+            transport.send(message)
+        except Exception as error:
+            _record_failure(message, error, report, transport.could_not_reach(error))
+        else:
+            sender.handed_over.add(message_id)
+            message.status = OutboxStatus.SENT
+            message.sent_at = utcnow()
+            message.last_error = None
+            message.server_unreachable = False
+            report.sent += 1
+            if not server_is_back:
+                server_is_back = True
+                _due_now_server_is_back()
+        if remaining and time.monotonic() - confirmed >= CLAIM_HEARTBEAT.total_seconds():
+            remaining = _confirm_claims(remaining, sender)
+            confirmed = time.monotonic()
+        db.session.commit()
+        sender.handed_over.discard(message_id)
+
+
+def _confirm_claims(message_ids: list[int], sender: Sender) -> list[int]:
+    """The heartbeat: renew this sender's claims on `message_ids`; the ids it still holds
+    (another sender takes over claims that went unconfirmed for STALE_CLAIM)."""
+    held = db.session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == OutboxStatus.SENDING,
+               OutboxMessage.claimed_by == sender.name)
+        .values(claimed_at=utcnow())
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if len(held) < len(message_ids):
+        log.warning("Mail %s was taken over by another sender (this one was too slow)",
+                    sorted(set(message_ids) - set(held)))
+    return sorted(held)
+
+
+def settle_claims(sender: Sender) -> int:
+    """Record what `sender` handed over without the database hearing of it (as sent), and give
+    its other claims back to the queue as they were (the attempt not counted). Commits; returns
+    how many were given back. Used when the sender stops and after a lost connection."""
+    if sender.handed_over:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(sender.handed_over),
+                   OutboxMessage.status == OutboxStatus.SENDING,
+                   OutboxMessage.claimed_by == sender.name)
+            .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None,
+                    server_unreachable=False)
+            .execution_options(synchronize_session=False))
+    given_back = db.session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING,
+               OutboxMessage.claimed_by == sender.name)
+        .values(status=OutboxStatus.PENDING, attempts=OutboxMessage.attempts - 1,
+                claimed_at=None, claimed_by=None)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    sender.handed_over.clear()
+    if given_back:
+        log.info("Gave back %d claimed messages to the queue", len(given_back))
+    return len(given_back)
+
+
+def _waiting_for_server() -> bool:
+    return db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.server_unreachable,
+        OutboxMessage.next_attempt_at > utcnow()).limit(1)) is not None
+
+
+def _due_now_server_is_back() -> None:
+    """Messages that waited only for the server are due now (claimed oldest first)."""
+    now = utcnow()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.server_unreachable,
+               OutboxMessage.next_attempt_at > now)
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False))
+
+
+def _claim_due(count: int, sender: Sender) -> list[int]:
+    """Mark up to `count` due messages SENDING for `sender`; return their ids ([] when nothing
+    is due).
 
     On PostgreSQL the due rows are picked and locked FOR UPDATE SKIP LOCKED, so concurrent
     senders take different rows instead of queueing behind each other, and marked in the same
@@ -256,7 +383,7 @@ def _claim_due(count: int) -> list[int]:
         claimed = db.session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENDING, claimed_at=now,
+            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=sender.name,
                     attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
@@ -267,8 +394,10 @@ def _claim_due(count: int) -> list[int]:
         # Another sender took all of these a moment ago (SQLite): there may be more.
 
 
-def _record_failure(message: OutboxMessage, error: Exception, report: DeliveryReport) -> None:
+def _record_failure(message: OutboxMessage, error: Exception, report: DeliveryReport,
+                    unreachable: bool) -> None:
     message.last_error = f"{type(error).__name__}: {error}"[:500]
+    message.server_unreachable = unreachable
     if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         message.status = OutboxStatus.FAILED
         report.failed += 1
@@ -291,7 +420,7 @@ def _retry_stale_claims() -> None:
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.claimed_at < utcnow() - STALE_CLAIM)
-            .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(),
+            .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(), claimed_by=None,
                     last_error="The sender stopped while sending; sent again (may duplicate).")
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
@@ -355,7 +484,34 @@ class _SmtpTransport:
     def __exit__(self, *exc_info: object) -> None:
         self._close()
 
+    def reachable(self) -> bool:
+        """Whether a connection can be opened (it is kept for the messages that follow)."""
+        try:
+            self._connect()
+        except Exception as error:
+            log.debug("The mail server is still unreachable: %s", error)  # every round
+            return False
+        return True
+
+    def could_not_reach(self, error: Exception) -> bool:
+        """Whether `error` means the server could not be reached (not: it refused a message,
+        or the login or TLS settings are wrong)."""
+        if error is not self.connect_error:
+            return False
+        if isinstance(error, (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)):
+            return True
+        # SMTPException is an OSError too: its other kinds are the server's answers.
+        return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
     def send(self, message: OutboxMessage) -> None:
+        connection = self._connect()
+        try:
+            connection.send(build_message(message))
+        except Exception:
+            self._close()
+            raise
+
+    def _connect(self) -> _TimeoutConnection:
         if self.connect_error is not None:
             raise self.connect_error
         if self.connection is None:
@@ -366,11 +522,7 @@ class _SmtpTransport:
                 self.connect_error = error
                 raise
             self.connection = connection
-        try:
-            self.connection.send(build_message(message))
-        except Exception:
-            self._close()
-            raise
+        return self.connection
 
     def _close(self) -> None:
         if self.connection is not None:
@@ -403,6 +555,12 @@ class _FolderTransport:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
+    def reachable(self) -> bool:
+        return True
+
+    def could_not_reach(self, error: Exception) -> bool:
+        return False  # a full disk or a folder without permission: backoff, as any failure
+
     def send(self, message: OutboxMessage) -> None:
         stamp: datetime = message.created_at
         path = self.folder / f"{stamp:%Y%m%d-%H%M%S}-{message.id:06d}-{message.template}.eml"
@@ -419,4 +577,5 @@ def _open_transport() -> _SmtpTransport | _FolderTransport:
     return _FolderTransport()
 
 
-__all__ = ["DeliveryReport", "build_message", "deliver_pending", "queue_email"]
+__all__ = ["DeliveryReport", "Sender", "build_message", "deliver_pending", "queue_email",
+           "settle_claims"]
