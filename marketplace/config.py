@@ -42,6 +42,9 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+REDIS_TIMEOUT_SECONDS = 0.25  # a Redis slower than this is as good as down
+
+
 def settings_from_environment(instance_path: Path) -> dict[str, Any]:
     """Return the configuration built from environment variables and safe defaults."""
     debug = _bool("FLASK_DEBUG", False)
@@ -71,6 +74,13 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         # Keeps the counters of several sites (or test runs) apart in one Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "",
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        # A Redis that does not answer: each process counts for itself (one warning in the log)
+        # and goes back to Redis once it answers, instead of failing the request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # Without timeouts a Redis that stopped answering would hold every login for minutes
+        # (memory:// ignores them).
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": REDIS_TIMEOUT_SECONDS,
+                                      "socket_connect_timeout": REDIS_TIMEOUT_SECONDS},
         # Rendered parts of the browse and search pages (marketplace/page_cache.py): memory://
         # per process, redis://… shared (by default the rate limits' Redis, when they use one),
         # or none; kept at most SEARCH_CACHE_SECONDS (unset: 600 in Redis, 30 in memory).
@@ -79,7 +89,16 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "SEARCH_CACHE_KEY_PREFIX": os.environ.get("SEARCH_CACHE_KEY_PREFIX")
         or os.environ.get("RATELIMIT_KEY_PREFIX") or "",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed logins only (rate_limits.py): per client address, and per account tried.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT")
+        or "5 per minute;20 per hour",
+        # Wrong current passwords (change password, delete account) per member.
+        "PASSWORD_CHECK_RATE_LIMIT": os.environ.get("PASSWORD_CHECK_RATE_LIMIT")
+        or "5 per 15 minutes;20 per day",
+        # Forgot-password and resend-confirmation answer no sooner than this after the request
+        # began, whether or not the address has an account: the time taken tells nothing.
+        "EMAIL_LOOKUP_FLOOR_MS": _int("EMAIL_LOOKUP_FLOOR_MS", 250),
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT") or "5 per minute;20 per hour",
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per minute;20 per hour",
         "REPORT_RATE_LIMIT": os.environ.get("REPORT_RATE_LIMIT") or "10 per hour",
@@ -89,6 +108,15 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "LISTING_MAX_DAYS": _int("LISTING_MAX_DAYS", 90),
         "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),
+        # What decoding the photos of one form may take (MiB at the peak, costed from their
+        # headers; services/photos.py), and how many decodes of PHOTO_LARGE_DECODE_MB or more
+        # a process runs at once, each waiting at most PHOTO_DECODE_WAIT_SECONDS for its turn.
+        "PHOTO_DECODE_BUDGET_MB": _int("PHOTO_DECODE_BUDGET_MB", 192),
+        "PHOTO_LARGE_DECODE_MB": _int("PHOTO_LARGE_DECODE_MB", 64),
+        "PHOTO_LARGE_DECODES": _int("PHOTO_LARGE_DECODES", 2),
+        "PHOTO_DECODE_WAIT_SECONDS": _int("PHOTO_DECODE_WAIT_SECONDS", 10),
+        # /healthz reports "low_space" when the upload folder's file system has less free.
+        "HEALTH_MIN_FREE_MB": _int("HEALTH_MIN_FREE_MB", 1024),
         "PHOTO_STORAGE": os.environ.get("PHOTO_STORAGE") or "local",
         # PHOTO_STORAGE=s3 (see docs/storage.md). Without S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY,
         # boto3 finds credentials itself (AWS_ACCESS_KEY_ID…, ~/.aws, an instance role).

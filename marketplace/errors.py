@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import rate_limits
 from .services.errors import DomainError
 from .storage import StorageError
 
@@ -30,6 +32,9 @@ def _messages() -> dict[int, tuple[str, str]]:
               _("You tried this too often in a short time. Wait a few minutes and try again.")),
         500: (_("Something went wrong on our side"),
               _("The problem has been logged. Try again in a moment.")),
+        503: (_("Not available right now"),
+              _("Part of the site cannot be reached at the moment. Try again in a few "
+                "minutes.")),
     }
 
 
@@ -58,6 +63,17 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         return render_error(error.status_code, error.message)
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_attempts(error: RateLimitExceeded):
+        # When to try again, from the window of the limit used up, in words and in Retry-After;
+        # a form shown again by the limit's on_breach is answered as it is.
+        seconds = rate_limits.seconds_until_allowed()
+        response = error.response if error.response is not None else make_response(
+            render_error(429, rate_limits.try_again_message(seconds)))
+        response.status_code = 429
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

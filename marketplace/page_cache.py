@@ -43,7 +43,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
 import redis
@@ -200,6 +200,7 @@ class PageCache:
         self._backend = backend
         self._seconds = seconds
         self._paused_until = 0.0
+        self._failing = False  # warned about an outage that has not ended yet
         self._owed_change = False  # a change this process could not tell the shared cache
 
     def kept(self, key: tuple, build: Callable[[], dict[str, Any]],
@@ -222,6 +223,7 @@ class PageCache:
             # Read before the database is: a change committed from here on is in the log after
             # `sequence`, so it is asked about the next time.
             generation, sequence, stored = backend.read(name)
+            self._answered()
             if stored is not None:
                 entry = json.loads(stored)
                 if entry["generation"] != generation:
@@ -262,6 +264,7 @@ class PageCache:
                 backend.bump()
             else:
                 backend.announce(listing_ids)
+            self._answered()
         except _FAILURES:
             # Told as soon as it answers again (as a change to anything); meanwhile other
             # processes may show the old.
@@ -274,16 +277,31 @@ class PageCache:
         return self._backend
 
     def _pause(self) -> None:
-        logger.warning("page cache unavailable, pages are rendered without it for %.0f s",
-                       REDIS_PAUSE, exc_info=True)
+        # One warning an outage (tried again every REDIS_PAUSE seconds), not one a request.
+        if not self._failing:
+            logger.warning("page cache unavailable, pages are rendered without it until it "
+                           "answers again (tried every %.0f s)", REDIS_PAUSE, exc_info=True)
+            self._failing = True
         self._paused_until = time.monotonic() + REDIS_PAUSE
+
+    def _answered(self) -> None:
+        if self._failing:
+            logger.info("page cache answers again")
+            self._failing = False
+
+
+def cache_url(config: Mapping[str, Any]) -> str:
+    """Where kept pages live: SEARCH_CACHE_URL, by default the rate limits' Redis if they use
+    one, else memory://."""
+    url = (config.get("SEARCH_CACHE_URL") or "").strip()
+    if not url:  # by default, shared wherever the rate limits are shared
+        limits = config.get("RATELIMIT_STORAGE_URI") or ""
+        url = limits if limits.startswith(("redis://", "rediss://")) else "memory://"
+    return url
 
 
 def init_app(app: Flask) -> None:
-    url = (app.config.get("SEARCH_CACHE_URL") or "").strip()
-    if not url:  # by default, shared wherever the rate limits are shared
-        limits = app.config.get("RATELIMIT_STORAGE_URI") or ""
-        url = limits if limits.startswith(("redis://", "rediss://")) else "memory://"
+    url = cache_url(app.config)
     backend: _Backend | None
     seconds = app.config.get("SEARCH_CACHE_SECONDS")
     if url == "none":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -123,6 +124,14 @@ class LocalStorage:
         finally:
             os.close(handle)
             os.unlink(name)
+
+    def free_bytes(self) -> int:
+        """Bytes free for new files on the folder's file system (or, before the folder exists,
+        on that of its nearest existing parent)."""
+        folder = self.root
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        return shutil.disk_usage(folder).free
 
     def names(self) -> Iterator[str]:
         if not self.root.is_dir():

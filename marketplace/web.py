@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -20,6 +20,7 @@ from .security import Action, can, in_good_standing
 from .services.errors import DomainError
 
 INVALID_FORM_STATUS = 422
+_REFUSAL_STATUS = "web.refusal_status"  # in g, from refusals_on to render_form
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
@@ -32,9 +33,12 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
 
 
 def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
-    """Render a form page; a submitted form with errors answers 422, otherwise 200."""
+    """Render a form page; a submitted form with errors answers 422 (503 when `refusals_on`
+    caught a refusal for something unavailable: storage failing, photos busy), otherwise 200."""
     has_errors = bool(form.errors) or bool(form.form_errors)
     status = INVALID_FORM_STATUS if request.method == "POST" and has_errors else 200
+    if has_errors and g.get(_REFUSAL_STATUS):
+        status = g.pop(_REFUSAL_STATUS)
     return render_template(template, form=form, **context), status
 
 
@@ -108,6 +112,8 @@ def refusals_on(form: FlaskForm, *, forbid: bool = False) -> Iterator[ServiceCal
         if forbid and error.status_code == 403:
             abort(403)
         show_domain_error(form, error)
+        if error.status_code >= 500:  # the form is shown again, with the status it deserves
+            g.setdefault(_REFUSAL_STATUS, error.status_code)
         call.succeeded = False
 
 

@@ -78,6 +78,7 @@ def test_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "EMAIL_LOOKUP_FLOOR_MS": 0,  # test_password_reset checks the floor itself
         "MAIL_SERVER": None,
         "MAIL_SUPPRESS_SEND": False,
         "MAIL_DELIVER_AFTER_REQUEST": False,

@@ -278,6 +278,7 @@ def app_settings(app: object, instance_path: Path, **overrides: object) -> dict[
         "PASSWORD_HASH_METHOD": config["PASSWORD_HASH_METHOD"],
         "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
         "LOG_LEVEL": "WARNING",
+        "EMAIL_LOOKUP_FLOOR_MS": "0",
     }
     settings.update(overrides)
     return {name: str(value) for name, value in settings.items()}

@@ -103,3 +103,31 @@ def test_resetting_confirms_an_unconfirmed_address(client, make_user):
                 data={"password": NEW_PASSWORD})
     assert reload(user).email_confirmed
     assert AuthActions(client).login(user, NEW_PASSWORD).status_code == 302
+
+
+def test_known_and_unknown_addresses_are_answered_at_the_same_moment(make_app, make_user,
+                                                                     monkeypatch):
+    """Not a stopwatch: both answers wait for the same deadline, counted from the start of the
+    request, and only after the email for a known address has been queued."""
+    from marketplace import answer_time
+
+    app = make_app(EMAIL_LOOKUP_FLOOR_MS=250)
+    waits: list[tuple[float, int]] = []
+
+    def wait_until(deadline: float) -> None:  # what was waited for, and the mail queued by then
+        waits.append((round(deadline - answer_time.request_started(), 6), len(outbox())))
+
+    monkeypatch.setattr(answer_time, "wait_until", wait_until)
+    with app.app_context():
+        make_user("known@example.org")
+        make_user("waiting@example.org", confirmed=False)
+    client = app.test_client()
+
+    for path, known in [("/auth/forgot-password", "known@example.org"),
+                        ("/auth/confirm", "waiting@example.org")]:
+        waits.clear()
+        with app.app_context():
+            queued_before = len(outbox())
+        assert client.post(path, data={"email": known}).status_code == 302
+        assert client.post(path, data={"email": "nobody@example.org"}).status_code == 302
+        assert waits == [(0.25, queued_before + 1), (0.25, queued_before + 1)], path

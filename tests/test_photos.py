@@ -36,6 +36,7 @@ from marketplace.models import Listing, ListingPhoto, Photo
 from marketplace.services.photos import (
     VARIANTS,
     PhotoRejected,
+    PhotoStorageFailed,
     PreparedPhoto,
     delete_unreferenced_photos,
     photo_file_name,
@@ -530,8 +531,9 @@ def test_a_failed_write_leaves_no_file_and_no_row(app: Flask, monkeypatch: pytes
 
     monkeypatch.setattr(LocalStorage, "write", failing_write)
     prepared = prepare_photo((IMAGES / "good" / "hopper.jpg").read_bytes(), "hopper.jpg")
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(PhotoStorageFailed) as caught:  # a refusal the form shows (503)
         save_prepared(prepared)
+    assert "No space" in str(caught.value.__cause__)
     assert written  # one file was written before the failure
     assert_stores_nothing(app)
 

@@ -1,8 +1,9 @@
-"""Rate limits hold across gunicorn workers when they count in Redis (and do not in memory).
+"""Rate limits hold across processes when they count in Redis (and do not in memory).
 
-The app runs under gunicorn with two workers, as in production; each test sends a burst of
-concurrent requests, and gunicorn's access log shows both workers served some of them. With
-Redis exactly the limit gets through; with in-memory counters each worker counts for itself.
+Two app servers under gunicorn, one worker each, on the same database and Redis, as two workers
+or two machines in production; the requests go to one server and the other in turn, so every
+test has both processes count, whatever the kernel would have chosen. With Redis exactly the
+limit gets through across both; with in-memory counters each process counts for itself.
 """
 
 from __future__ import annotations
@@ -32,30 +33,32 @@ needs_redis = pytest.mark.skipif(not redis_available() and not os.environ.get("C
 
 
 def burst(visitor: Browser, posts: list[tuple[str, dict[str, str]]]) -> list[int]:
-    """POST all at once; the statuses, a refusal being the friendly page."""
+    """POST all at once; the statuses, a refusal saying when to try again."""
     responses = visitor.burst(posts)
     for response in responses:
         if response.status_code == 429:
-            assert "Too many attempts" in response.text
+            assert "Try again in" in response.text and response.headers["Retry-After"]
     return [response.status_code for response in responses]
 
 
 @pytest.fixture
-def server_with(app, tmp_path) -> Iterator:
-    """Start the app under gunicorn with two workers and these settings (stopped after)."""
+def servers_with(app, tmp_path) -> Iterator:
+    """Start two app servers (gunicorn, one worker each) with these settings, counting in
+    `storage` with one key prefix (stopped after)."""
     started: list[AppServer] = []
     prefixes: list[str] = []
 
-    def start(storage: str = TEST_REDIS_URL, **settings: object) -> AppServer:
-        db.session.commit()  # what the test seeded is there for the server
+    def start(storage: str = TEST_REDIS_URL, **settings: object) -> tuple[AppServer, AppServer]:
+        db.session.commit()  # what the test seeded is there for the servers
         prefix = f"test-{uuid.uuid4().hex}"
         prefixes.append(prefix)
-        server = AppServer.start(
-            app_settings(app, tmp_path / "live-instance", RATELIMIT_STORAGE_URI=storage,
-                         RATELIMIT_KEY_PREFIX=prefix, **settings),
-            tmp_path / f"server-{len(started)}", workers=2)
-        started.append(server)
-        return server
+        for number in range(2):
+            started.append(AppServer.start(
+                app_settings(app, tmp_path / f"live-instance-{number}",
+                             RATELIMIT_STORAGE_URI=storage, RATELIMIT_KEY_PREFIX=prefix,
+                             **settings),
+                tmp_path / f"server-{len(started)}"))
+        return started[-2], started[-1]
 
     yield start
     for server in started:
@@ -65,78 +68,86 @@ def server_with(app, tmp_path) -> Iterator:
             forget_redis_keys(prefix)
 
 
+def in_turn(servers: tuple[AppServer, AppServer], path: str, forms: list[dict[str, str]]
+            ) -> list[tuple[str, dict[str, str]]]:
+    """POSTs of `forms` to `path`, to one server and the other in turn."""
+    return [(servers[number % 2].url + path, form) for number, form in enumerate(forms)]
+
+
 def allowed(statuses: list[int]) -> int:
     return sum(status != 429 for status in statuses)
 
 
 @needs_redis
-def test_login_signup_and_reset_limits_hold_across_two_workers(server_with, make_user, make_org):
+def test_login_signup_and_reset_limits_hold_across_two_workers(servers_with, make_user,
+                                                               make_org):
     member = make_user()
     organisation = make_org()
-    server = server_with(LOGIN_RATE_LIMIT=f"{LIMIT} per hour",
-                         SIGNUP_RATE_LIMIT=f"{LIMIT} per hour",
-                         RESET_RATE_LIMIT=f"{LIMIT} per hour")
-    visitor = Browser(server.url)
+    servers = servers_with(LOGIN_RATE_LIMIT=f"{LIMIT} per hour",
+                           SIGNUP_RATE_LIMIT=f"{LIMIT} per hour",
+                           RESET_RATE_LIMIT=f"{LIMIT} per hour")
+    visitor = Browser(servers[0].url)
     visitor.open("/auth/login")
     attempts = 2 * LIMIT
 
-    logins = burst(visitor, [("/auth/login", {"email": member.email, "password": f"guess-{n}"})
-                            for n in range(attempts)])
-    signups = burst(visitor, [("/auth/signup", {
+    # Failed logins are counted once answered: one after the other, so each sees the last.
+    logins = [visitor.post(url, form).status_code for url, form in in_turn(
+        servers, "/auth/login",
+        [{"email": member.email, "password": f"guess-{n}"} for n in range(attempts)])]
+    signups = burst(visitor, in_turn(servers, "/auth/signup", [{
         "name": f"Nieuw Lid {n}", "email": f"nieuw{n}@example.org", "password": PASSWORD,
         "language": "en", "organisation_choice": "existing", "organisation": str(organisation.id),
-    }) for n in range(attempts)])
-    resets = burst(visitor, [("/auth/forgot-password", {"email": f"iemand{n}@example.org"})
-                            for n in range(attempts)])
+    } for n in range(attempts)]))
+    resets = burst(visitor, in_turn(servers, "/auth/forgot-password",
+                                    [{"email": f"iemand{n}@example.org"}
+                                     for n in range(attempts)]))
 
-    assert sorted(logins) == [401] * LIMIT + [429] * LIMIT  # wrong passwords, then refused
+    assert logins == [401] * LIMIT + [429] * LIMIT  # wrong passwords, then refused on both
     assert sorted(signups) == [302] * LIMIT + [429] * LIMIT  # signed up, then refused
     assert sorted(resets) == [302] * LIMIT + [429] * LIMIT
-    # The next one is refused too, whichever worker gets it; the pages can still be read.
-    assert visitor.post("/auth/login", {"email": member.email, "password": PASSWORD}) \
-        .status_code == 429
-    assert visitor.get("/auth/login").status_code == 200
-    for path in ("/auth/login", "/auth/signup", "/auth/forgot-password"):
-        server.wait_for_requests("POST", path, attempts)
-        assert len(server.pids_that_served("POST", path)) == 2, server.access_log()
+    # Guessing stopped: the right password too is refused on either server, for now; the
+    # pages can still be read.
+    for server in servers:
+        assert visitor.post(server.url + "/auth/login",
+                            {"email": member.email, "password": PASSWORD}).status_code == 429
+        assert visitor.get(server.url + "/auth/login").status_code == 200
 
 
 @needs_redis
-def test_the_claim_limit_counts_per_member_across_two_workers(server_with, make_user, make_org,
+def test_the_claim_limit_counts_per_member_across_two_workers(servers_with, make_user, make_org,
                                                                make_listing):
     giver_organisation = make_org()
     listings = [make_listing(organisation=giver_organisation) for _ in range(2 * LIMIT + 1)]
     claimant = make_user()
     colleague = make_user(organisation=claimant.organisation)
-    server = server_with(CLAIM_RATE_LIMIT=f"{LIMIT} per hour")
-    visitor = Browser(server.url)
+    servers = servers_with(CLAIM_RATE_LIMIT=f"{LIMIT} per hour")
+    visitor = Browser(servers[0].url)
     visitor.log_in(claimant.email, PASSWORD)
 
-    statuses = burst(visitor, [(f"/listings/{listing.id}/claim", {"quantity": "1"})
-                              for listing in listings[:2 * LIMIT]])
+    statuses = burst(visitor, [
+        (servers[number % 2].url + f"/listings/{listing.id}/claim", {"quantity": "1"})
+        for number, listing in enumerate(listings[:2 * LIMIT])])
 
     assert sorted(statuses) == [302] * LIMIT + [429] * LIMIT
-    server.wait_for_requests("POST", "/listings/", 2 * LIMIT)
-    assert len(server.pids_that_served("POST", "/listings/")) == 2, server.access_log()
     # Counted per member: a colleague at the same address still claims.
-    other = Browser(server.url)
+    other = Browser(servers[1].url)
     other.log_in(colleague.email, PASSWORD)
     assert other.post(f"/listings/{listings[-1].id}/claim", {"quantity": "1"}).status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Claim)) == LIMIT + 1
 
 
-def test_with_in_memory_counters_two_workers_let_more_than_the_limit_through(server_with,
+def test_with_in_memory_counters_two_workers_let_more_than_the_limit_through(servers_with,
                                                                             make_user):
-    """Why RATELIMIT_STORAGE_URI must point at Redis with several workers: each worker counts
-    for itself, so every worker that served some of the burst let up to the limit through."""
+    """Why RATELIMIT_STORAGE_URI must point at Redis with several workers: each process counts
+    for itself, so each lets the whole limit through."""
     member = make_user()
-    server = server_with(storage="memory://", LOGIN_RATE_LIMIT=f"{LIMIT} per hour")
-    visitor = Browser(server.url)
+    servers = servers_with(storage="memory://", LOGIN_RATE_LIMIT=f"{LIMIT} per hour",
+                           LOGIN_ACCOUNT_RATE_LIMIT=f"{4 * LIMIT} per hour")
+    visitor = Browser(servers[0].url)
     visitor.open("/auth/login")
 
-    statuses = burst(visitor, [("/auth/login", {"email": member.email, "password": f"guess-{n}"})
-                              for n in range(2 * LIMIT)])
+    statuses = [visitor.post(url, form).status_code for url, form in in_turn(
+        servers, "/auth/login",
+        [{"email": member.email, "password": f"guess-{n}"} for n in range(2 * LIMIT)])]
 
-    server.wait_for_requests("POST", "/auth/login", 2 * LIMIT)
-    assert len(server.pids_that_served("POST", "/auth/login")) == 2, server.access_log()
-    assert allowed(statuses) > LIMIT
+    assert statuses == [401] * (2 * LIMIT)  # the limit, in each of the two processes

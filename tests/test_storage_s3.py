@@ -386,7 +386,9 @@ def test_an_unreachable_bucket_answers_503_not_500(s3_app, poster, login_as, s3,
     for key in keys(s3, bucket):
         s3.delete_object(Bucket=bucket, Key=key)
     s3.delete_bucket(Bucket=bucket)
-    assert client.get(f"/photos/{name}").status_code == 503
+    answer = client.get(f"/photos/{name}")
+    assert answer.status_code == 503
+    assert "Not available right now" in answer.get_data(as_text=True)  # not "went wrong"
     health = client.get("/healthz")
     assert health.status_code == 503
     assert health.get_json()["storage"] == "unavailable"
@@ -404,6 +406,9 @@ def test_posting_while_the_bucket_is_unreachable_answers_503_and_keeps_nothing(
     s3.delete_bucket(Bucket=bucket)
     response = post_listing(client, poster)
     assert response.status_code == 503
+    body = response.get_data(as_text=True)  # the form again, as typed, saying what happened
+    assert "Nothing has been saved: we could not store the photos just now." in body
+    assert 'value="Rollators, inklapbaar"' in body
     assert db.session.scalar(select(Listing)) is None
     assert db.session.scalar(select(Photo)) is None
     assert local_files(s3_app) == []

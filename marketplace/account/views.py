@@ -12,11 +12,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from .. import rate_limits
 from ..extensions import limiter
 from ..models import User
 from ..security import in_good_standing, participation_block_reason
 from ..services import accounts, personal_data
-from ..services.errors import InvalidToken
+from ..services.errors import InvalidToken, WrongPassword
 from ..services.mail import email_kinds_for
 from ..web import refusals_on, render_form
 from .forms import (
@@ -67,10 +68,11 @@ def profile() -> Response | tuple[str, int]:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@rate_limits.failed_password_checks
 def change_password() -> Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        with refusals_on(form) as call:
+        with refusals_on(form) as call, rate_limits.failures_counted(WrongPassword):
             accounts.change_password(current_user, form.current_password.data,
                                      form.new_password.data)
         if call.succeeded:
@@ -149,12 +151,13 @@ def data() -> Response | tuple[str, int]:
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
+@rate_limits.failed_password_checks
 def delete() -> Response | tuple[str, int]:
     """The confirmation page (password and a tick), then the deletion and a goodbye."""
     form = DeleteAccountForm()
     block = personal_data.deletion_block_reason(current_user)
     if block is None and form.validate_on_submit():
-        with refusals_on(form) as call:
+        with refusals_on(form) as call, rate_limits.failures_counted(WrongPassword):
             personal_data.delete_account(current_user, current_user,
                                          password=form.password.data)
         if call.succeeded:

@@ -59,6 +59,7 @@ def index() -> str:
 
 
 AUDIT_PAGE_SIZE = 50
+AUDIT_EARLIEST, AUDIT_LATEST = date(2000, 1, 1), date(2999, 12, 31)
 
 
 @bp.route("/audit")
@@ -94,10 +95,13 @@ def audit() -> str:
 
 
 def _date_arg(name: str) -> date | None:
+    """A date filter from the query string: None (no filter) when missing, not a date, or
+    outside the years the log can hold (9999-12-31, which date pickers offer, has no next day)."""
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        value = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+    return value if AUDIT_EARLIEST <= value <= AUDIT_LATEST else None
 
 
 @bp.route("/mail")

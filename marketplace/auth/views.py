@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -13,15 +16,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from .. import answer_time, rate_limits
 from ..extensions import db, limiter
 from ..i18n import current_language
 from ..models import Organisation, OrganisationStatus
 from ..services import accounts
-from ..services.accounts import EmailNotConfirmed, NewOrganisationRequest
+from ..services.accounts import EmailNotConfirmed, InvalidCredentials, NewOrganisationRequest
 from ..services.errors import DomainError, InvalidToken
 from ..services.organisations import SiteDetails
 from ..web import refusals_on, render_form, safe_next_url, show_domain_error
@@ -30,9 +35,11 @@ from .forms import REQUEST_NEW, EmailForm, LoginForm, ResetPasswordForm, SignUpF
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-def _limit(setting: str):
+def _limit(setting: str,
+           on_breach: Callable[[RequestLimit], Response | None] | None = None) -> Callable:
     """Rate-limit POSTs by client address, with the limit read from the settings."""
-    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"],
+                         on_breach=on_breach)
 
 
 def _active_organisation_choices() -> list[tuple[int, str]]:
@@ -44,8 +51,18 @@ def _active_organisation_choices() -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in organisations]
 
 
+def _signup_refused(refused: RequestLimit) -> Response:
+    """A sign-up over the limit: the form again, with what was typed (not the password) and
+    when to try again, instead of an error page."""
+    form = SignUpForm()
+    form.set_choices(_active_organisation_choices())
+    form.form_errors.append(rate_limits.try_again_message(
+        rate_limits.seconds_until_allowed(refused)))
+    return make_response(render_template("auth/signup.html", form=form), 429)
+
+
 @bp.route("/signup", methods=["GET", "POST"])
-@_limit("SIGNUP_RATE_LIMIT")
+@_limit("SIGNUP_RATE_LIMIT", on_breach=_signup_refused)
 def signup() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -108,6 +125,7 @@ def confirm_email(token: str) -> Response | tuple[str, int]:
 
 @bp.route("/confirm", methods=["GET", "POST"])
 @_limit("RESET_RATE_LIMIT")
+@answer_time.no_sooner_than("EMAIL_LOOKUP_FLOOR_MS")  # known addresses queue mail: no tell
 def resend_confirmation() -> Response | tuple[str, int]:
     form = EmailForm()
     if form.validate_on_submit():
@@ -120,8 +138,17 @@ def resend_confirmation() -> Response | tuple[str, int]:
     return render_form("auth/resend_confirmation.html", form=form)
 
 
+def _login_refused(refused: RequestLimit) -> Response:
+    """A login over the limit: the form again, with the address, and when to try again."""
+    form = LoginForm()
+    form.password.data = ""
+    form.form_errors.append(rate_limits.try_again_message(
+        rate_limits.seconds_until_allowed(refused)))
+    return make_response(render_template("auth/login.html", form=form), 429)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@_limit("LOGIN_RATE_LIMIT")
+@rate_limits.failed_logins(on_breach=_login_refused)
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":
@@ -133,7 +160,8 @@ def login() -> Response | tuple[str, int]:
     refusal_status = None
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            with rate_limits.failures_counted(InvalidCredentials):
+                user = accounts.authenticate(form.email.data, form.password.data)
         except DomainError as error:
             show_domain_error(form, error)
             refusal_status = error.status_code  # 401 wrong credentials, 403 not allowed in
@@ -164,6 +192,7 @@ def logout() -> Response:
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @_limit("RESET_RATE_LIMIT")
+@answer_time.no_sooner_than("EMAIL_LOOKUP_FLOOR_MS")  # known addresses queue mail: no tell
 def forgot_password() -> Response | tuple[str, int]:
     form = EmailForm()
     if form.validate_on_submit():

@@ -63,8 +63,18 @@ def livez() -> tuple[str, int, dict[str, str]]:
 @limiter.exempt
 def healthz() -> tuple[Response, int, dict[str, str]]:
     """For load balancers and monitoring: 200 when the database answers and photos can be
-    stored, else 503 naming the part that fails (details only in the log)."""
+    stored, else 503 naming the part that fails (details only in the log). A configured Redis
+    that does not answer makes it "degraded", still 200: the site works without it; so does
+    less free space for photos than HEALTH_MIN_FREE_MB ("storage": "low_space")."""
     checks = {"database": health.check_database(), "storage": health.check_storage()}
     healthy = all(result in health.PASSING for result in checks.values())
-    return (jsonify(status="ok" if healthy else "error", **checks), 200 if healthy else 503,
+    status = "ok" if healthy else "error"
+    redis_check = health.check_redis()
+    if redis_check is not None:
+        checks["redis"] = redis_check
+        if healthy and redis_check != health.OK:
+            status = "degraded"
+    if healthy and checks["storage"] == health.LOW_SPACE:
+        status = "degraded"
+    return (jsonify(status=status, **checks), 200 if healthy else 503,
             {"Cache-Control": "no-store"})

@@ -25,7 +25,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..security import Action, can
 from . import audit
-from .errors import DomainError, InvalidToken, PermissionDenied
+from .errors import DomainError, InvalidToken, PermissionDenied, WrongPassword
 from .mail import queue_email
 from .organisations import (
     SiteDetails,
@@ -286,7 +286,7 @@ def reset_password(token: str, new_password: str) -> User:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
-        raise DomainError(_("Your current password is not right."), field="current_password")
+        raise WrongPassword(_("Your current password is not right."), field="current_password")
     try:
         check_password_policy(new_password, [user.name, user.email])
     except DomainError as error:

@@ -28,6 +28,18 @@ class NotFound(DomainError):
         super().__init__(message)
 
 
+class WrongPassword(DomainError):
+    """The member's own password, asked again to confirm an action, was not right (counted
+    against PASSWORD_CHECK_RATE_LIMIT)."""
+
+
+class Unavailable(DomainError):
+    """Something the action needs (photo storage, decoding capacity) is failing or busy right
+    now: nothing was saved, and the same request may succeed later (503)."""
+
+    status_code = 503
+
+
 class InvalidToken(DomainError):
     """A link from an email is expired, tampered with or already used."""
 

@@ -30,7 +30,9 @@ from .errors import DomainError, PermissionDenied
 from .photos import (
     PhotoRejected,
     PreparedPhoto,
+    decode_cost,
     delete_unreferenced_photos,
+    over_decode_budget,
     prepare_photo,
     save_prepared,
 )
@@ -179,10 +181,27 @@ def _prepare_uploads(uploads: list[Upload]) -> list[PreparedPhoto]:
     """Decode every upload before anything is stored; all refusals are reported at once."""
     # Counted before decoding: a small file can take a second and hundreds of MB to decode, so a
     # form with hundreds of them must not be decoded first and refused for their number after.
-    if len({hashlib.sha256(upload.data).digest() for upload in uploads}) > MAX_PHOTOS:
-        raise _too_many_photos()
-    prepared, refusals = [], []
+    distinct: dict[bytes, Upload] = {}
     for upload in uploads:
+        distinct.setdefault(hashlib.sha256(upload.data).digest(), upload)
+    if len(distinct) > MAX_PHOTOS:
+        raise _too_many_photos()
+    # Costed from their headers before any is decoded: a form whose photos together would take
+    # too long or too much memory is refused at once (photos.over_decode_budget). The same
+    # file sent twice is decoded once (and shown once).
+    usable, costs, refusals = [], [], []
+    for upload in distinct.values():
+        try:
+            costs.append((upload.filename, decode_cost(upload.data, upload.filename)))
+            usable.append(upload)
+        except PhotoRejected as error:
+            refusals.append(error.message)
+    over = over_decode_budget(costs)
+    if over:
+        raise DomainError(" ".join([*refusals, *(error.message for error in over)]),
+                          field="photos")
+    prepared = []
+    for upload in usable:
         try:
             prepared.append(prepare_photo(upload.data, upload.filename))
         except PhotoRejected as error:

@@ -46,7 +46,7 @@ from ..storage import get_storage
 from . import audit
 from .accounts import active_platform_admin_count, end_all_sessions
 from .claims import cancel_claims_of_departing_member
-from .errors import DomainError, PermissionDenied
+from .errors import DomainError, PermissionDenied, WrongPassword
 from .mail import EMAIL_KINDS, queue_email
 from .organisations import organisation_admins
 from .passwords import verify_password
@@ -359,7 +359,7 @@ def delete_account(actor: User, user: User, *, password: str | None = None,
     reason = " ".join((reason or "").split())[:1000] or None
     if own_account:
         if not verify_password(user.password_hash, password or ""):
-            raise DomainError(_("Your password is not right."), field="password")
+            raise WrongPassword(_("Your password is not right."), field="password")
     elif reason is None:
         raise DomainError(_("Give the reason for deleting this account (the request)."),
                           field="reason")

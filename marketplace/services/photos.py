@@ -14,8 +14,9 @@ import hashlib
 import io
 import logging
 import re
+import threading
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from ..extensions import db
 from ..models import Listing, ListingPhoto, ListingStatus, Photo
 from ..storage import Storage, get_storage
-from .errors import DomainError
+from .errors import DomainError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,32 @@ DEFAULT_MAX_PIXELS = 50_000_000
 FILL = 15 / 16
 RESAMPLE = Image.Resampling.LANCZOS  # for the other cases
 REDUCING_GAP = 2.0  # with it, resize() first reduces by a whole factor when shrinking over 4x
+MB = 1024 * 1024
+# What decoding costs is known from a file's header before decoding it: the decoded size (a JPEG's
+# after draft) times the bytes a pixel takes at the peak of decoding and processing, by the mode
+# Pillow decodes to (measured on 25 MP PNGs, rounded up; bench/README.md). Pillow keeps RGB in 4
+# bytes a pixel; 16-bit grey is widened to 32 bits to be shrunk; transparency is flattened onto a
+# second full-size image; a palette is expanded to RGB first.
+PEAK_BYTES_PER_PIXEL: Mapping[str, int] = MappingProxyType({
+    "1": 8, "L": 3, "P": 8, "RGB": 7, "YCbCr": 7, "CMYK": 10, "LAB": 10,
+    "I;16": 9, "I;16B": 9, "I;16L": 9, "I;16N": 9, "I": 10, "F": 10,
+    "LA": 12, "La": 12, "PA": 12, "RGBA": 12, "RGBa": 12,
+})
+TRANSPARENT_BYTES_PER_PIXEL = 12  # any mode with a transparent colour (tRNS) is flattened too
+UNKNOWN_BYTES_PER_PIXEL = 12
+# libheif decodes a pixel about four times slower than zlib and libjpeg do: a HEIC counts double,
+# so that the budget bounds a form's time as well (one 12 MP HEIC a form, not eight).
+HEIF_COST_FACTOR = 2
+# A form's photos together may cost this much (PHOTO_DECODE_BUDGET_MB): it bounds a request's
+# peak memory (photos are decoded one after the other) and its time (bench/upload_budget.py).
+DEFAULT_DECODE_BUDGET_MB = 192
+# Decodes costing at least this much (PHOTO_LARGE_DECODE_MB) take one of a process's
+# PHOTO_LARGE_DECODES slots, waiting at most PHOTO_DECODE_WAIT_SECONDS for one.
+DEFAULT_LARGE_DECODE_MB = 64
+DEFAULT_LARGE_DECODES = 2
+DEFAULT_DECODE_WAIT_SECONDS = 10.0
+_SLOTS_KEY = "marketplace.photo_decode_slots"
+_slots_creating = threading.Lock()
 WHITE = (255, 255, 255)
 
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -89,6 +116,24 @@ class PhotoRejected(DomainError):
         self.filename = filename
 
 
+class PhotosBusy(Unavailable):
+    """Every slot for large decodes stayed taken while we waited: nothing was decoded or saved."""
+
+    def __init__(self, message: str, filename: str) -> None:
+        super().__init__(message, field="photos")
+        self.filename = filename
+
+
+class PhotoStorageFailed(Unavailable):
+    """The photo storage failed while writing (disk full, read-only, bucket error): nothing of
+    the form was saved."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Nothing has been saved: we could not store the photos just now. Try again in a "
+              "few minutes."), field="photos")
+
+
 @dataclass
 class PreparedPhoto:
     """An upload decoded and processed, ready for `save_prepared`; nothing is stored yet."""
@@ -104,7 +149,9 @@ class PreparedPhoto:
 def prepare_photo(data: bytes | IO[bytes], filename: str) -> PreparedPhoto:
     """Decode an upload and make its variants in memory; raises PhotoRejected, writes nothing.
 
-    Reads at most PHOTO_MAX_BYTES + 1 bytes. The file is always decoded and processed, also
+    Reads at most PHOTO_MAX_BYTES + 1 bytes. A file costing more than PHOTO_DECODE_BUDGET_MB
+    alone is refused unread; a large one waits for a slot (PhotosBusy when none frees up in
+    PHOTO_DECODE_WAIT_SECONDS). The file is always decoded and processed, also
     when a Photo with the same content exists: a PreparedPhoto then still carries its files, so
     `save_prepared` can store them should that Photo be deleted in the meantime.
     """
@@ -112,6 +159,66 @@ def prepare_photo(data: bytes | IO[bytes], filename: str) -> PreparedPhoto:
     raw = bytes(data) if isinstance(data, bytes | bytearray | memoryview) \
         else _read_at_most(data, max_bytes + 1)
     name = _display_name(filename)
+    _check_size(raw, name, filename)
+    content_hash = hashlib.sha256(raw).hexdigest()
+    with _bombs_refused() as caught:
+        image = _open(raw, name, filename)
+        try:
+            cost = _cost(image)
+            if cost > _budget():
+                raise _too_costly(name, filename)
+            with _decode_slot(cost, name, filename):
+                _load(image, name, filename)
+                try:
+                    files, size = _make_variants(image)
+                except Exception as error:
+                    log.warning("Could not process %r", filename, exc_info=True)
+                    raise _unusable(name, filename) from error
+        finally:
+            image.close()
+    for warning in caught:
+        log.info("Pillow warned about %r: %s", filename, warning.message)
+    return PreparedPhoto(content_hash=content_hash, width=size[0], height=size[1], files=files)
+
+
+def decode_cost(data: bytes, filename: str) -> int:
+    """The bytes of memory that decoding and processing the upload will take at their peak, read
+    from its header without decoding it; raises PhotoRejected for what `prepare_photo` refuses
+    before decoding (not an accepted format, too many pixels, too small to hold its picture)."""
+    name = _display_name(filename)
+    _check_size(data, name, filename)
+    with _bombs_refused():
+        image = _open(data, name, filename)
+        try:
+            return _cost(image)
+        finally:
+            image.close()
+
+
+def over_decode_budget(costs: Sequence[tuple[str, int]]) -> list[PhotoRejected]:
+    """The refusals, each naming its files, for the uploads of one form (file name and
+    `decode_cost`, in the order sent) that together cost more than PHOTO_DECODE_BUDGET_MB:
+    a file over the budget on its own is refused as such; the others are taken in order while
+    they fit, and those that do not are named together. Empty when all fit."""
+    budget = _budget()
+    refusals, total, left_out = [], 0, []
+    for filename, cost in costs:
+        if cost > budget:
+            refusals.append(_too_costly(_display_name(filename), filename))
+        elif total + cost <= budget:
+            total += cost
+        else:
+            left_out.append(filename)
+    if left_out:
+        refusals.append(PhotoRejected(
+            _("%(names)s: together with the other photos, more than we can process in one go. "
+              "Add them in a second save (edit the listing), or send smaller photos.",
+              names=", ".join(_display_name(filename) for filename in left_out)), left_out[0]))
+    return refusals
+
+
+def _check_size(raw: bytes, name: str, filename: str) -> None:
+    max_bytes = current_app.config.get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES)
     if not raw:
         raise PhotoRejected(_("%(name)s is empty. Choose the photo again.", name=name), filename)
     if len(raw) > max_bytes:
@@ -119,21 +226,66 @@ def prepare_photo(data: bytes | IO[bytes], filename: str) -> PreparedPhoto:
             _("%(name)s is larger than %(limit)s MB. Send a smaller photo.", name=name,
               limit=format_decimal(max_bytes / 1024 / 1024, format="#,##0.##")),
             filename)
-    content_hash = hashlib.sha256(raw).hexdigest()
+
+
+def _budget() -> int:
+    return current_app.config.get("PHOTO_DECODE_BUDGET_MB", DEFAULT_DECODE_BUDGET_MB) * MB
+
+
+def _cost(image: Image.Image) -> int:
+    """`decode_cost` of an opened (not yet loaded) image; a JPEG's after its draft."""
+    if "transparency" in image.info:
+        per_pixel = TRANSPARENT_BYTES_PER_PIXEL
+    else:
+        per_pixel = PEAK_BYTES_PER_PIXEL.get(image.mode, UNKNOWN_BYTES_PER_PIXEL)
+    if image.format == "HEIF":
+        per_pixel *= HEIF_COST_FACTOR
+    return image.width * image.height * per_pixel
+
+
+@contextlib.contextmanager
+def _bombs_refused() -> Iterator[list[warnings.WarningMessage]]:
+    """Only a decompression bomb is refused; other warnings (such as "Corrupt EXIF data",
+    which a good photo may give) are recorded, for the caller to log."""
     with warnings.catch_warnings(record=True) as caught:
-        # Only a decompression bomb is refused; other warnings (such as "Corrupt EXIF data",
-        # which a good photo may give) are logged.
         warnings.simplefilter("always")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with _decode(raw, name, filename) as image:
-            try:
-                files, size = _make_variants(image)
-            except Exception as error:
-                log.warning("Could not process %r", filename, exc_info=True)
-                raise _unusable(name, filename) from error
-    for warning in caught:
-        log.info("Pillow warned about %r: %s", filename, warning.message)
-    return PreparedPhoto(content_hash=content_hash, width=size[0], height=size[1], files=files)
+        yield caught
+
+
+def _slots() -> threading.BoundedSemaphore:
+    """This process's slots for large decodes (one set per application)."""
+    slots = current_app.extensions.get(_SLOTS_KEY)
+    if slots is None:
+        with _slots_creating:
+            slots = current_app.extensions.get(_SLOTS_KEY)
+            if slots is None:
+                slots = threading.BoundedSemaphore(
+                    current_app.config.get("PHOTO_LARGE_DECODES", DEFAULT_LARGE_DECODES))
+                current_app.extensions[_SLOTS_KEY] = slots
+    return slots
+
+
+@contextlib.contextmanager
+def _decode_slot(cost: int, name: str, filename: str) -> Iterator[None]:
+    """Hold a slot while decoding a large file, so a process's threads never decode more than
+    PHOTO_LARGE_DECODES of them at once; raises PhotosBusy when none frees up in time."""
+    config = current_app.config
+    if cost < config.get("PHOTO_LARGE_DECODE_MB", DEFAULT_LARGE_DECODE_MB) * MB:
+        yield
+        return
+    slots = _slots()
+    if not slots.acquire(timeout=config.get("PHOTO_DECODE_WAIT_SECONDS",
+                                            DEFAULT_DECODE_WAIT_SECONDS)):
+        log.warning("No free slot to decode %r: refused as busy", filename)
+        raise PhotosBusy(
+            _("We are processing many large photos right now, so %(name)s could not be "
+              "processed. Nothing has been saved; send the form again in a minute.", name=name),
+            filename)
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def _read_at_most(stream: IO[bytes], limit: int) -> bytes:
@@ -174,6 +326,12 @@ def _too_many_pixels(name: str, filename: str, max_pixels: int) -> PhotoRejected
         filename)
 
 
+def _too_costly(name: str, filename: str) -> PhotoRejected:
+    return PhotoRejected(
+        _("%(name)s takes too much memory to process (a very large, 16-bit or transparent "
+          "image). Save it as a JPEG or as a smaller photo.", name=name), filename)
+
+
 def _looks_like_accepted_format(raw: bytes) -> bool:
     return (raw.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
             or (raw[:4] == b"RIFF" and raw[8:12] == b"WEBP")
@@ -198,11 +356,16 @@ def _too_small_to_hold(image: Image.Image, raw: bytes) -> bool:
     return False
 
 
-def _decode(raw: bytes, name: str, filename: str) -> Image.Image:
-    """The decoded image (a large JPEG at reduced scale); raises PhotoRejected."""
+def _pixel_limits() -> tuple[int, int]:
+    """Our limit, and the one Pillow applies too should ours be set higher."""
     max_pixels = current_app.config.get("PHOTO_MAX_PIXELS", DEFAULT_MAX_PIXELS)
-    # Pillow's own limit applies too, should ours be set higher.
-    pillow_limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    return max_pixels, min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+
+
+def _open(raw: bytes, name: str, filename: str) -> Image.Image:
+    """The image with its header read, not decoded (a large JPEG set to decode at reduced
+    scale); raises PhotoRejected for what the header alone shows we cannot use."""
+    max_pixels, pillow_limit = _pixel_limits()
     try:
         image = Image.open(io.BytesIO(raw), formats=ACCEPTED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -218,17 +381,23 @@ def _decode(raw: bytes, name: str, filename: str) -> Image.Image:
             raise _damaged(name, filename)
         if image.format in ("JPEG", "MPO"):
             _draft(image)
-        image.load()  # verify() would pass a truncated JPEG; only decoding everything tells
     except PhotoRejected:
         image.close()
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        image.close()
-        raise _too_many_pixels(name, filename, pillow_limit) from error
     except Exception as error:
         image.close()
         raise _damaged(name, filename) from error
     return image
+
+
+def _load(image: Image.Image, name: str, filename: str) -> None:
+    """Decode the opened image; raises PhotoRejected (the caller closes the image)."""
+    try:
+        image.load()  # verify() would pass a truncated JPEG; only decoding everything tells
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _too_many_pixels(name, filename, _pixel_limits()[1]) from error
+    except Exception as error:
+        raise _damaged(name, filename) from error
 
 
 def _draft(image: Image.Image) -> None:
@@ -267,7 +436,12 @@ def _step(width: int, height: int, max_side: int) -> tuple[tuple[int, int], int]
 def _make_variants(image: Image.Image) -> tuple[dict[str, bytes], tuple[int, int]]:
     """Every variant's encoded bytes, and the size of the full one."""
     icc_profile = image.info.get("icc_profile")
-    work = _shrink(_normalise_mode(image), VARIANTS[FULL][0])
+    if image.mode in _GREY_16BIT:
+        # Shrunk before it is scaled to 8 bits, which at full size took 10 bytes a pixel; 32-bit
+        # first, as Pillow cannot shrink 16-bit grey.
+        work = _normalise_mode(_shrink(image.convert("I"), VARIANTS[FULL][0]))
+    else:
+        work = _shrink(_normalise_mode(image), VARIANTS[FULL][0])
     # After shrinking, so that fewer pixels are moved; fitting a square commutes with rotation.
     try:
         ImageOps.exif_transpose(work, in_place=True)
@@ -368,7 +542,8 @@ def srcset(photo: Photo) -> str:
 def save_prepared(prepared: PreparedPhoto) -> Photo:
     """The Photo for the prepared upload: the existing one with that content, or a new one whose
     files are written now (added and flushed; the caller commits). If writing fails, the files
-    written are deleted, the row is withdrawn and the error re-raised."""
+    written are deleted, the row is withdrawn and the error re-raised: PhotoStorageFailed for a
+    failure of the storage (an OSError: disk full, read-only folder, bucket error)."""
     existing = db.session.scalar(
         select(Photo).where(Photo.content_hash == prepared.content_hash))
     if existing is not None:
@@ -387,12 +562,15 @@ def save_prepared(prepared: PreparedPhoto) -> Photo:
         for variant, data in prepared.files.items():
             written.append(photo_file_name(prepared.content_hash, variant))
             storage.write(written[-1], data)
-    except BaseException:
+    except BaseException as error:
         for name in written:
             _delete_file(storage, name)
         with contextlib.suppress(Exception):
             db.session.delete(photo)
             db.session.flush()
+        if isinstance(error, OSError):
+            log.error("Could not store photo file %s", written[-1], exc_info=True)
+            raise PhotoStorageFailed() from error
         raise
     db.session.info.setdefault(_WRITTEN, []).extend((storage, name) for name in written)
     return photo
