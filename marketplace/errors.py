@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import rate_limits
@@ -15,6 +17,7 @@ from .services.errors import DomainError
 from .storage import StorageError
 
 log = logging.getLogger(__name__)
+DATABASE_RETRY_AFTER_SECONDS = 30
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -89,6 +92,25 @@ def register(app: Flask) -> None:
         log.exception("Photo storage failed on %s %s", request.method, request.path)
         db.session.rollback()
         return render_error(503)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        # The database does not answer (restarted, failed over, unreachable) or stays locked:
+        # nothing was saved, and the same request will work once it is back.
+        from .extensions import db
+
+        log.error("The database is unavailable on %s %s (%s)", request.method, request.path,
+                  type(getattr(error, "orig", None) or error).__name__)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        # The page is shown as to a visitor: finding the member would ask the database again.
+        g._login_user = current_app.login_manager.anonymous_user()
+        response = make_response(render_error(503, _(
+            "The site cannot reach its database just now, so nothing has been saved. Go back "
+            "and send it again in a minute: your browser usually keeps what you typed.")))
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -339,3 +339,35 @@ def test_the_documented_cron_line_runs_housekeeping_every_five_minutes(app):
     assert flask_call, cron
     assert_is_a_registered_command(app, shlex.split(flask_call[1]))
     assert flask_call[1].endswith(" housekeeping")
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_a_database_that_does_not_answer_gives_a_page_that_says_so_not_a_500(
+        make_app, make_user, tmp_path, logged_in):
+    """PostgreSQL restarted or unreachable (SQLite: its file cannot be opened): every page
+    answers 503 with Retry-After and words for the member, a logged-in one included (whose
+    session cannot be looked up either), and the log says why."""
+    from helpers import AuthActions, on_postgres
+
+    working = make_app()
+    cookie = None
+    if logged_in:
+        client = working.test_client()
+        with working.app_context():
+            assert AuthActions(client).login(make_user()).status_code == 302
+        cookie = client.get_cookie("session").value
+    unreachable = "postgresql://postgres@127.0.0.1:1/test" if on_postgres() \
+        else f"sqlite:///{tmp_path / 'no-such-folder' / 'marketplace.sqlite'}"
+    broken = make_app(SQLALCHEMY_DATABASE_URI=unreachable)
+    client = broken.test_client()
+    if cookie:
+        client.set_cookie("session", cookie)
+    pages = [("GET", "/"), ("GET", "/listings/?q=bed"), ("POST", "/auth/login")]
+    if logged_in:
+        pages += [("GET", "/account/"), ("POST", "/listings/new")]
+    for method, path in pages:
+        answer = client.open(path, method=method, data={"email": "a@example.org",
+                                                        "password": "x"})
+        assert answer.status_code == 503, (path, answer.status_code)
+        assert answer.headers["Retry-After"] == "30"
+        assert "cannot reach its database" in answer.get_data(as_text=True), path
