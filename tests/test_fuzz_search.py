@@ -41,10 +41,10 @@ from marketplace.services.search import (
     MAX_WORDS,
     SearchQuery,
     Sort,
-    _fts5_query,
     search_listings,
     search_words,
 )
+from marketplace.services.search.fulltext import fts5_query
 
 TODAY = date.today()
 
@@ -115,7 +115,7 @@ def test_search_words_are_few_short_plain_words(text):
 @given(text=st.one_of(text_value, syntax_text))
 def test_every_word_is_one_quoted_fts5_string(text):
     """Nothing typed becomes FTS5 syntax: each word is a string with its quotes doubled."""
-    query = _fts5_query(search_words(text))
+    query = fts5_query(search_words(text))
     unquoted, inside = [], False
     position = 0
     while position < len(query):

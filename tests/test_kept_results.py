@@ -19,8 +19,8 @@ from marketplace.listings import pages
 from marketplace.models import Category, Condition, Listing, ListingStatus, Role
 from marketplace.models.base import utcnow
 from marketplace.services import categories
-from marketplace.services import search as search_service
 from marketplace.services.claims import accept_claim, claim_listing
+from marketplace.services.search import limits as search_limits
 
 QUERIES = ["/listings/", "/listings/?sort=expiring", "/listings/?page=2",
            "/listings/?q=rolstoel", "/listings/?q=rolstoel&sort=expiring",
@@ -56,9 +56,9 @@ def small_counts(monkeypatch):
     """Counting stops after the page shown (25 ids for page 1, 13 on the home page), so that a
     few dozen listings exercise results whose count stopped, and pages from the second on are
     deep pages."""
-    monkeypatch.setattr(search_service, "COUNT_LIMIT", 0)
-    monkeypatch.setattr(search_service, "PAGES_AHEAD", 0)
-    monkeypatch.setattr(search_service, "DEEP_PAGE", 20)  # page 2 is read from its first
+    monkeypatch.setattr(search_limits, "COUNT_LIMIT", 0)
+    monkeypatch.setattr(search_limits, "PAGES_AHEAD", 0)
+    monkeypatch.setattr(search_limits, "DEEP_PAGE", 20)  # page 2 is read from its first
 
 
 @pytest.fixture

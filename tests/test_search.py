@@ -24,16 +24,18 @@ from marketplace.models import (
     Role,
 )
 from marketplace.models.base import utcnow
-from marketplace.services import search as search_service
 from marketplace.services.categories import ensure_default_categories
 from marketplace.services.search import (
     MAX_WORDS,
     SearchQuery,
     SearchResults,
     Sort,
+    postgres_plan,
     search_listings,
     search_words,
+    sqlite_plan,
 )
+from marketplace.services.search import limits as search_limits
 
 sqlite_only = pytest.mark.skipif(on_postgres(), reason="SQLite's FTS5 behaviour")
 postgres_only = pytest.mark.skipif(not on_postgres(), reason="PostgreSQL's text search")
@@ -373,8 +375,8 @@ def test_a_page_beyond_the_end_is_empty(app, make_listing):
 
 
 def test_counting_stops_a_few_pages_ahead(app, make_listing, monkeypatch):
-    monkeypatch.setattr(search_service, "COUNT_LIMIT", 3)
-    monkeypatch.setattr(search_service, "PAGES_AHEAD", 1)
+    monkeypatch.setattr(search_limits, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(search_limits, "PAGES_AHEAD", 1)
     for hours in range(7):
         _aged(make_listing(f"Stoel {hours}"), hours)
 
@@ -392,9 +394,9 @@ def test_a_deep_page_shows_what_reading_from_the_first_shows(app, make_listing, 
                                                              deep_page):
     """Pages past DEEP_PAGE matches are read from their own first match (SQL OFFSET): the
     same listings, count and pager, also past the last page."""
-    monkeypatch.setattr(search_service, "DEEP_PAGE", deep_page)
-    monkeypatch.setattr(search_service, "COUNT_LIMIT", 3)
-    monkeypatch.setattr(search_service, "PAGES_AHEAD", 1)
+    monkeypatch.setattr(search_limits, "DEEP_PAGE", deep_page)
+    monkeypatch.setattr(search_limits, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(search_limits, "PAGES_AHEAD", 1)
     for hours in range(9):
         _aged(make_listing(f"Stoel {hours}"), hours)
 
@@ -411,7 +413,7 @@ def test_a_deep_page_shows_what_reading_from_the_first_shows(app, make_listing, 
 
 
 def test_pages_past_the_maximum_are_empty(app, make_listing, monkeypatch):
-    monkeypatch.setattr(search_service, "MAX_RESULTS", 4)
+    monkeypatch.setattr(search_limits, "MAX_RESULTS", 4)
     for hours in range(5):
         _aged(make_listing(f"Stoel {hours}"), hours)
 
@@ -447,7 +449,7 @@ def test_every_plan_finds_the_same_listings(app, make_listing, monkeypatch, sort
         _aged(make_listing(title, available_until=date.today() + timedelta(days=9 - hours)),
               hours)
     usual = titles(text="rolstoel", sort=sort)
-    monkeypatch.setattr(search_service, "DRIVE_LIMIT", 0)  # SQLite: read in the sort's order
+    monkeypatch.setattr(search_limits, "DRIVE_LIMIT", 0)  # SQLite: read in the sort's order
 
     assert titles(text="rolstoel", sort=sort) == usual
     assert len(usual) >= 2
@@ -456,7 +458,7 @@ def test_every_plan_finds_the_same_listings(app, make_listing, monkeypatch, sort
 def test_words_in_too_many_listings_are_not_ranked(app, make_listing, monkeypatch):
     _aged(make_listing("Tafel", description="Past onder een rolstoel."), 1)
     _aged(make_listing("Rolstoel", description="Opvouwbaar."), 2)
-    monkeypatch.setattr(search_service, "RANK_LIMIT", 1)
+    monkeypatch.setattr(search_limits, "RANK_LIMIT", 1)
 
     results = find(text="rolstoel", sort=Sort.RELEVANCE)
     assert results.sorted_by is Sort.NEWEST
@@ -589,10 +591,11 @@ POSTGRES_PLANS = {
 
 def test_every_plan_finds_the_same_listings_in_the_same_order(app, make_listing, make_org,
                                                               monkeypatch):
-    """The app chooses how a search reads the listings (services/search._plan): on SQLite by
+    """The app chooses how a search reads the listings (services/search/plan.py): on SQLite by
     its sort's index, by a filter's index or by the words' matches, on PostgreSQL whether the
     words' matches are read first. Whatever it chooses, the results are the same."""
     plans = POSTGRES_PLANS if on_postgres() else SQLITE_PLANS
+    planner = postgres_plan if on_postgres() else sqlite_plan
     rng = random.Random(4)
     organisations = [make_org() for _ in range(3)]
     organisations[0].sites[0].province = Province.LIMBURG
@@ -618,7 +621,7 @@ def test_every_plan_finds_the_same_listings_in_the_same_order(app, make_listing,
     for plan, replacements in plans.items():
         with monkeypatch.context() as patch:
             for name, value in replacements.items():
-                patch.setattr(search_service, name, value)
+                patch.setattr(planner, name, value)
             found[plan] = [[card.id for card in search_listings(None, query).listings]
                            for query in queries]
     assert any(found["the sort's index"]), "the listings match some queries"

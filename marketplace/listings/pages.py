@@ -77,7 +77,7 @@ def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
     about those listings only, and a part is rendered again only when its page shows
     something else."""
     # Everything the parts depend on besides the listings themselves: the search hides listings
-    # past their "available until" date by the server's date (services/search.py).
+    # past their "available until" date by the server's date (services/search/conditions.py).
     now = utcnow()
     visibility = results_visibility(viewer, now)
     key = (what, query, current_language(), request.script_root, visibility,

@@ -2,7 +2,7 @@
 
 SQLite: `listing_fts`, an FTS5 table with external content (it stores only the index, the text
 stays in `listing`), kept in step by triggers on `listing`. Diacritics are folded, there is no
-stemming; services/search.py prefix-matches words instead.
+stemming; services/search/ prefix-matches words instead.
 
 PostgreSQL: `listing.search_vector`, a generated tsvector column with both Dutch and English
 stems (title weight A, description weight B) and a GIN index. The column exists only in the

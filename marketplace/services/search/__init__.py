@@ -1,0 +1,54 @@
+"""Searching listings: words, filters, sorting and pages, the same on SQLite and PostgreSQL.
+
+Words are matched by the full-text index of models/search_index.py. On SQLite (FTS5) every word
+of two or more characters also matches longer words that start with it ("rolstoel" finds
+"rolstoelen" and "rolstoelkussen"); accents never count. On PostgreSQL words are stemmed in
+Dutch and in English ("rolstoelen" finds "rolstoel", "wheelchairs" finds "wheelchair"). All
+words must match. Whatever the user types is split into words here and passed to the database
+as quoted phrases (SQLite) or through plainto_tsquery (PostgreSQL), never as query syntax.
+
+Only listings a viewer may see are found: published, not past their "available until" date, of
+an active organisation, and not in their internal phase unless the viewer belongs to the
+listing's organisation or is a platform admin (security.listing_visible_to in SQL).
+
+The package, by concern (each module's docstring says more):
+  query.py          SearchQuery (from URL parameters), Sort, search_words, how many ids to read
+  limits.py         how much a search reads, counts and accepts (tests change them here)
+  visibility.py     Visibility: which listings a viewer sees; when that changes with time
+  conditions.py     the WHERE and ORDER BY on both databases
+  fulltext.py       the words in SQL (FTS5, tsquery) and WordMatch
+  sqlite_plan.py    SQLite's plan, chosen by what each way reads (no statistics)
+  postgres_plan.py  PostgreSQL's plan: its planner, with the words' matches first where it errs
+  plan.py           the SELECT of the matching ids in order, from the database's plan
+  finding.py        find_listings (Found: the ids, with what they are sorted by), page_of
+  refinding.py      refind: a kept Found brought up to date by asking about changed listings
+  cards.py          ListingCard (what a result card shows, read with two plain queries)
+
+Everything other modules use is imported from here (`from ..services.search import ...`). The
+limits tests change (COUNT_LIMIT, DEEP_PAGE, …) are not re-exported: set on this package they
+would change nothing; tests set them on `search.limits`.
+"""
+
+from .cards import ListingCard, SearchResults
+from .finding import Found, find_listings, page_ids, page_of, search_listings
+from .limits import (
+    DEFAULT_PER_PAGE,
+    MAX_DAYS,
+    MAX_PAGE_ARG,
+    MAX_PER_PAGE,
+    MAX_RESULTS,
+    MAX_TEXT_LENGTH,
+    MAX_WORD_LENGTH,
+    MAX_WORDS,
+)
+from .query import SearchQuery, Sort, search_words
+from .refinding import refind
+from .visibility import Visibility, next_visibility_change, results_visibility, visibility_of
+
+__all__ = [
+    "DEFAULT_PER_PAGE", "MAX_DAYS", "MAX_PAGE_ARG", "MAX_PER_PAGE", "MAX_RESULTS",
+    "MAX_TEXT_LENGTH", "MAX_WORDS", "MAX_WORD_LENGTH",
+    "Found", "ListingCard", "SearchQuery", "SearchResults", "Sort", "Visibility",
+    "find_listings", "next_visibility_change", "page_ids", "page_of", "refind",
+    "results_visibility", "search_listings", "search_words", "visibility_of",
+]
