@@ -7,7 +7,8 @@ Alert matching: 200 organisations, 1,000 members elsewhere than the poster's org
 an alert that matches the listing, and 4,000 alerts that do not (other words, provinces,
 categories, conditions; paused, of the poster's colleagues, of deactivated members). Times
 `approve_listing` for fresh listings that each match the same 1,000 alerts (queueing 1,000
-emails and committing), `match_listing` alone, and rendering the 1,000 emails alone.
+emails and committing), `announce` (alerts and wanted posts) alone, and rendering the 1,000
+emails alone.
 
 Mail: an aiosmtpd server on 127.0.0.1 (in a child process, as a real mail server would be)
 counts what it receives; 1,000 "reset_password" messages are queued and `deliver_pending`
@@ -67,7 +68,7 @@ from marketplace.models import (
     UserStatus,
 )
 from marketplace.services import mail as mail_service
-from marketplace.services.alerts import match_listing
+from marketplace.services.announcements import announce
 from marketplace.services.categories import ensure_default_categories
 from marketplace.services.mail import deliver_pending, queue_email
 from marketplace.services.moderation import approve_listing
@@ -304,7 +305,7 @@ def run_alerts(app: Flask, world: World, publishes: int, figures: Figures) -> No
                     f"{statistics.median(queued_total) - statistics.median(queued_matches):.0f}")
         figures.add("publish: SQL statements", f"{statistics.median(statements):.0f}")
 
-        # match_listing alone, rolled back (no commit), on one published listing.
+        # announce alone, rolled back (no commit), on one published listing.
         listing_id = new_listing(world, 10_000, ListingStatus.PUBLISHED)
         alone, alone_statements = [], []
         for _ in range(3):
@@ -312,13 +313,13 @@ def run_alerts(app: Flask, world: World, publishes: int, figures: Figures) -> No
             listing = db.session.get(Listing, listing_id)
             _ = listing.organisation, listing.site  # as approve_listing has them loaded
             with counter.on(db.engine):
-                seconds, matched = timed(lambda listing=listing: match_listing(listing))
+                seconds, matched = timed(lambda listing=listing: announce(listing))
             db.session.rollback()
             alone.append(seconds)
             alone_statements.append(counter.count)
             if matched != WATCHERS:
-                figures.problems.append(f"match_listing matched {matched}")
-        figures.add("match_listing alone (no commit), median of 3",
+                figures.problems.append(f"announce matched {matched}")
+        figures.add("announce alone (no commit), median of 3",
                     f"{ms(statistics.median(alone))}, {statistics.median(alone_statements):.0f} "
                     "statements")
 

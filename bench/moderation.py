@@ -41,7 +41,7 @@ from marketplace.models import (
     UserStatus,
 )
 from marketplace.models.base import utcnow
-from marketplace.services import moderation
+from marketplace.services import watch_words
 from marketplace.services.defaults import ensure_defaults
 from marketplace.services.passwords import hash_password
 from marketplace.services.photos import prepare_photo, save_prepared
@@ -129,7 +129,7 @@ def main() -> None:
                 print(f"GET /admin/listings, {pending} waiting | {median:.0f} ms | {p95:.0f} ms")
                 if pending == arguments.pending[-1]:
                     median, p95 = measure(
-                        lambda: moderation.find_watch_words("Rollators", TEXT, None, None), 500)
+                        lambda: watch_words.find_watch_words("Rollators", TEXT, None, None), 500)
                     print(f"find_watch_words on one listing | {median:.2f} ms | {p95:.2f} ms")
                 db.engine.dispose()
 

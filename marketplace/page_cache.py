@@ -13,8 +13,9 @@ organisation's in its internal phase; all, for platform admins: services/search.
 results_visibility), the query and today's date. The layout, flashed messages, CSRF tokens and
 the "alert me" form are rendered for each request.
 
-How it is kept up to date: the session events at the bottom notice every committed change, from
-flushed objects and ORM UPDATE/DELETE statements alike.
+How it is kept up to date: the session events at the bottom notice every committed change to
+the models that declare they show here (`@shown_on_cards` in models/base.py), from flushed objects
+and ORM UPDATE/DELETE statements alike.
 - A change to listings or their photos is announced with the listings' ids in a log of changes
   (the last CHANGE_LOG_COMMITS commits). A kept entry read later is brought up to date by asking
   only about the listings changed since it was made (listings/pages.py, services/search.refind):
@@ -49,10 +50,13 @@ from typing import Any, Protocol
 import redis
 from flask import Flask, current_app, has_app_context
 from redis import RedisError
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
+
+from .extensions import db
+from .models.base import CardSource, card_sources
 
 logger = logging.getLogger(__name__)
 
@@ -340,33 +344,31 @@ _listening = False
 _listening_lock = threading.Lock()
 
 
-def _watched_classes() -> tuple[type, ...]:
-    from .models import Category, Listing, ListingPhoto, Organisation, Photo, Site
+def _sources() -> Mapping[type, CardSource]:
+    """The models whose rows the kept parts show, as they declare it (models.base.
+    shown_on_cards); tests/test_card_sources.py fails for a table they read and none declares."""
+    from . import models  # noqa: F401  (every model declared)
 
-    return (Listing, ListingPhoto, Photo, Organisation, Site, Category)
+    return card_sources()
 
 
-def _listing_of(instance: Any, new: bool) -> int | None:
+def _listing_of(instance: Any, new: bool, sources: Mapping[type, CardSource]) -> int | None:
     """The id of the listing whose results a change to `instance` touches; 0 for none; None
     when it may touch any (an organisation, a site, a category)."""
-    from .models import Listing, ListingPhoto, Organisation, Photo, Site
-
-    if isinstance(instance, Listing):
-        return instance.id
-    if isinstance(instance, ListingPhoto):
-        return instance.listing_id
-    if new and isinstance(instance, Photo | Organisation | Site):
+    source = sources[type(instance)]
+    if source.listing is not None:
+        return getattr(instance, source.listing)
+    if new and source.new_shows_nothing:
         return 0  # in no results before a listing (or its photo) is: announced with that
     return None
 
 
-def _pinned_ids(statement: Any) -> set[int] | None:
-    """The listing ids an UPDATE or DELETE of listings or of their photos is limited to by its
-    WHERE (`Listing.id == …`, `ListingPhoto.listing_id IN …`); None when it is not."""
-    from .models import Listing, ListingPhoto
-
+def _pinned_ids(statement: Any, columns: Collection[Any]) -> set[int] | None:
+    """The listing ids an UPDATE or DELETE is limited to by its WHERE on one of `columns` (the
+    ones holding a listing's id: `Listing.id == …`, `ListingPhoto.listing_id IN …`); None when
+    it is not (then every kept page is dropped: safe, only slower)."""
     where = getattr(statement, "whereclause", None)
-    if where is None:
+    if where is None or not columns:
         return None
     clauses = where.clauses if isinstance(where, BooleanClauseList) \
         and where.operator is operators.and_ else [where]
@@ -374,9 +376,7 @@ def _pinned_ids(statement: Any) -> set[int] | None:
         if not (isinstance(clause, BinaryExpression) and isinstance(clause.right, BindParameter)
                 and clause.operator in (operators.eq, operators.in_op)):
             continue
-        column = clause.left
-        if not (column.compare(Listing.__table__.c.id)
-                or column.compare(ListingPhoto.__table__.c.listing_id)):
+        if not any(clause.left.compare(column) for column in columns):
             continue
         value = clause.right.effective_value
         values = value if clause.operator is operators.in_op else [value]
@@ -397,9 +397,13 @@ def _listen_to_sessions() -> None:
     with _listening_lock:
         if _listening:
             return
-        watched = _watched_classes()
+        sources = _sources()
+        # The columns that hold a listing's id, per watched model: what an UPDATE's WHERE names.
+        listing_columns = {model: inspect(model).columns[source.listing]
+                           for model, source in sources.items() if source.listing is not None}
 
-        @event.listens_for(Session, "after_flush")
+        # On the extension's sessions (db.session), not on every SQLAlchemy Session.
+        @event.listens_for(db.session, "after_flush")
         def _flushed(session: Session, _context: Any) -> None:
             changes = [(instance, True) for instance in session.new] + [
                 (instance, False) for instance in session.deleted] + [
@@ -408,26 +412,32 @@ def _listen_to_sessions() -> None:
                 (instance, False) for instance in session.dirty
                 if session.is_modified(instance, include_collections=False)]
             for instance, new in changes:
-                if isinstance(instance, watched):
-                    listing_id = _listing_of(instance, new)
+                if type(instance) in sources:
+                    listing_id = _listing_of(instance, new, sources)
                     _note(session, None if listing_id is None else {listing_id} - {0})
 
-        @event.listens_for(Session, "do_orm_execute")
+        @event.listens_for(db.session, "do_orm_execute")
         def _executed(state: ORMExecuteState) -> None:
             # lock_only: a no-op UPDATE taken for its row lock (claims.lock_listing).
-            if (state.is_update or state.is_delete or state.is_insert) and not \
-                    state.execution_options.get("lock_only") and any(
-                    mapper.class_ in watched for mapper in state.all_mappers):
-                _note(state.session, None if state.is_insert else _pinned_ids(state.statement))
+            if not (state.is_update or state.is_delete or state.is_insert) or \
+                    state.execution_options.get("lock_only"):
+                return
+            models = [mapper.class_ for mapper in state.all_mappers
+                      if mapper.class_ in sources]
+            if models:
+                columns = [listing_columns[model] for model in models
+                           if model in listing_columns]
+                _note(state.session, None if state.is_insert
+                      else _pinned_ids(state.statement, columns))
 
-        @event.listens_for(Session, "after_commit")
+        @event.listens_for(db.session, "after_commit")
         def _committed(session: Session) -> None:
             anything = session.info.pop(_CHANGED_ANYTHING, False)
             listing_ids = session.info.pop(_CHANGED_LISTINGS, set())
             if has_app_context() and (anything or listing_ids):
                 page_changed(None if anything else listing_ids)
 
-        @event.listens_for(Session, "after_transaction_end")
+        @event.listens_for(db.session, "after_transaction_end")
         def _ended(session: Session, transaction: Any) -> None:
             # After a commit (handled above) or a rollback of the whole transaction; a savepoint
             # rolled back keeps the marks (at worst one needless renewal).

@@ -1,15 +1,26 @@
-"""Who may do what: decided here, used by views, templates, services and tests alike."""
+"""Who may do what: decided here, used by views, templates, services and tests alike.
+
+- `permitted(user, action, obj)`: whether `user` is someone who may do it (role, organisation,
+  standing). Services call `require`, which raises PermissionDenied when not; they check the
+  object's state themselves, inside the transaction that changes it, with words for the member
+  ("this claim has been answered already").
+- `can(user, action, obj)`: permitted, and the object's state allows it now (a claim is decided
+  only while requested). Templates ask it to decide which buttons show.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 
 from .models import (
+    Alert,
     Claim,
+    ClaimStatus,
     Listing,
     ListingStatus,
     Organisation,
@@ -20,6 +31,10 @@ from .models import (
     Wanted,
     WantedStatus,
 )
+from .models.claim import CLAIM_TRANSITIONS
+from .models.listing import LISTING_TRANSITIONS
+from .models.wanted import WANTED_TRANSITIONS
+from .services.errors import PermissionDenied
 
 
 class Action(enum.StrEnum):
@@ -33,9 +48,66 @@ class Action(enum.StrEnum):
     VIEW_CLAIM = "view_claim"  # its page and messages
     DECIDE_CLAIM = "decide_claim"  # accept or decline (the giving organisation)
     CANCEL_CLAIM = "cancel_claim"  # the claimant withdraws
-    FOLLOW_UP_CLAIM = "follow_up_claim"  # write a message, confirm the hand-over
+    MESSAGE_CLAIM = "message_claim"  # write to the other side
+    CONFIRM_COLLECTION = "confirm_collection"  # either side confirms the hand-over
     VIEW_WANTED = "view_wanted"  # a wanted post's page (obj a Wanted), or the list (obj None)
     CLOSE_WANTED = "close_wanted"  # mark fulfilled or withdraw: its author or their org admin
+    WITHDRAW_LISTING = "withdraw_listing"  # take it off the marketplace (who: EDIT_LISTING)
+    RELIST_LISTING = "relist_listing"  # offer an expired or withdrawn listing again
+    REVIEW_LISTING = "review_listing"  # approve or refuse a listing waiting for review
+    MANAGE_ALERT = "manage_alert"  # pause, resume, delete one's own saved search
+    MANAGE_MEMBER = "manage_member"  # approve, deactivate, reactivate, change role (obj a User)
+    APPROVE_MEMBER = "approve_member"  # the same people, while the account waits
+    DEACTIVATE_MEMBER = "deactivate_member"
+    REACTIVATE_MEMBER = "reactivate_member"
+    APPROVE_ORGANISATION = "approve_organisation"  # platform admins, while it waits
+    SUSPEND_ORGANISATION = "suspend_organisation"
+    REACTIVATE_ORGANISATION = "reactivate_organisation"
+    ACCESS_PERSONAL_DATA = "access_personal_data"  # export or delete an account (obj a User)
+
+
+# The state an object must be in for an action to be offered (can); who may do it is decided
+# by permitted. An action that shares its "who" with another names it in _SAME_PEOPLE.
+_STATE_ALLOWS: dict[Action, Callable[[Any], bool]] = {
+    # Where the action is one step of a transition table, the table says when it is possible.
+    Action.DECIDE_CLAIM: lambda claim: CLAIM_TRANSITIONS.allows(claim.status,
+                                                                ClaimStatus.ACCEPTED),
+    Action.CANCEL_CLAIM: lambda claim: CLAIM_TRANSITIONS.allows(claim.status,
+                                                                ClaimStatus.CANCELLED),
+    Action.CONFIRM_COLLECTION: lambda claim: CLAIM_TRANSITIONS.allows(claim.status,
+                                                                      ClaimStatus.COLLECTED),
+    Action.CLOSE_WANTED: lambda wanted: WANTED_TRANSITIONS.allows(wanted.status,
+                                                                  WantedStatus.FULFILLED),
+    Action.WITHDRAW_LISTING: lambda listing: LISTING_TRANSITIONS.allows(
+        listing.status, ListingStatus.WITHDRAWN),
+    Action.EDIT_LISTING: lambda listing: listing.status in (
+        ListingStatus.DRAFT, ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED,
+        ListingStatus.REJECTED),
+    Action.RELIST_LISTING: lambda listing: listing.status in (ListingStatus.EXPIRED,
+                                                              ListingStatus.WITHDRAWN),
+    Action.REVIEW_LISTING: lambda listing: listing.status is ListingStatus.PENDING_REVIEW,
+    Action.APPROVE_MEMBER: lambda member: member.status is UserStatus.PENDING,
+    Action.DEACTIVATE_MEMBER: lambda member: member.status is not UserStatus.DEACTIVATED,
+    Action.REACTIVATE_MEMBER: lambda member: (member.status is UserStatus.DEACTIVATED
+                                              and not member.is_deleted),
+    Action.APPROVE_ORGANISATION: lambda organisation: (
+        organisation.status is OrganisationStatus.PENDING),
+    Action.SUSPEND_ORGANISATION: lambda organisation: (
+        organisation.status is not OrganisationStatus.SUSPENDED),
+    Action.REACTIVATE_ORGANISATION: lambda organisation: (
+        organisation.status is OrganisationStatus.SUSPENDED),
+}
+_SAME_PEOPLE: dict[Action, Action] = {
+    Action.WITHDRAW_LISTING: Action.EDIT_LISTING,
+    Action.RELIST_LISTING: Action.EDIT_LISTING,
+    Action.REVIEW_LISTING: Action.ADMINISTER_PLATFORM,
+    Action.APPROVE_MEMBER: Action.MANAGE_MEMBER,
+    Action.DEACTIVATE_MEMBER: Action.MANAGE_MEMBER,
+    Action.REACTIVATE_MEMBER: Action.MANAGE_MEMBER,
+    Action.APPROVE_ORGANISATION: Action.ADMINISTER_PLATFORM,
+    Action.SUSPEND_ORGANISATION: Action.ADMINISTER_PLATFORM,
+    Action.REACTIVATE_ORGANISATION: Action.ADMINISTER_PLATFORM,
+}
 
 
 def in_good_standing(user: User | Any) -> bool:
@@ -51,7 +123,24 @@ def in_good_standing(user: User | Any) -> bool:
 
 
 def can(user: User | Any, action: Action, obj: Any = None) -> bool:
-    """True when `user` may perform `action` (on `obj`, where the action concerns one)."""
+    """True when `user` may perform `action` on `obj` now: permitted, and `obj`'s state
+    allows it (what templates ask to decide which buttons show)."""
+    state_allows = _STATE_ALLOWS.get(action)
+    return permitted(user, action, obj) and (state_allows is None or state_allows(obj))
+
+
+def require(actor: User | Any, action: Action, obj: Any = None,
+            refusal: str | None = None) -> None:
+    """PermissionDenied (with `refusal`, or a general message) unless `actor` is permitted;
+    the state is the service's to check, with its own words."""
+    if not permitted(actor, action, obj):
+        raise PermissionDenied(refusal or _("You are not allowed to do that."))
+
+
+def permitted(user: User | Any, action: Action, obj: Any = None) -> bool:
+    """True when `user` is one of those who may perform `action` (on `obj`, where the action
+    concerns one), whatever state `obj` is in."""
+    action = _SAME_PEOPLE.get(action, action)
     if action is Action.VIEW_LISTING:
         return listing_visible_to(user, obj)
     if user is None or not getattr(user, "is_authenticated", False):
@@ -63,7 +152,13 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
     if action is Action.VIEW_CLAIM:
         return isinstance(obj, Claim) and (
             is_claimant(user, obj) or is_giver(user, obj)
-            or can(user, Action.ADMINISTER_PLATFORM))
+            or permitted(user, Action.ADMINISTER_PLATFORM))
+    if action is Action.MANAGE_ALERT:  # saved searches are personal, even to admins
+        return isinstance(obj, Alert) and obj.user_id == user.id
+    if action is Action.ACCESS_PERSONAL_DATA:  # one's own account, or platform admins
+        return isinstance(obj, User) and (
+            (obj.id == user.id and not obj.is_deleted)
+            or permitted(user, Action.ADMINISTER_PLATFORM))
     if not in_good_standing(user):
         return False
     platform_admin = user.is_platform_admin
@@ -96,15 +191,26 @@ def can(user: User | Any, action: Action, obj: Any = None) -> bool:
             )
         case Action.DECIDE_CLAIM:
             return isinstance(obj, Claim) and is_giver(user, obj)
-        case Action.FOLLOW_UP_CLAIM:
+        case Action.MESSAGE_CLAIM | Action.CONFIRM_COLLECTION:
             return isinstance(obj, Claim) and (is_giver(user, obj) or is_claimant(user, obj))
         case Action.VIEW_WANTED:
             return obj is None or (isinstance(obj, Wanted) and wanted_visible_to(user, obj))
         case Action.CLOSE_WANTED:
             return isinstance(obj, Wanted) and (
                 obj.author_id == user.id
-                or can(user, Action.MANAGE_ORGANISATION, obj.organisation))
+                or permitted(user, Action.MANAGE_ORGANISATION, obj.organisation))
+        case Action.MANAGE_MEMBER:
+            return isinstance(obj, User) and _manages(user, obj)
     return False
+
+
+def _manages(user: User, member: User) -> bool:
+    """Organisation admins manage their organisation's people, platform admins everyone's;
+    accounts without an organisation (platform staff) and platform admins' accounts only
+    platform admins."""
+    if member.is_platform_admin or member.organisation is None:
+        return permitted(user, Action.ADMINISTER_PLATFORM)
+    return permitted(user, Action.MANAGE_ORGANISATION, member.organisation)
 
 
 def is_insider(user: User | Any, organisation_id: int | None) -> bool:
@@ -138,7 +244,7 @@ def listing_visible_to(user: User | Any, listing: Listing, now: datetime | None 
     SQL: search.visibility_of.)"""
     if not isinstance(listing, Listing):
         return False
-    if is_insider(user, listing.organisation_id) or can(user, Action.ADMINISTER_PLATFORM):
+    if is_insider(user, listing.organisation_id) or permitted(user, Action.ADMINISTER_PLATFORM):
         return True
     if listing.status is not ListingStatus.PUBLISHED:
         return False

@@ -18,6 +18,7 @@ from .i18n import current_language
 from .models import LANGUAGE_NAMES, Language
 from .security import Action, can, in_good_standing, participation_block_reason
 from .services.photos import photo_url, srcset
+from .services.search import ListingCard
 
 
 def register(app: Flask) -> None:
@@ -54,19 +55,16 @@ def register(app: Flask) -> None:
 CARD_CACHE_SIZE = 5_000  # cards per process and application: a few MB
 
 
-def listing_card(listing: Any) -> Markup:
+def listing_card(listing: ListingCard) -> Markup:
     """The listing's card (the macro in templates/listings/_card.html), rendered once per
     process for the values it shows: at 24 cards a page, rendering them was half the search
-    page's time. The key holds every value the card shows (public data, nothing about the
-    viewer), so a change to any of them renders the card afresh."""
-    cover = listing.cover
-    photo = cover.photo if cover is not None else None
-    key = (current_language(), request.script_root if has_request_context() else "",
-           listing.id, listing.title, listing.organisation.name, listing.site.city,
-           listing.quantity_available, listing.unit, listing.condition,
-           listing.delivery_possible, listing.available_until,
-           None if photo is None else (photo.content_hash, photo.width, photo.height,
-                                       cover.alt_text))
+    page's time. The key is the ListingCard itself, every value a card may show (public data,
+    nothing about the viewer), so a change to any of them, or a value added to it, renders the
+    card afresh."""
+    if not isinstance(listing, ListingCard):
+        # A Listing would be keyed by its identity and could show an old card.
+        raise TypeError(f"listing_card takes a search.ListingCard, not {type(listing).__name__}")
+    key = (current_language(), request.script_root if has_request_context() else "", listing)
     cache: dict[tuple, Markup] = current_app.extensions.setdefault("listing_cards", {})
     html = cache.get(key)
     if html is None:

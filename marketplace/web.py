@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from .extensions import db
 from .models.base import DATABASE_INT_MAX
-from .security import Action, can, in_good_standing
+from .security import Action, in_good_standing, permitted
 from .services.errors import DomainError
 
 INVALID_FORM_STATUS = 422
@@ -87,8 +87,9 @@ def member_required(view: Callable[P, R]) -> Callable[P, R | Response]:
 
 
 def require(action: Action, obj: Any = None) -> None:
-    """Abort with 403 unless the current user may do `action`."""
-    if not can(current_user, action, obj):
+    """Abort with 403 unless the current user is one who may do `action` (the service says
+    what the object's state allows)."""
+    if not permitted(current_user, action, obj):
         abort(403)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
-from io import BytesIO
 
+import builders
 import pytest
+from builders import impact_fields
 from helpers import PASSWORD, SHARED_TESTDATA, AuthActions, csrf_token, outbox, reload
 from sqlalchemy import func, select
 
@@ -14,7 +14,6 @@ from marketplace.admin.views import PAGE_SIZE
 from marketplace.extensions import db
 from marketplace.models import (
     AuditEvent,
-    Category,
     Claim,
     ClaimStatus,
     Listing,
@@ -59,18 +58,7 @@ def page(client, url: str) -> str:
 
 
 def post_listing(client, user, title: str = "Rollators, inklapbaar"):
-    category = db.session.scalar(select(Category.id).where(Category.slug == "medical-aids"))
-    data = {
-        "title": title,
-        "description": "Twaalf inklapbare rollators met mandje, gereinigd en gecontroleerd.",
-        "category": str(category), "condition": "good", "quantity": "12", "unit": "piece",
-        "value_per_unit": "89.50", "weight_per_unit_kg": "7.5",
-        "site": str(user.organisation.sites[0].id),
-        "available_until": (date.today() + timedelta(days=30)).isoformat(),
-        "internal_days": "0", "cleaned_on": date.today().isoformat(), "submit": "Publish",
-        "photos": [(BytesIO(PHOTO.read_bytes()), PHOTO.name)],
-    }
-    return client.post("/listings/new", data=data, content_type="multipart/form-data")
+    return builders.post_listing(client, user, title=title, **impact_fields())
 
 
 def listing_titled(title: str) -> Listing | None:

@@ -21,6 +21,8 @@ from marketplace.models import (
 )
 from marketplace.models.base import utcnow
 from marketplace.services import alerts as alert_service
+from marketplace.services import announcements
+from marketplace.services.errors import DomainError
 from marketplace.services.moderation import approve_listing
 from marketplace.services.search import SearchQuery
 
@@ -67,7 +69,7 @@ def test_a_matching_alert_of_another_organisation_is_emailed_once(admin, make_us
     [mail] = outbox("alert_match", to=member.email)
     assert "Rolstoelen, opvouwbaar" in mail.subject
     # Matching again (a re-list, a second run) sends nothing more.
-    assert alert_service.match_listing(listing) == 0
+    assert announcements.announce(listing) == 0
     db.session.commit()
     assert len(outbox("alert_match")) == 1
 
@@ -133,7 +135,7 @@ def test_a_listing_in_its_internal_phase_is_matched_when_the_phase_ends(admin, m
     assert publish(listing) == 0
     assert outbox("alert_match") == []
     later: datetime = reload(listing).internal_until + timedelta(minutes=1)
-    assert alert_service.match_listings_whose_internal_phase_ended(later) == 1
+    assert announcements.announce_listings_whose_internal_phase_ended(later) == 1
     assert outbox("alert_match", to=member.email)
 
 
@@ -178,3 +180,10 @@ def test_someone_elses_alert_is_not_found(app, make_user, login_as):
     client = login_as(make_user())
     assert client.post(f"/alerts/{alert.id}/delete").status_code == 404
     assert reload(alert).id
+
+
+def test_an_alert_on_a_category_that_does_not_exist_is_refused(app, make_user):
+    with pytest.raises(DomainError):
+        alert_service.create_alert(make_user(), SearchQuery(category_id=999_999))
+    db.session.rollback()
+    assert db.session.scalar(select(Alert)) is None

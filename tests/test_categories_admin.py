@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from builders import fields_in_error, listing_details, post_listing
 from helpers import PASSWORD, csrf_token, reload
 from sqlalchemy import event, func, select
 
@@ -18,12 +19,14 @@ from marketplace.models import (
     Category,
     ImpactFactor,
     Language,
+    Listing,
     ListingStatus,
     Role,
     Wanted,
 )
 from marketplace.services import categories as category_service
 from marketplace.services.errors import DomainError, PermissionDenied
+from marketplace.services.listings import PhotoChanges, create_listing
 from marketplace.services.search import SearchQuery, search_listings
 
 
@@ -341,11 +344,28 @@ def test_a_retired_category_without_published_listings_leaves_the_search_filter(
 
 def test_a_retired_category_takes_no_new_listings(app, admin, make_user, login_as):
     beds = category("care-beds")
-    category_service.set_category_retired(admin, beds, True)
     member = make_user()
-    response = login_as(member).post("/listings/new", data={
-        "title": "Bed", "description": "Een bed.", "category": str(beds.id)})
+    client = login_as(member)
+    assert post_listing(client, member, category=str(beds.id)).status_code == 302  # form valid
+    category_service.set_category_retired(admin, beds, True)
+
+    response = post_listing(client, member, category=str(beds.id), title="Nog een bed")
+
     assert response.status_code == 422
+    assert fields_in_error(response.get_data(as_text=True)) == ["category"]
+    assert db.session.scalar(select(func.count(Listing.id))) == 1
+
+
+def test_the_listing_service_refuses_a_retired_category(app, admin, make_user):
+    """The form offers no retired category; the rule itself is the service's."""
+    beds = category("care-beds")
+    member = make_user()
+    category_service.set_category_retired(admin, beds, True)
+    with pytest.raises(DomainError) as refusal:
+        create_listing(member, listing_details(member, category_id=beds.id), PhotoChanges(),
+                       submit=False)
+    assert refusal.value.field == "category"
+    assert db.session.scalar(select(func.count(Listing.id))) == 0
 
 
 def test_retiring_a_parent_retires_its_children(app, admin):

@@ -28,7 +28,6 @@ from marketplace.models import (
     Alert,
     AlertFrequency,
     AlertMatch,
-    Claim,
     ClaimStatus,
     Listing,
     ListingStatus,
@@ -138,15 +137,8 @@ def test_four_senders_on_one_outbox_deliver_each_of_300_messages_exactly_once(ap
     assert {(row.status, row.attempts) for row in rows} == {(OutboxStatus.SENT, 1)}
 
 
-def _claim(listing, user, status=ClaimStatus.REQUESTED, age=timedelta(0), **values) -> Claim:
-    claim = Claim(listing=listing, claimant=user, claimant_organisation_id=user.organisation_id,
-                  quantity=1, status=status, created_at=utcnow() - age, **values)
-    db.session.add(claim)
-    return claim
-
-
 def test_two_housekeeping_runs_at_once_email_everyone_once(app, smtp, make_org, make_user,
-                                                           make_listing):
+                                                           make_listing, make_claim):
     port, server = smtp
     givers = make_org()
     giver = make_user(organisation=givers, role=Role.ORG_ADMIN)
@@ -165,15 +157,15 @@ def test_two_housekeeping_runs_at_once_email_everyone_once(app, smtp, make_org, 
     expiring = [listing(available_until=today + timedelta(days=2)) for _ in range(each)]
     expired = [listing(available_until=today - timedelta(days=1)) for _ in range(each)]
     for gone in expired:
-        _claim(gone, claimant)
-    unanswered = [_claim(listing(), claimant, age=timedelta(days=4)) for _ in range(each)]
-    too_late = [_claim(listing(), claimant, age=timedelta(days=8)) for _ in range(each)]
-    tomorrow = [_claim(listing(quantity_available=3), claimant, ClaimStatus.ACCEPTED,
-                       agreed_pickup_date=today + timedelta(days=1), decided_at=utcnow())
+        make_claim(gone, claimant)
+    unanswered = [make_claim(listing(), claimant, age=timedelta(days=4)) for _ in range(each)]
+    too_late = [make_claim(listing(), claimant, age=timedelta(days=8)) for _ in range(each)]
+    tomorrow = [make_claim(listing(quantity_available=3), claimant, ClaimStatus.ACCEPTED,
+                           agreed_pickup_date=today + timedelta(days=1), decided_at=utcnow())
                 for _ in range(each)]
-    no_shows = [_claim(listing(quantity_available=3), claimant, ClaimStatus.ACCEPTED,
-                       agreed_pickup_date=today - timedelta(days=15),
-                       decided_at=utcnow() - timedelta(days=20))
+    no_shows = [make_claim(listing(quantity_available=3), claimant, ClaimStatus.ACCEPTED,
+                           agreed_pickup_date=today - timedelta(days=15),
+                           decided_at=utcnow() - timedelta(days=20))
                 for _ in range(each)]
     # Every listing was matched against the alerts when it was published.
     db.session.execute(update(Listing).values(alerts_matched_at=utcnow()))

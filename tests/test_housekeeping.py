@@ -7,17 +7,9 @@ from datetime import date, timedelta
 from helpers import outbox, reload
 
 from marketplace.extensions import db
-from marketplace.models import Claim, ClaimStatus, ListingStatus
+from marketplace.models import ClaimStatus, ListingStatus
 from marketplace.models.base import utcnow
 from marketplace.services import housekeeping
-
-
-def _claim(listing, user, status=ClaimStatus.REQUESTED, age=timedelta(0), **values):
-    claim = Claim(listing=listing, claimant=user, claimant_organisation_id=user.organisation_id,
-                  quantity=1, status=status, created_at=utcnow() - age, **values)
-    db.session.add(claim)
-    db.session.commit()
-    return claim
 
 
 def _run_twice() -> None:
@@ -26,11 +18,11 @@ def _run_twice() -> None:
 
 
 def test_listings_past_their_date_expire_and_their_posters_are_told(app, make_listing,
-                                                                     make_user):
+                                                                     make_claim, make_user):
     listing = make_listing("Oude bedden", available_until=date.today() - timedelta(days=1))
     poster = make_user(organisation=listing.organisation)
     listing.created_by = poster
-    waiting = _claim(listing, make_user())
+    waiting = make_claim(listing, make_user())
     db.session.commit()
     _run_twice()
     assert reload(listing).status is ListingStatus.EXPIRED
@@ -51,15 +43,15 @@ def test_posters_are_warned_three_days_before_expiry_once(app, make_listing, mak
 
 
 def test_unanswered_claims_are_reminded_after_three_days_and_expire_after_seven(
-    app, make_listing, make_user
+    app, make_listing, make_claim, make_user
 ):
     listing = make_listing()
     poster = make_user(organisation=listing.organisation)
     listing.created_by = poster
     db.session.commit()
-    fresh = _claim(listing, make_user(), age=timedelta(days=1))
-    waiting = _claim(listing, make_user(), age=timedelta(days=4))
-    forgotten = _claim(listing, make_user(), age=timedelta(days=8))
+    fresh = make_claim(listing, make_user(), age=timedelta(days=1))
+    waiting = make_claim(listing, make_user(), age=timedelta(days=4))
+    forgotten = make_claim(listing, make_user(), age=timedelta(days=8))
     _run_twice()
     assert len(outbox("claim_reminder", to=poster.email)) == 1
     assert reload(waiting).status is ClaimStatus.REQUESTED
@@ -69,13 +61,13 @@ def test_unanswered_claims_are_reminded_after_three_days_and_expire_after_seven(
 
 
 def test_accepted_claims_never_collected_expire_and_give_the_quantity_back(
-    app, make_listing, make_user
+    app, make_listing, make_claim, make_user
 ):
     listing = make_listing(quantity=3, quantity_available=2)
-    no_show = _claim(listing, make_user(), status=ClaimStatus.ACCEPTED, decided_at=utcnow(),
-                     agreed_pickup_date=date.today() - timedelta(days=15))
-    on_time = _claim(listing, make_user(), status=ClaimStatus.ACCEPTED, decided_at=utcnow(),
-                     agreed_pickup_date=date.today() - timedelta(days=3))
+    no_show = make_claim(listing, make_user(), ClaimStatus.ACCEPTED, decided_at=utcnow(),
+                         agreed_pickup_date=date.today() - timedelta(days=15))
+    on_time = make_claim(listing, make_user(), ClaimStatus.ACCEPTED, decided_at=utcnow(),
+                         agreed_pickup_date=date.today() - timedelta(days=3))
     _run_twice()
     assert reload(no_show).status is ClaimStatus.EXPIRED
     assert reload(on_time).status is ClaimStatus.ACCEPTED
@@ -90,14 +82,15 @@ def test_the_housekeeping_command_reports_what_it_did(app, runner, make_listing)
     assert "1 expired" in result.output
 
 
-def test_the_claimant_is_reminded_the_day_before_the_pick_up(app, make_listing, make_user):
+def test_the_claimant_is_reminded_the_day_before_the_pick_up(app, make_listing, make_claim,
+                                                             make_user):
     from datetime import date
 
     listing = make_listing()
-    tomorrow = _claim(listing, make_user(), status=ClaimStatus.ACCEPTED, decided_at=utcnow(),
-                      agreed_pickup_date=date.today() + timedelta(days=1))
-    _claim(listing, make_user(), status=ClaimStatus.ACCEPTED, decided_at=utcnow(),
-           agreed_pickup_date=date.today() + timedelta(days=4))
+    tomorrow = make_claim(listing, make_user(), ClaimStatus.ACCEPTED, decided_at=utcnow(),
+                          agreed_pickup_date=date.today() + timedelta(days=1))
+    make_claim(listing, make_user(), ClaimStatus.ACCEPTED, decided_at=utcnow(),
+               agreed_pickup_date=date.today() + timedelta(days=4))
     _run_twice()
     [reminder] = outbox("claim_pickup_tomorrow")
     assert reminder.recipient == tomorrow.claimant.email

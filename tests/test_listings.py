@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
+import builders
 import pytest
+from builders import category_id, impact_fields, listing_details
 from helpers import SHARED_TESTDATA, outbox, reload
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import (
     AuditEvent,
-    Category,
     Listing,
     ListingStatus,
     OrganisationStatus,
     Photo,
+    Province,
     Role,
+    Site,
     UserStatus,
 )
 from marketplace.models.base import utcnow
+from marketplace.services.errors import DomainError
+from marketplace.services.listings import PhotoChanges, create_listing
 
 GOOD = SHARED_TESTDATA / "images" / "good"
 HOSTILE = SHARED_TESTDATA / "images" / "hostile"
@@ -40,28 +46,8 @@ def stored_files(app) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
 
 
-def category_id(slug: str = "medical-aids") -> int:
-    return db.session.scalar(select(Category.id).where(Category.slug == slug))
-
-
 def listing_form(user, **overrides):
-    data = {
-        "title": "Rollators, inklapbaar",
-        "description": "Twaalf inklapbare rollators met mandje, gereinigd en gecontroleerd.",
-        "category": str(category_id()),
-        "condition": "good",
-        "quantity": "12",
-        "unit": "piece",
-        "value_per_unit": "89.50",
-        "weight_per_unit_kg": "7.5",
-        "site": str(user.organisation.sites[0].id),
-        "available_until": (date.today() + timedelta(days=30)).isoformat(),
-        "internal_days": "0",
-        "cleaned_on": date.today().isoformat(),
-        "submit": "Publish",
-    }
-    data.update(overrides)
-    return data
+    return builders.listing_form(user, **{**impact_fields(), **overrides})
 
 
 @pytest.fixture
@@ -70,12 +56,10 @@ def poster(app, make_user):
 
 
 def post_listing(client, user, photos=None, **overrides):
-    data = listing_form(user, **overrides)
     if photos is None:
-        photos = [photo(GOOD / "hopper.jpg"), photo(GOOD / "hopper.png"),
-                  photo(GOOD / "exif_gps.jpg")]
-    data["photos"] = photos
-    return client.post("/listings/new", data=data, content_type="multipart/form-data")
+        photos = ["hopper.jpg", "hopper.png", "exif_gps.jpg"]
+    return builders.post_listing(client, user, photos=photos,
+                                 **{**impact_fields(), **overrides})
 
 
 def only_listing() -> Listing:
@@ -178,6 +162,34 @@ def test_invalid_details_are_explained_and_the_text_kept(poster, login_as, overr
     assert response.status_code == 422
     assert message in body
     assert "Twaalf inklapbare rollators" in body
+    assert count(Listing) == 0
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"internal_days": 15}, "internal_days"),
+    ({"internal_days": -1}, "internal_days"),
+    ({"value_per_unit": Decimal("1000000")}, "value_per_unit"),
+    ({"weight_per_unit_kg": Decimal("-0.001")}, "weight_per_unit_kg"),
+    ({"inspected_on": date.today() + timedelta(days=1)}, "inspected_on"),
+])
+def test_the_service_refuses_what_the_form_stops_first(poster, changes, field):
+    """The service's rules hold for every caller, not only behind the form that checks first."""
+    with pytest.raises(DomainError) as refusal:
+        create_listing(poster, listing_details(poster, **changes), PhotoChanges(), submit=False)
+    assert refusal.value.field == field
+    assert count(Listing) == 0
+
+
+def test_the_service_refuses_another_organisations_site_and_an_archived_one(poster, make_org):
+    archived = Site(name="Oude locatie", street="Oudeweg 2", postcode="3811 AB",
+                    city="Amersfoort", province=Province.UTRECHT, active=False)
+    poster.organisation.sites.append(archived)
+    db.session.commit()
+    for site in (make_org().sites[0], archived):
+        with pytest.raises(DomainError) as refusal:
+            create_listing(poster, listing_details(poster, site_id=site.id), PhotoChanges(),
+                           submit=False)
+        assert refusal.value.field == "site"
     assert count(Listing) == 0
 
 

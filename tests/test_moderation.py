@@ -5,9 +5,9 @@ watch-words, and the daily summary for platform admins."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
-from io import BytesIO
+from datetime import timedelta
 
+import builders
 import pytest
 from helpers import SHARED_TESTDATA, outbox, reload
 from sqlalchemy import delete, func, select, update
@@ -15,7 +15,6 @@ from sqlalchemy import delete, func, select, update
 from marketplace.extensions import db
 from marketplace.models import (
     AuditEvent,
-    Category,
     ClaimStatus,
     DailyTask,
     Language,
@@ -31,7 +30,7 @@ from marketplace.models import (
     WatchWordKind,
 )
 from marketplace.models.base import utcnow
-from marketplace.services import claims, housekeeping, moderation
+from marketplace.services import claims, housekeeping, moderation, watch_words
 from marketplace.services.errors import DomainError, PermissionDenied
 
 GOOD = SHARED_TESTDATA / "images" / "good"
@@ -49,19 +48,8 @@ def count(model) -> int:
 
 
 def listing_form(user, **overrides) -> dict[str, object]:
-    data: dict[str, object] = {
-        "title": "Rollators, inklapbaar",
-        "description": "Twaalf inklapbare rollators met mandje.",
-        "category": str(db.session.scalar(select(Category.id)
-                                          .where(Category.slug == "medical-aids"))),
-        "condition": "good", "quantity": "12", "unit": "piece",
-        "site": str(user.organisation.sites[0].id),
-        "available_until": (date.today() + timedelta(days=30)).isoformat(),
-        "internal_days": "0", "submit": "Publish",
-        "photos": [(BytesIO((GOOD / "hopper.jpg").read_bytes()), "hopper.jpg")],
-    }
-    data.update(overrides)
-    return data
+    return builders.listing_form(user, photos=["hopper.jpg"], **{
+        "description": "Twaalf inklapbare rollators met mandje.", **overrides})
 
 
 def post_listing(client, user, **overrides):
@@ -426,27 +414,27 @@ def test_a_watch_word_holds_a_trusted_organisations_listing_for_review(
     assert response.status_code == 302
     listing = newest_listing()
     assert listing.status is ListingStatus.PENDING_REVIEW
-    assert moderation.held_words_of(listing) == words
+    assert watch_words.held_words_of(listing) == words
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "waits for review because it mentions" in page
 
 
 def test_accents_and_capitals_do_not_hide_a_watch_word(admin):
-    moderation.add_watch_word(admin, "Café", WatchWordKind.OTHER)
+    watch_words.add_watch_word(admin, "Café", WatchWordKind.OTHER)
     assert db.session.scalar(select(WatchWord.word).where(WatchWord.word == "cafe"))
-    assert moderation.find_watch_words("Koffie voor het CAFÉ") == ["cafe"]
-    assert moderation.find_watch_words("Koffie voor het cafe") == ["cafe"]
-    assert moderation.find_watch_words("Oude ampullén") == ["ampullen"]
+    assert watch_words.find_watch_words("Koffie voor het CAFÉ") == ["cafe"]
+    assert watch_words.find_watch_words("Koffie voor het cafe") == ["cafe"]
+    assert watch_words.find_watch_words("Oude ampullén") == ["ampullen"]
 
 
 @pytest.mark.parametrize("text", ["A soft pillow", "Pilates mat", "Drugstore shelves",
                                   "Tabletop trolley", "Receptiebalie", "Vialine"])
 def test_parts_of_words_are_no_hit(app, text):
-    assert moderation.find_watch_words(text) == []
+    assert watch_words.find_watch_words(text) == []
 
 
 def test_batch_number_and_storage_conditions_are_checked_too(app):
-    assert moderation.find_watch_words(None, "Stoel", "LOT-7 vaccin", "Koel, bij de apotheek") \
+    assert watch_words.find_watch_words(None, "Stoel", "LOT-7 vaccin", "Koel, bij de apotheek") \
         == ["apotheek", "vaccin"]
 
 
@@ -486,7 +474,7 @@ def test_the_queue_marks_watch_words_and_escapes_the_text(admin, poster, make_li
 
 
 def test_highlight_escapes_before_marking(app):
-    marked = moderation.highlight('<img src=x onerror="1"> pil & pillow', ["pil"])
+    marked = watch_words.highlight('<img src=x onerror="1"> pil & pillow', ["pil"])
     assert str(marked) == '&lt;img src=x onerror=&#34;1&#34;&gt; <mark>pil</mark> &amp; pillow'
 
 
@@ -600,7 +588,7 @@ def test_platform_admins_add_and_delete_watch_words(admin, login_as):
     assert response.status_code == 302
     word = db.session.scalar(select(WatchWord).where(WatchWord.word == "bloed plasma"))
     assert word.kind is WatchWordKind.MEDICINE
-    assert moderation.find_watch_words("Zakjes bloed-plasma? Nee: bloed plasma") == \
+    assert watch_words.find_watch_words("Zakjes bloed-plasma? Nee: bloed plasma") == \
         ["bloed plasma"]
     assert "bloed plasma" in client.get("/admin/moderation/watch-words").get_data(as_text=True)
     [added] = audit_events("watch_word.add")
@@ -717,3 +705,12 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get("/admin/moderation/watch-words")
     assert response.status_code == 302
     assert re.match(r"/auth/login\?next=", response.headers["Location"])
+
+
+@pytest.mark.parametrize("position", [-1, 10_001])
+def test_a_standard_reason_goes_at_a_position_from_0_to_10000(admin, position):
+    before = count(ModerationReason)
+    with pytest.raises(DomainError) as refused:
+        moderation.add_reason(admin, "Te vaag omschreven", "Too vague", position)
+    assert refused.value.field == "position"
+    assert count(ModerationReason) == before

@@ -478,3 +478,15 @@ def test_reports_stay_open_when_the_listing_action_is_refused(app, make_user, ma
     assert outbox("report_resolved") == []
     assert audit_events("report.resolve") == []
     assert audit_events("listing.remove") == []
+
+
+def test_a_reason_for_the_poster_is_kept_to_1000_characters(app, make_user, make_listing,
+                                                             admin):
+    listing = make_listing()
+    report(make_user(), listing)
+    with pytest.raises(DomainError) as refused:
+        report_service.resolve_reports(admin, listing, "changes_requested", "", "x" * 1001)
+    assert refused.value.field == "reason_for_poster"
+    db.session.rollback()
+    assert reports_in_db()[0].status is ReportStatus.OPEN
+    assert reload(listing).status is ListingStatus.PUBLISHED

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from datetime import date, timedelta
 
 import pytest
+from builders import listing_form
 from helpers import PASSWORD, SHARED_TESTDATA, on_postgres
 from servers import (
     TEST_REDIS_URL,
@@ -23,10 +23,9 @@ from servers import (
     forget_redis_keys,
     redis_available,
 )
-from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Category, Role
+from marketplace.models import Role
 
 pytestmark = [
     pytest.mark.skipif(not on_postgres(), reason="several servers need PostgreSQL "
@@ -56,16 +55,6 @@ def two_servers(app, tmp_path):
         forget_redis_keys(prefix)
 
 
-def listing_form(category_id: int, site_id: int) -> dict[str, str]:
-    return {
-        "title": "Douchestoelen met armleuningen",
-        "description": "Zes douchestoelen, gereinigd en gecontroleerd.",
-        "category": str(category_id), "condition": "good", "quantity": "6", "unit": "piece",
-        "site": str(site_id), "available_until": (date.today() + timedelta(days=30)).isoformat(),
-        "internal_days": "0", "submit": "Publish",
-    }
-
-
 def test_two_app_servers_share_sessions_listings_photos_claims_and_rate_limits(
     two_servers, make_org, make_user
 ):
@@ -74,8 +63,8 @@ def test_two_app_servers_share_sessions_listings_photos_claims_and_rate_limits(
     givers.trusted = True  # published at once, no review
     giver = make_user(organisation=givers, role=Role.ORG_ADMIN, name="Gerda Gever")
     claimant = make_user(name="Karim Krijger")
-    category_id = db.session.scalar(select(Category.id).where(Category.slug == "medical-aids"))
-    site_id = givers.sites[0].id
+    form = listing_form(giver, title="Douchestoelen met armleuningen", quantity="6",
+                        description="Zes douchestoelen, gereinigd en gecontroleerd.")
     db.session.commit()
 
     # Logged in on A is logged in on B.
@@ -86,7 +75,7 @@ def test_two_app_servers_share_sessions_listings_photos_claims_and_rate_limits(
     # A listing posted with a photo on A is on B, photo and all.
     giving.open(f"{a.url}/listings/new")
     photo = (SHARED_TESTDATA / "images" / "good" / "hopper.jpg").read_bytes()
-    posted = giving.post(f"{a.url}/listings/new", listing_form(category_id, site_id),
+    posted = giving.post(f"{a.url}/listings/new", form,
                          files={"photos": ("douchestoel.jpg", photo, "image/jpeg")})
     assert posted.status_code == 302, posted.text
     listing_path = posted.headers["Location"]

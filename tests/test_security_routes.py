@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from io import BytesIO
 
+import builders
 import pytest
+from builders import category_id
 from helpers import csrf_token, outbox
 from security_world import (
     GOOD,
@@ -35,12 +36,9 @@ from security_world import (
     url_for_rule,
     variants,
 )
-from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from marketplace import create_app
-from marketplace.extensions import db
-from marketplace.models import Category
 
 LOGIN = (302, "/auth/login?next=")
 HOME = (302, "/")
@@ -265,16 +263,12 @@ def test_every_route_answers_each_role_as_expected_and_leaks_nothing(app, world,
 
 # --- IDOR: the ids of another organisation's things ------------------------------------------
 
-def listing_form(world: World, **overrides: str) -> dict[str, str]:
-    return {
-        "title": "Overgenomen!", "description": "Door een buitenstaander aangepast.",
-        "category": str(db.session.scalar(select(Category.id).where(
-            Category.slug == "furniture"))),
-        "condition": "good", "quantity": "1", "unit": "piece",
-        "site": str(world.a.organisation.sites[0].id),
-        "available_until": (date.today() + timedelta(days=20)).isoformat(),
-        "internal_days": "0", "save_draft": "Save", **overrides,
-    }
+def listing_form(world: World, **overrides: str) -> dict[str, object]:
+    return builders.listing_form(
+        world.a.organisation, title="Overgenomen!",
+        description="Door een buitenstaander aangepast.",
+        category=str(category_id("furniture")), quantity="1", submit="", save_draft="Save",
+        available_until=(date.today() + timedelta(days=20)).isoformat(), **overrides)
 
 
 def private_actions(world: World, target) -> list[tuple[str, str, dict[str, str], bool]]:
@@ -481,15 +475,12 @@ def test_posting_a_listing_works_with_its_token(csrf_app, make_user):
     user = make_user()
     client = logged_in_with_token(csrf_app, user)
     token = csrf_token(fetch(client, "GET", "/listings/new").body)
-    data = {"title": "Douchestoelen met token", "description": "Zes douchestoelen.",
-            "category": str(db.session.scalar(select(Category.id).where(
-                Category.slug == "furniture"))),
-            "condition": "good", "quantity": "6", "unit": "piece",
-            "site": str(user.organisation.sites[0].id),
-            "available_until": (date.today() + timedelta(days=20)).isoformat(),
-            "internal_days": "0", "submit": "Publish",
-            "photos": [(BytesIO((GOOD / "hopper_gray.jpg").read_bytes()), "stoel.jpg")],
-            "csrf_token": token}
+    data = builders.listing_form(
+        user, title="Douchestoelen met token", description="Zes douchestoelen.",
+        category=str(category_id("furniture")), quantity="6",
+        available_until=(date.today() + timedelta(days=20)).isoformat(),
+        photos=[(GOOD / "hopper_gray.jpg", "stoel.jpg")],
+        csrf_token=token)
     answer = fetch(client, "POST", "/listings/new", data=data,
                    content_type="multipart/form-data")
     assert answer.status == 302, answer.body

@@ -11,17 +11,16 @@ import email
 import email.policy
 import re
 from datetime import date, timedelta
-from io import BytesIO
 from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
+from builders import category_id, listing_form
 from helpers import PASSWORD, SHARED_TESTDATA, AuthActions, csrf_token, link_in, outbox
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import (
-    Category,
     Claim,
     Listing,
     ListingStatus,
@@ -484,16 +483,11 @@ def test_a_title_typed_with_line_breaks_cannot_add_mail_headers(app, make_org, m
                                                                 login_as):
     organisation = make_org()
     poster = make_user(organisation=organisation)
-    data = {
-        "title": f"Rolstoelen{INJECTION}", "description": "Vier rolstoelen, nagekeken.",
-        "category": str(db.session.scalar(select(Category.id).where(
-            Category.slug == "furniture"))),
-        "condition": "good", "quantity": "4", "unit": "piece",
-        "site": str(organisation.sites[0].id),
-        "available_until": (date.today() + timedelta(days=20)).isoformat(),
-        "internal_days": "0", "submit": "Publish",
-        "photos": [(BytesIO((GOOD / "hopper.jpg").read_bytes()), "rolstoel.jpg")],
-    }
+    data = listing_form(
+        poster, title=f"Rolstoelen{INJECTION}", description="Vier rolstoelen, nagekeken.",
+        category=str(category_id("furniture")), quantity="4",
+        available_until=(date.today() + timedelta(days=20)).isoformat(),
+        photos=[(GOOD / "hopper.jpg", "rolstoel.jpg")])
     response = login_as(poster).post("/listings/new", data=data,
                                      content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)

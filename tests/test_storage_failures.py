@@ -11,12 +11,11 @@ backend failing is tested in test_storage_s3.py.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from builders import listing_form
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import SHARED_TESTDATA
@@ -24,7 +23,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Category, Listing, ListingPhoto, ListingStatus, Photo, User
+from marketplace.models import Listing, ListingPhoto, ListingStatus, Photo, User
 from marketplace.services.photos import photo_file_name
 
 IMAGES = SHARED_TESTDATA / "images" / "good"
@@ -41,16 +40,8 @@ def poster(app: Flask, make_user: Callable[..., User]) -> User:
 
 
 def form(user: User, *files: str, title: str = TITLE) -> dict[str, object]:
-    category = db.session.scalar(select(Category.id).where(Category.slug == "medical-aids"))
-    return {
-        "title": title,
-        "description": "Twee elektrische tilliften met ingebouwde weegschaal, gekeurd in maart.",
-        "category": str(category), "condition": "good", "quantity": "2", "unit": "piece",
-        "site": str(user.organisation.sites[0].id),
-        "available_until": (date.today() + timedelta(days=30)).isoformat(),
-        "internal_days": "0", "submit": "Publish",
-        "photos": [(io.BytesIO((IMAGES / name).read_bytes()), name) for name in files],
-    }
+    return listing_form(user, photos=files, title=title, quantity="2", description=(
+        "Twee elektrische tilliften met ingebouwde weegschaal, gekeurd in maart."))
 
 
 def post(client: FlaskClient, url: str, data: dict[str, object]):

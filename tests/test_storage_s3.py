@@ -11,18 +11,19 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
 import pytest
+from builders import post_listing
 from flask import Flask
 from helpers import SHARED_TESTDATA, AuthActions
 from moto.server import ThreadedMotoServer
 from sqlalchemy import select, update
 
 from marketplace.extensions import db
-from marketplace.models import Category, Listing, ListingPhoto, ListingStatus, Photo, User
+from marketplace.models import Listing, ListingPhoto, ListingStatus, Photo, User
 from marketplace.models.base import utcnow
 from marketplace.services.photos import (
     FULL,
@@ -301,18 +302,7 @@ def login_as(s3_app: Flask) -> Callable[[User], object]:
     return build
 
 
-def post_listing(client, user: User, filename: str = "hopper.jpg"):
-    category = db.session.scalar(select(Category.id).where(Category.slug == "medical-aids"))
-    data = {
-        "title": "Rollators, inklapbaar",
-        "description": "Twaalf inklapbare rollators met mandje, gereinigd en gecontroleerd.",
-        "category": str(category), "condition": "good", "quantity": "12", "unit": "piece",
-        "site": str(user.organisation.sites[0].id),
-        "available_until": (date.today() + timedelta(days=30)).isoformat(),
-        "internal_days": "0", "submit": "Publish",
-        "photos": [(io.BytesIO((IMAGES / filename).read_bytes()), filename)],
-    }
-    return client.post("/listings/new", data=data, content_type="multipart/form-data")
+
 
 
 def the_listing() -> Listing:
@@ -425,7 +415,7 @@ def test_a_rolled_back_upload_leaves_no_object(s3_app, s3, bucket):
 def test_the_personal_data_export_holds_the_photos_from_the_bucket(
         s3_app, poster, login_as, s3, bucket):
     client = login_as(poster)
-    post_listing(client, poster, "hopper.png")
+    post_listing(client, poster, photos=["hopper.png"])
     photo = the_listing().photos[0].photo
     response = client.post("/account/data")
     assert response.status_code == 200 and response.mimetype == "application/zip"

@@ -14,10 +14,10 @@ import io
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
 from functools import cache
 
 import pytest
+from builders import listing_form
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import AuthActions
@@ -27,7 +27,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Category, Listing, Photo, User
+from marketplace.models import Listing, Photo, User
 from marketplace.services import photos
 
 MB = 1024 * 1024
@@ -55,16 +55,10 @@ def png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
-def listing_form(user: User) -> dict[str, str]:
-    category = db.session.scalar(select(Category.id).where(Category.slug == "medical-aids"))
-    return {
-        "title": "Hoog-laagbedden, elektrisch",
-        "description": "Drie elektrische hoog-laagbedden met zijhekken, gereinigd.",
-        "category": str(category), "condition": "good", "quantity": "3", "unit": "piece",
-        "site": str(user.organisation.sites[0].id),
-        "available_until": (date.today() + timedelta(days=30)).isoformat(),
-        "internal_days": "0", "submit": "Publish",
-    }
+# What the member typed, which a refused form must show again.
+TYPED = {"title": "Hoog-laagbedden, elektrisch",
+         "description": "Drie elektrische hoog-laagbedden met zijhekken, gereinigd.",
+         "quantity": "3"}
 
 
 def post(client: FlaskClient, user: User, files: list[tuple[str, bytes]]):
@@ -72,7 +66,7 @@ def post(client: FlaskClient, user: User, files: list[tuple[str, bytes]]):
     would spool a large one to a temporary file it never closes."""
     boundary = uuid.uuid4().hex
     parts = [f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode()
-             for name, value in listing_form(user).items()]
+             for name, value in listing_form(user, **TYPED).items()]
     parts += [f'Content-Disposition: form-data; name="photos"; filename="{name}"\r\n'
               "Content-Type: application/octet-stream\r\n\r\n".encode() + content
               for name, content in files]

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import Claim, ListingStatus, Role, Wanted, WantedStatus
 from marketplace.services import housekeeping
+from marketplace.services.errors import DomainError
 from marketplace.services.moderation import approve_listing
+from marketplace.services.wanted import answer_wanted
 
 
 def post_request(client, **overrides):
@@ -126,3 +128,16 @@ def test_requests_past_their_date_expire(app, make_user, login_as):
     db.session.commit()
     list(housekeeping.run())
     assert reload(wanted).status is WantedStatus.EXPIRED
+
+
+def test_a_giver_cannot_answer_a_request_of_their_own_organisation(app, make_user,
+                                                                   make_listing, login_as):
+    asker = make_user()
+    post_request(login_as(asker))
+    wanted = db.session.scalar(select(Wanted))
+    colleague = make_user(organisation=asker.organisation)
+    own = make_listing("Bed van de buren", organisation=asker.organisation)
+    with pytest.raises(DomainError, match="your own organisation"):
+        answer_wanted(colleague, wanted, own)
+    db.session.rollback()
+    assert reload(wanted).answers == []

@@ -16,6 +16,7 @@ from ..i18n import current_language
 from ..models import Listing, ModerationReason, User, WatchWord
 from ..organisations.forms import ConfirmForm
 from ..services import moderation
+from ..services import watch_words as watch_word_service
 from ..web import attempt, page_number, refusals_on, render_form
 from .moderation_forms import DecisionForm, ReasonTextsForm, WatchWordForm
 from .views import bp
@@ -42,8 +43,8 @@ def _review_context(listings: list[Listing],
     for listing in listings:
         forms.setdefault(listing.id, _decision_form(listing, reasons))
     return {"histories": moderation.histories(listings), "forms": forms,
-            "confirm_form": ConfirmForm(), "highlight": moderation.highlight,
-            "held_words_of": moderation.held_words_of, "rejectable": moderation.REJECTABLE,
+            "confirm_form": ConfirmForm(), "highlight": watch_word_service.highlight,
+            "held_words_of": watch_word_service.held_words_of, "rejectable": moderation.REJECTABLE,
             "changeable": moderation.CHANGEABLE, "removable": moderation.REMOVABLE}
 
 
@@ -174,11 +175,11 @@ def watch_words() -> Response | tuple[str, int]:
     form = WatchWordForm()
     if form.validate_on_submit():
         with refusals_on(form) as call:
-            word = moderation.add_watch_word(current_user, form.word.data, form.kind.data)
+            word = watch_word_service.add_watch_word(current_user, form.word.data, form.kind.data)
         if call.succeeded:
             flash(_("“%(word)s” has been added.", word=word.word), "success")
             return redirect(url_for("admin.watch_words"))
-    return render_form("admin/watch_words.html", form, words=moderation.watch_words(),
+    return render_form("admin/watch_words.html", form, words=watch_word_service.all_watch_words(),
                        confirm_form=ConfirmForm())
 
 
@@ -188,6 +189,6 @@ def delete_watch_word(word_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     word = watch_word.word
-    attempt(lambda: moderation.delete_watch_word(current_user, watch_word),
+    attempt(lambda: watch_word_service.delete_watch_word(current_user, watch_word),
             _("“%(word)s” has been deleted.", word=word), forbid=True)
     return redirect(url_for("admin.watch_words"))

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Alert, AlertFrequency
+from ..security import Action, permitted
 from ..services import alerts as alert_service
 from ..services.errors import DomainError
 from ..services.search import SearchQuery
@@ -22,7 +23,7 @@ bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 
 def _own_alert_or_404(alert_id: int) -> Alert:
     alert = db.session.get(Alert, alert_id)
-    if alert is None or alert.user_id != current_user.id:
+    if alert is None or not permitted(current_user, Action.MANAGE_ALERT, alert):
         abort(404)
     return alert
 

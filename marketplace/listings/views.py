@@ -20,7 +20,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..organisations.forms import ConfirmForm
-from ..security import Action, can, is_insider, participation_block_reason
+from ..security import Action, can, is_insider, participation_block_reason, permitted
 from ..services import listings as listing_service
 from ..services.categories import category_tree
 from ..services.claims import open_claim_of
@@ -157,7 +157,7 @@ def show(listing_id: int) -> str:
     return render_template("listings/show.html", listing=listing, now=utcnow(),
                            claim_form=claim_form, own_claim=own_claim,
                            claim_block=claim_block, listing_claims=listing_claims,
-                           can_edit=can(current_user, Action.EDIT_LISTING, listing),
+                           can_edit=permitted(current_user, Action.EDIT_LISTING, listing),
                            confirm_form=ConfirmForm(), relist_form=RelistForm(
                                available_until=listing_service.default_available_until()))
 

@@ -6,8 +6,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .base import shown_on_cards
 
 
+@shown_on_cards()  # in the filter form, and a search by category finds its subcategories
 class Category(db.Model):
     __tablename__ = "category"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, String, Text, text
@@ -13,6 +14,7 @@ from ..extensions import db
 from .base import UTCDateTime, enum_column, utcnow
 from .listing import Listing
 from .organisation import Organisation
+from .states import Transitions
 from .user import User
 
 
@@ -41,16 +43,24 @@ CLAIM_STATUS_LABELS = {
     ClaimStatus.CANCELLED: _l("Cancelled"),
     ClaimStatus.EXPIRED: _l("Expired"),
 }
-OPEN_CLAIM_STATUSES = frozenset({ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED})
+CLAIM_TRANSITIONS = Transitions(ClaimStatus, initial={ClaimStatus.REQUESTED}, edges={
+    ClaimStatus.REQUESTED: {ClaimStatus.ACCEPTED, ClaimStatus.DECLINED, ClaimStatus.CANCELLED,
+                            ClaimStatus.EXPIRED},
+    ClaimStatus.ACCEPTED: {ClaimStatus.COLLECTED, ClaimStatus.CANCELLED, ClaimStatus.EXPIRED},
+})
+# Open: a claim that may still change (waiting or accepted), at most one per member and listing.
+OPEN_CLAIM_STATUSES = CLAIM_TRANSITIONS.open
+# The same text as migration 0004 writes ("status IN ('requested', 'accepted')").
+_OPEN_CLAIM_SQL = CLAIM_TRANSITIONS.sql_in("status", OPEN_CLAIM_STATUSES)
 
 
 class Claim(db.Model):
     __tablename__ = "claim"
+    STATUS_TRANSITIONS: ClassVar[Transitions[ClaimStatus]] = CLAIM_TRANSITIONS
     __table_args__ = (
         # One open claim per member per listing, also against a double-click.
         Index("uq_claim_open_per_member", "listing_id", "claimant_id", unique=True,
-              sqlite_where=text("status IN ('requested', 'accepted')"),
-              postgresql_where=text("status IN ('requested', 'accepted')")),
+              sqlite_where=text(_OPEN_CLAIM_SQL), postgresql_where=text(_OPEN_CLAIM_SQL)),
         Index("ix_claim_listing_status", "listing_id", "status"),
     )
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, enum_column, utcnow
+from .base import UTCDateTime, enum_column, shown_on_cards, utcnow
 from .category import Category
 from .organisation import Organisation, Site
 from .photo import ListingPhoto
+from .states import Transitions
 
 if TYPE_CHECKING:
     from .user import User
@@ -46,6 +47,21 @@ LISTING_STATUS_LABELS = {
     ListingStatus.EXPIRED: _l("Expired"),
     ListingStatus.REMOVED: _l("Removed by moderation"),
 }
+
+_L = ListingStatus
+# Submitting goes to review, or straight to published for a trusted organisation; relisting
+# (expired, withdrawn) submits again; an edit of a published listing may send it back to review
+# and one waiting for review is submitted again as it is. Handed over and removed are final.
+LISTING_TRANSITIONS = Transitions(ListingStatus, initial={_L.DRAFT}, edges={
+    _L.DRAFT: {_L.PENDING_REVIEW, _L.PUBLISHED, _L.WITHDRAWN, _L.REMOVED},
+    _L.PENDING_REVIEW: {_L.PENDING_REVIEW, _L.PUBLISHED, _L.REJECTED, _L.DRAFT, _L.WITHDRAWN,
+                        _L.REMOVED},
+    _L.PUBLISHED: {_L.PENDING_REVIEW, _L.CLOSED, _L.WITHDRAWN, _L.EXPIRED, _L.DRAFT,
+                   _L.REMOVED},
+    _L.REJECTED: {_L.PENDING_REVIEW, _L.PUBLISHED, _L.REMOVED},
+    _L.WITHDRAWN: {_L.PENDING_REVIEW, _L.PUBLISHED, _L.REMOVED},
+    _L.EXPIRED: {_L.PENDING_REVIEW, _L.PUBLISHED, _L.REMOVED},
+})
 
 
 class Condition(enum.StrEnum):
@@ -94,8 +110,10 @@ UNIT_LABELS = {
 }
 
 
+@shown_on_cards(listing="id")
 class Listing(db.Model):
     __tablename__ = "listing"
+    STATUS_TRANSITIONS: ClassVar[Transitions[ListingStatus]] = LISTING_TRANSITIONS
     __table_args__ = (
         # The browse page: published listings, newest first, read until enough pass the
         # filters; covering every filtered column, so only the index is read (migration 0009).
@@ -103,7 +121,7 @@ class Listing(db.Model):
               "internal_until", "organisation_id", "site_id", "category_id", "condition",
               "delivery_possible"),
         # A category, or the sites of a province, with their published listings: read whole
-        # when that filter leaves few (services/search._filter_to_drive; migration 0011).
+        # when that filter leaves few (services/search/sqlite_plan.py; migration 0011).
         Index("ix_listing_category_browse", "category_id", "status", "published_at", "id",
               "available_until", "internal_until", "organisation_id", "site_id", "condition",
               "delivery_possible"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, String, Text
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import UTCDateTime, enum_column, utcnow
 from .listing import Listing
+from .states import Transitions
 from .user import User
 
 
@@ -51,6 +53,8 @@ REPORT_STATUS_LABELS = {
     ReportStatus.OPEN: _l("Open"),
     ReportStatus.RESOLVED: _l("Resolved"),
 }
+REPORT_TRANSITIONS = Transitions(ReportStatus, initial={ReportStatus.OPEN},
+                                 edges={ReportStatus.OPEN: {ReportStatus.RESOLVED}})
 
 
 class ReportOutcome(enum.StrEnum):
@@ -74,6 +78,7 @@ class Report(db.Model):
     """A member's report of a listing; resolved by a platform admin with an outcome."""
 
     __tablename__ = "report"
+    STATUS_TRANSITIONS: ClassVar[Transitions[ReportStatus]] = REPORT_TRANSITIONS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id"), index=True)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from .base import UTCDateTime, enum_column, utcnow
+from .base import UTCDateTime, enum_column, shown_on_cards, utcnow
+from .states import Transitions
 
 if TYPE_CHECKING:
     from .user import User
@@ -55,6 +56,15 @@ ORGANISATION_STATUS_LABELS = {
     OrganisationStatus.ACTIVE: _l("Active"),
     OrganisationStatus.SUSPENDED: _l("Suspended"),
 }
+_O = OrganisationStatus
+# Made pending by a sign-up, active by operators; suspension (also of one still waiting) ends
+# with reactivation.
+ORGANISATION_TRANSITIONS = Transitions(OrganisationStatus, initial={_O.PENDING, _O.ACTIVE},
+                                       edges={
+    _O.PENDING: {_O.ACTIVE, _O.SUSPENDED},
+    _O.ACTIVE: {_O.SUSPENDED},
+    _O.SUSPENDED: {_O.ACTIVE},
+})
 
 
 class Province(enum.StrEnum):
@@ -100,8 +110,10 @@ def organisation_name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+@shown_on_cards(new_shows_nothing=True)  # shows once a listing refers to it
 class Organisation(db.Model):
     __tablename__ = "organisation"
+    STATUS_TRANSITIONS: ClassVar[Transitions[OrganisationStatus]] = ORGANISATION_TRANSITIONS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -141,6 +153,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.id} {self.name!r} {self.status.value}>"
 
 
+@shown_on_cards(new_shows_nothing=True)  # shows once a listing refers to it
 class Site(db.Model):
     """An address of an organisation where items are picked up."""
 

@@ -8,9 +8,10 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import UTCDateTime, shown_on_cards, utcnow
 
 
+@shown_on_cards(new_shows_nothing=True)  # shows once a ListingPhoto refers to it
 class Photo(db.Model):
     """A processed image: upright, without metadata, at most 2048 px, with display variants.
 
@@ -31,6 +32,7 @@ class Photo(db.Model):
         return f"<Photo {self.id} {self.content_hash[:12]} {self.width}x{self.height}>"
 
 
+@shown_on_cards(listing="listing_id")
 class ListingPhoto(db.Model):
     """A photo as shown on one listing: its place in the gallery and its alt text."""
 

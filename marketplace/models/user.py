@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import UTCDateTime, enum_column, utcnow
 from .organisation import Organisation, OrganisationStatus
+from .states import Transitions
 
 
 class Role(enum.StrEnum):
@@ -47,6 +49,14 @@ USER_STATUS_LABELS = {
     UserStatus.ACTIVE: _l("Active"),
     UserStatus.DEACTIVATED: _l("Deactivated"),
 }
+# Joining an organisation waits for its admin; a new organisation's first admin, and accounts
+# made by operators, start active. Deactivation (also of one still waiting) can be undone.
+USER_TRANSITIONS = Transitions(UserStatus, initial={UserStatus.PENDING, UserStatus.ACTIVE},
+                               edges={
+    UserStatus.PENDING: {UserStatus.ACTIVE, UserStatus.DEACTIVATED},
+    UserStatus.ACTIVE: {UserStatus.DEACTIVATED},
+    UserStatus.DEACTIVATED: {UserStatus.ACTIVE},
+})
 
 
 class Language(enum.StrEnum):
@@ -81,6 +91,7 @@ NOTIFICATION_LABELS = {
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+    STATUS_TRANSITIONS: ClassVar[Transitions[UserStatus]] = USER_TRANSITIONS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Always stored lower-cased (see services.accounts.normalise_email): unique ignoring case.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
@@ -14,6 +15,7 @@ from .base import UTCDateTime, enum_column, utcnow
 from .category import Category
 from .listing import Listing
 from .organisation import Organisation, Province
+from .states import Transitions
 from .user import User
 
 
@@ -34,10 +36,14 @@ WANTED_STATUS_LABELS = {
     WantedStatus.WITHDRAWN: _l("Withdrawn"),
     WantedStatus.EXPIRED: _l("Expired"),
 }
+WANTED_TRANSITIONS = Transitions(WantedStatus, initial={WantedStatus.OPEN}, edges={
+    WantedStatus.OPEN: {WantedStatus.FULFILLED, WantedStatus.WITHDRAWN, WantedStatus.EXPIRED},
+})
 
 
 class Wanted(db.Model):
     __tablename__ = "wanted"
+    STATUS_TRANSITIONS: ClassVar[Transitions[WantedStatus]] = WANTED_TRANSITIONS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int | None] = mapped_column(

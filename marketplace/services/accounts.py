@@ -23,7 +23,8 @@ from ..models import (
     UserStatus,
 )
 from ..models.base import utcnow
-from ..security import Action, can
+from ..models.states import move
+from ..security import Action, can, require
 from . import audit
 from .errors import DomainError, InvalidToken, PermissionDenied, WrongPassword
 from .mail import queue_email
@@ -121,9 +122,9 @@ def sign_up(
         password_hash=password_hash,
         language=Language(language),
         role=role,
-        status=status,
         organisation=organisation,
     )
+    move(user, status)
     db.session.add(user)
     try:
         db.session.flush()
@@ -357,21 +358,17 @@ def set_notification_preference(user: User, preference: NotificationPreference |
 def _require_manager(actor: User, member: User) -> Organisation | None:
     """The member's organisation, when `actor` may manage its people; accounts without an
     organisation (platform staff) are managed by platform admins only."""
-    organisation = member.organisation
-    allowed = can(actor, Action.MANAGE_ORGANISATION, organisation) if organisation is not None \
-        else can(actor, Action.ADMINISTER_PLATFORM)
-    if not allowed:
-        raise PermissionDenied(_("You are not allowed to do that."))
-    if member.is_platform_admin and not actor.is_platform_admin:
-        raise PermissionDenied(_("Only platform admins can change platform admin accounts."))
-    return organisation
+    require(actor, Action.MANAGE_MEMBER, member,
+            _("Only platform admins can change platform admin accounts.")
+            if member.is_platform_admin else None)
+    return member.organisation
 
 
 def approve_member(actor: User, member: User) -> None:
     _require_manager(actor, member)
     if member.status is not UserStatus.PENDING:
         raise DomainError(_("Only accounts awaiting approval can be approved."))
-    member.status = UserStatus.ACTIVE
+    move(member, UserStatus.ACTIVE)
     audit.record(actor, "user.approve", member)
     queue_email("account_approved", member, organisation=_organisation_name(member),
                 login_url=external_url("auth.login"))
@@ -402,7 +399,7 @@ def deactivate_member(actor: User, member: User, reason: str | None = None) -> N
             and organisation.status is OrganisationStatus.ACTIVE \
             and not actor.is_platform_admin:
         raise DomainError(_("Make a colleague organisation admin first."))
-    member.status = UserStatus.DEACTIVATED
+    move(member, UserStatus.DEACTIVATED)
     end_all_sessions(member)
     audit.record(actor, "user.deactivate", member, reason=(reason or "").strip() or None)
     db.session.commit()
@@ -412,7 +409,7 @@ def reactivate_member(actor: User, member: User) -> None:
     _require_manager(actor, member)
     if member.status is not UserStatus.DEACTIVATED or member.is_deleted:
         raise DomainError(_("Only deactivated accounts can be reactivated."))
-    member.status = UserStatus.ACTIVE
+    move(member, UserStatus.ACTIVE)
     audit.record(actor, "user.reactivate", member)
     queue_email("account_approved", member, organisation=_organisation_name(member),
                 login_url=external_url("auth.login"))

@@ -2,13 +2,13 @@
 
 Matching happens in Python, word by word, the same way on every database: an alert's words
 must each start a word of the listing's title or description (accents and case ignored, as
-the search does), and its category (with children), province and condition must fit.
+the search does: `services.matching`), and its category (with children), province and
+condition must fit. `services.announcements` decides when a listing is matched (once, when
+others can see it).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -27,30 +27,20 @@ from ..models import (
     Listing,
     ListingStatus,
     NotificationPreference,
-    OrganisationStatus,
     OutboxMessage,
     Province,
     User,
     UserStatus,
 )
 from ..models.base import utcnow
-from ..security import participation_block_reason
+from ..security import Action, participation_block_reason, require
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
+from .matching import category_and_ancestors, text_tokens, words_match
 from .search import SearchQuery, search_words
 from .urls import external_url
 
 MAX_ALERTS_PER_USER = 50
-_WORD = re.compile(r"\w+")
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(character for character in decomposed if not unicodedata.combining(character))
-
-
-def text_tokens(text: str) -> list[str]:
-    return _WORD.findall(_fold(text))
 
 
 # --- managing alerts -------------------------------------------------------------------------
@@ -80,8 +70,7 @@ def create_alert(actor: User, query: SearchQuery,
 
 
 def _own_alert(actor: User, alert: Alert) -> Alert:
-    if alert.user_id != actor.id:
-        raise PermissionDenied()
+    require(actor, Action.MANAGE_ALERT, alert)
     return alert
 
 
@@ -108,27 +97,9 @@ def alert_query(alert: Alert) -> SearchQuery:
 
 # --- matching --------------------------------------------------------------------------------
 
-def words_match(alert_words: list[str], listing_tokens: list[str]) -> bool:
-    return all(any(token.startswith(word) for token in listing_tokens) for word in alert_words)
-
-
-def match_listing(listing: Listing, now: datetime | None = None) -> int:
-    """Record and announce the alerts a listing matches, once; returns how many matched.
-
-    Only when the listing is visible to other organisations: published, its organisation
-    active and its internal phase over (housekeeping calls this again when that phase ends).
-    The caller commits.
-    """
-    now = now or utcnow()
-    if (listing.status is not ListingStatus.PUBLISHED
-            or listing.organisation.status is not OrganisationStatus.ACTIVE
-            or listing.is_internal_at(now)):
-        return 0
-    claimed = db.session.execute(
-        update(Listing).where(Listing.id == listing.id, Listing.alerts_matched_at.is_(None))
-        .values(alerts_matched_at=now).execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
-        return 0  # matched before (or by a run at the same time)
+def match_alerts(listing: Listing, now: datetime) -> int:
+    """Record and announce the alerts `listing` matches; returns how many matched. Called once
+    per listing, by `services.announcements.announce`; the caller commits."""
     ancestors = category_and_ancestors(listing.category_id)
     candidates = db.session.scalars(
         select(Alert).join(User, Alert.user_id == User.id)
@@ -158,32 +129,7 @@ def match_listing(listing: Listing, now: datetime | None = None) -> int:
         elif user.notifications is NotificationPreference.OFF:
             match.notified_at = now  # recorded, never sent
     db.session.flush()
-    from .wanted import suggest_for_listing  # late: wanted uses this module's matching
-
-    suggest_for_listing(listing)
     return matched
-
-
-def category_and_ancestors(category_id: int) -> list[int]:
-    """An alert on a parent category matches listings in its children."""
-    parents = dict(db.session.execute(select(Category.id, Category.parent_id)).all())
-    chain, current = [], category_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = parents.get(current)
-    return chain
-
-
-def match_listings_whose_internal_phase_ended(now: datetime | None = None) -> int:
-    now = now or utcnow()
-    listings = db.session.scalars(select(Listing).where(
-        Listing.status == ListingStatus.PUBLISHED, Listing.alerts_matched_at.is_(None),
-        or_(Listing.internal_until.is_(None), Listing.internal_until <= now))).all()
-    total = 0
-    for listing in listings:
-        total += match_listing(listing, now)
-        db.session.commit()
-    return total
 
 
 DIGEST_INTERVAL = timedelta(hours=20)  # once a day, at the first run after DIGEST_HOUR

@@ -23,9 +23,9 @@ from ..models import (
     User,
     Wanted,
 )
-from ..security import Action, can
+from ..security import Action, require
 from . import audit
-from .errors import DomainError, PermissionDenied
+from .errors import DomainError
 
 
 def ensure_default_categories() -> None:
@@ -224,7 +224,7 @@ def add_category(actor: User, name_nl: str, name_en: str,
     Raises PermissionDenied for anyone but platform admins, DomainError(field=…) for missing,
     too long or duplicate names, an unknown or retired parent, or a third level.
     """
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     name_nl, name_en = _clean_names(name_nl, name_en)
     parent = _parent(parent_id)
     if parent is not None and parent.retired:
@@ -248,7 +248,7 @@ def rename_category(actor: User, category: Category, name_nl: str, name_en: str)
 
     Raises PermissionDenied, or DomainError(field=…) for missing, too long or duplicate names.
     """
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     name_nl, name_en = _clean_names(name_nl, name_en)
     _check_unique_names(category.parent_id, name_nl, name_en, exclude=category)
     if (name_nl, name_en) == (category.name_nl, category.name_en):
@@ -268,7 +268,7 @@ def move_category(actor: User, category: Category, parent_id: int | None,
     third level (a subcategory cannot have subcategories, nor can a category with
     subcategories go under another), or an active category under a retired parent.
     """
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     if parent_id is not None and parent_id in category_with_descendants(category.id):
         raise DomainError(_("A category cannot go under itself or one of its subcategories."),
                           field="parent")
@@ -311,7 +311,7 @@ def set_category_retired(actor: User, category: Category, retired: bool) -> None
     them keep them. Restoring does not restore subcategories. Raises PermissionDenied, or
     DomainError when nothing would change or the parent of a category to restore is retired.
     """
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     if retired:
         if category.retired:
             raise DomainError(_("%(name)s is retired already.", name=_shown(category)))
@@ -340,7 +340,7 @@ def delete_category(actor: User, category: Category) -> None:
     Raises PermissionDenied, or DomainError saying why and to retire it instead when
     listings, subcategories, wanted posts or alerts use it.
     """
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     use = category_use(category)
     if use.in_use:
         raise DomainError(_("%(name)s cannot be deleted: %(reasons)s. Retire it instead: it then "
@@ -361,10 +361,6 @@ def _shown(category: Category) -> str:
     """A category's name in the language of the page (or mail) being made."""
     return category.name(str(get_locale() or "en"))
 
-
-def _require_admin(actor: User) -> None:
-    if not can(actor, Action.ADMINISTER_PLATFORM):
-        raise PermissionDenied(_("You are not allowed to do that."))
 
 
 def _clean_names(name_nl: str | None, name_en: str | None) -> tuple[str, str]:

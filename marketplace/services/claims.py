@@ -31,7 +31,9 @@ from ..models import (
     UserStatus,
 )
 from ..models.base import utcnow
-from ..security import Action, can, is_giver, participation_block_reason
+from ..models.claim import OPEN_CLAIM_STATUSES
+from ..models.states import transition_update
+from ..security import Action, can, is_giver, participation_block_reason, require
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .urls import external_url
@@ -41,11 +43,6 @@ MAX_PICKUP_DAYS_AHEAD = 120
 
 
 # --- who may do what (decided in security.py) -----------------------------------------------
-
-def _require(actor: User, action: Action, claim: Claim, refusal: str) -> None:
-    if not can(actor, action, claim):
-        raise PermissionDenied(refusal)
-
 
 # --- transitions -----------------------------------------------------------------------------
 
@@ -58,15 +55,12 @@ def lock_listing(listing_id: int) -> None:
                        .execution_options(synchronize_session=False, lock_only=True))
 
 
-def _transition(claim: Claim, allowed: set[ClaimStatus], to: ClaimStatus,
+def _transition(claim: Claim, to: ClaimStatus, only_from: ClaimStatus | None = None,
                 **values: object) -> bool:
-    """Move the claim to `to` when it is in one of `allowed` now (checked by the database)."""
+    """Move the claim to `to` when the transition table allows it from its status now (or it
+    is `only_from` now), as the database sees it."""
     result = db.session.execute(
-        update(Claim)
-        .where(Claim.id == claim.id, Claim.status.in_(allowed))
-        .values(status=to, **values)
-        .execution_options(synchronize_session=False)
-    )
+        transition_update(Claim, to, Claim.id == claim.id, only_from=only_from, **values))
     if result.rowcount != 1:
         return False
     db.session.refresh(claim)
@@ -123,7 +117,7 @@ def open_claim_of(user: User, listing: Listing) -> Claim | None:
     """The member's requested or accepted claim on the listing, if any."""
     return db.session.scalar(select(Claim).where(
         Claim.listing_id == listing.id, Claim.claimant_id == user.id,
-        Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED])))
+        Claim.status.in_(OPEN_CLAIM_STATUSES)))
 
 
 def accept_claim(actor: User, claim: Claim, note: str = "",
@@ -132,8 +126,8 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
 
     Raises DomainError when too little is left: the claim then keeps waiting in line.
     """
-    _require(actor, Action.DECIDE_CLAIM, claim,
-             _("Only the giving organisation can decide on this claim."))
+    require(actor, Action.DECIDE_CLAIM, claim,
+            _("Only the giving organisation can decide on this claim."))
     listing = claim.listing
     # A suspended (or pending) organisation neither gives nor receives; the claim waits.
     if not (listing.organisation.is_active and claim.claimant_organisation.is_active):
@@ -164,7 +158,7 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
             raise DomainError(_("The listing is no longer on offer."))
         raise DomainError(_("Only %(count)d left, so this claim cannot be accepted now. It "
                             "keeps its place in line.", count=listing.quantity_available))
-    if not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.ACCEPTED,
+    if not _transition(claim, ClaimStatus.ACCEPTED,
                        decided_by_id=actor.id, decided_at=utcnow(),
                        decision_note=(note or "").strip()[:1000] or None,
                        agreed_pickup_date=agreed):
@@ -179,9 +173,9 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
 
 
 def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
-    _require(actor, Action.DECIDE_CLAIM, claim,
-             _("Only the giving organisation can decide on this claim."))
-    if not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.DECLINED,
+    require(actor, Action.DECIDE_CLAIM, claim,
+            _("Only the giving organisation can decide on this claim."))
+    if not _transition(claim, ClaimStatus.DECLINED,
                        decided_by_id=actor.id, decided_at=utcnow(), closed_at=utcnow(),
                        decision_note=(note or "").strip()[:1000] or None):
         raise DomainError(_("This claim has been answered already."))
@@ -192,12 +186,13 @@ def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
 
 def cancel_claim(actor: User, claim: Claim) -> None:
     """The claimant withdraws; an accepted quantity goes back to the listing."""
-    _require(actor, Action.CANCEL_CLAIM, claim, _("Only the one who claimed can do this."))
+    require(actor, Action.CANCEL_CLAIM, claim, _("Only the one who claimed can do this."))
     lock_listing(claim.listing_id)
     # The database says whether it was accepted (an accept may have landed a moment ago).
-    if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
+    if _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.ACCEPTED,
+                   closed_at=utcnow()):
         release_claim(claim)
-    elif not _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED,
+    elif not _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.REQUESTED,
                          closed_at=utcnow()):
         db.session.rollback()
         raise DomainError(_("This claim cannot be cancelled any more."))
@@ -208,12 +203,11 @@ def cancel_claim(actor: User, claim: Claim) -> None:
 
 def mark_collected(actor: User, claim: Claim) -> None:
     """Either side confirms the hand-over; the listing closes when everything is collected."""
-    _require(actor, Action.FOLLOW_UP_CLAIM, claim,
-             _("Only the giver and the claimant can confirm the hand-over."))
+    require(actor, Action.CONFIRM_COLLECTION, claim,
+            _("Only the giver and the claimant can confirm the hand-over."))
     # Hand-overs of one listing one after another, so the last one sees all the others.
     lock_listing(claim.listing_id)
-    if not _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.COLLECTED,
-                       collected_at=utcnow()):
+    if not _transition(claim, ClaimStatus.COLLECTED, collected_at=utcnow()):
         db.session.rollback()
         raise DomainError(_("Only an accepted claim can be marked as collected."))
     listing = claim.listing
@@ -223,10 +217,7 @@ def mark_collected(actor: User, claim: Claim) -> None:
         .where(Claim.listing_id == listing.id, Claim.status == ClaimStatus.COLLECTED))
     if collected >= listing.quantity:
         db.session.execute(
-            update(Listing).where(Listing.id == listing.id,
-                                  Listing.status == ListingStatus.PUBLISHED)
-            .values(status=ListingStatus.CLOSED)
-            .execution_options(synchronize_session=False))
+            transition_update(Listing, ListingStatus.CLOSED, Listing.id == listing.id))
         db.session.refresh(listing)
         tell_waiting_claimants(listing)
     saved = impact_of(claim)
@@ -238,8 +229,8 @@ def mark_collected(actor: User, claim: Claim) -> None:
 
 def post_message(actor: User, claim: Claim, body: str) -> ClaimMessage:
     """A message on the claim, emailed to the other side."""
-    _require(actor, Action.FOLLOW_UP_CLAIM, claim,
-             _("Only the giver and the claimant can write here."))
+    require(actor, Action.MESSAGE_CLAIM, claim,
+            _("Only the giver and the claimant can write here."))
     giver_side = is_giver(actor, claim)
     body = (body or "").strip()
     if not body:
@@ -279,10 +270,11 @@ def release_claim(claim: Claim) -> None:
 def _cancel_open_claim(claim: Claim) -> ClaimStatus | None:
     """Cancel a waiting or accepted claim (an accepted one's quantity goes back to the
     listing); the status it had, or None when it was no longer open."""
-    if _transition(claim, {ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
+    if _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.ACCEPTED,
+                   closed_at=utcnow()):
         _return_quantity(claim)
         return ClaimStatus.ACCEPTED
-    if _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.CANCELLED, closed_at=utcnow()):
+    if _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.REQUESTED, closed_at=utcnow()):
         return ClaimStatus.REQUESTED
     return None
 
@@ -314,7 +306,7 @@ def tell_waiting_claimants(listing: Listing) -> int:
         select(Claim).where(Claim.listing_id == listing.id,
                             Claim.status == ClaimStatus.REQUESTED)))
     for claim in waiting:
-        if _transition(claim, {ClaimStatus.REQUESTED}, ClaimStatus.EXPIRED,
+        if _transition(claim, ClaimStatus.EXPIRED, ClaimStatus.REQUESTED,
                        closed_at=utcnow()) and claim.claimant is not None:
             queue_email("claim_listing_gone", claim.claimant, **claim_email_context(claim))
     return len(waiting)
@@ -425,7 +417,7 @@ def cancel_claims_for_removed_listing(listing: Listing) -> int:
     lock_listing(listing.id)
     claims = list(db.session.scalars(
         select(Claim).where(Claim.listing_id == listing.id,
-                            Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED]))
+                            Claim.status.in_(OPEN_CLAIM_STATUSES))
         .order_by(Claim.created_at, Claim.id)))
     cancelled = 0
     for claim in claims:
@@ -446,7 +438,7 @@ def cancel_claims_of_departing_member(claimant: User) -> int:
     the givers. Returns how many were cancelled; the caller commits."""
     claims = list(db.session.scalars(
         select(Claim).where(Claim.claimant_id == claimant.id,
-                            Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED]))
+                            Claim.status.in_(OPEN_CLAIM_STATUSES))
         .order_by(Claim.listing_id, Claim.id)))
     cancelled = 0
     for claim in claims:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from enum import Enum
 
 from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..models import Claim, ClaimStatus, Listing, ListingStatus
 from ..models.base import utcnow
-from .alerts import match_listings_whose_internal_phase_ended, send_daily_digests
+from ..models.states import status_guard, transition_update
+from .alerts import send_daily_digests
+from .announcements import announce_listings_whose_internal_phase_ended
 from .claims import (
     claim_email_context,
     givers_of,
@@ -47,7 +50,7 @@ def run(now: datetime | None = None) -> Iterator[str]:
           f"{expire_unanswered_claims(now)} unanswered expired, " \
           f"{expire_uncollected_claims(today, now)} never collected"
     yield f"wanted posts: {expire_wanted(today)} expired"
-    yield f"alerts: {match_listings_whose_internal_phase_ended(now)} matched after the " \
+    yield f"alerts: {announce_listings_whose_internal_phase_ended(now)} matched after the " \
           f"internal phase, {send_daily_digests(now)} digests"
     yield f"moderation: {send_moderation_summary(now)} summaries"
     yield f"personal data: photos of {purge_refused_listing_photos(now)} refused listings " \
@@ -56,14 +59,21 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 
 
-def _claimed(model: type, row_id: int, *conditions: object, **values: object) -> bool:
-    """Apply `values` to the row when `conditions` still hold: True for the one run that did."""
+def _claimed(model: type, row_id: int, *conditions: object, to: Enum | None = None,
+             only_from: Enum | None = None, **values: object) -> bool:
+    """Apply `values` to the row when `conditions` still hold (and, with `to`, move its status
+    there if its transition table allows it from `only_from` or any state that may):
+    True for the one run that did."""
+    if to is not None:
+        conditions = (*conditions, status_guard(model, to, only_from))
     free = select(model.id).where(model.id == row_id, *conditions) \
         .with_for_update(skip_locked=True)
-    result = db.session.execute(
-        update(model).where(model.id.in_(free), *conditions).values(**values)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    if to is not None:
+        statement = transition_update(model, to, model.id.in_(free), *conditions, **values)
+    else:
+        statement = update(model).where(model.id.in_(free), *conditions).values(**values) \
+            .execution_options(synchronize_session=False)
+    return db.session.execute(statement).rowcount == 1
 
 
 def warn_expiring_listings(today: date, now: datetime) -> int:
@@ -89,8 +99,7 @@ def expire_listings(today: date) -> int:
         Listing.status == ListingStatus.PUBLISHED, Listing.available_until < today)).all()
     expired = 0
     for listing in listings:
-        if not _claimed(Listing, listing.id, Listing.status == ListingStatus.PUBLISHED,
-                        status=ListingStatus.EXPIRED):
+        if not _claimed(Listing, listing.id, to=ListingStatus.EXPIRED):
             continue
         expired += 1
         db.session.refresh(listing)
@@ -142,8 +151,8 @@ def expire_unanswered_claims(now: datetime) -> int:
         Claim.created_at <= now - EXPIRE_UNANSWERED_AFTER)).all()
     expired = 0
     for claim in claims:
-        if not _claimed(Claim, claim.id, Claim.status == ClaimStatus.REQUESTED,
-                        status=ClaimStatus.EXPIRED, closed_at=now):
+        if not _claimed(Claim, claim.id, to=ClaimStatus.EXPIRED, only_from=ClaimStatus.REQUESTED,
+                        closed_at=now):
             continue
         expired += 1
         db.session.refresh(claim)
@@ -167,8 +176,8 @@ def expire_uncollected_claims(today: date, now: datetime) -> int:
         # The listing first, then the claim, as every claim change does (no deadlock with a
         # member marking it collected at this moment): its quantity is given back below.
         lock_listing(claim.listing_id)
-        if not _claimed(Claim, claim.id, Claim.status == ClaimStatus.ACCEPTED,
-                        status=ClaimStatus.EXPIRED, closed_at=now):
+        if not _claimed(Claim, claim.id, to=ClaimStatus.EXPIRED, only_from=ClaimStatus.ACCEPTED,
+                        closed_at=now):
             db.session.rollback()
             continue
         expired += 1

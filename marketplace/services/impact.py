@@ -24,9 +24,9 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Category, Claim, ClaimStatus, ImpactFactor, Listing, Organisation, User
-from ..security import Action, can
+from ..security import Action, require
 from . import audit
-from .errors import DomainError, PermissionDenied
+from .errors import DomainError
 
 MAX_PERIOD_YEARS = 10
 EARLIEST_DATE = date(2000, 1, 1)  # bounds for typed dates: no overflow, no year 1
@@ -289,7 +289,7 @@ def update_factor(actor: User, factor: ImpactFactor, value: Decimal | str,
                   source: str) -> ImpactFactor:
     """Change a factor (platform admins). Raises DomainError for a value outside 0 to 100 or an
     empty source, PermissionDenied for others; writes `impact_factor.update` with old → new."""
-    _require_platform_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     new_value, new_source = _valid_factor(value, source)
     old_value, old_source = Decimal(factor.kg_co2e_per_kg), factor.source
     factor.kg_co2e_per_kg = new_value
@@ -308,7 +308,7 @@ def set_factor(actor: User, category: Category, value: Decimal | str,
                source: str) -> ImpactFactor:
     """Give `category` a factor of its own (or change the one it has), platform admins only;
     writes `impact_factor.create` for a new one."""
-    _require_platform_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     existing = db.session.scalar(select(ImpactFactor).where(
         ImpactFactor.category_id == category.id))
     if existing is not None:
@@ -324,10 +324,6 @@ def set_factor(actor: User, category: Category, value: Decimal | str,
     db.session.commit()
     return factor
 
-
-def _require_platform_admin(actor: User) -> None:
-    if not can(actor, Action.ADMINISTER_PLATFORM):
-        raise PermissionDenied(_("Only platform admins can change impact factors."))
 
 
 def _valid_factor(value: Decimal | str, source: str) -> tuple[Decimal, str]:

@@ -4,7 +4,7 @@ The status moves only through the functions here:
 draft → pending_review → published (or straight to published for trusted organisations);
 an edit of a published listing by an untrusted organisation goes back to pending_review;
 draft/pending/published → withdrawn by the owner; expired/withdrawn → re-listed.
-A listing whose text has a watch-word waits for review whatever the trust (see moderation).
+A listing whose text has a watch-word waits for review whatever the trust (services/watch_words).
 Moderators' decisions (approve, reject, ask for changes, remove) live in services/moderation.
 """
 
@@ -22,9 +22,11 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
-from ..security import Action, can, participation_block_reason
-from . import audit, moderation  # module import: moderation imports this module too
-from .alerts import match_listing
+from ..models.listing import LISTING_TRANSITIONS
+from ..models.states import move
+from ..security import Action, participation_block_reason, require
+from . import audit
+from .announcements import announce
 from .claims import tell_waiting_claimants
 from .errors import DomainError, PermissionDenied
 from .photos import (
@@ -36,6 +38,7 @@ from .photos import (
     prepare_photo,
     save_prepared,
 )
+from .watch_words import hold_for_watch_words
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ MAX_QUANTITY = 100_000
 MAX_INTERNAL_DAYS = 14
 EDITABLE = {ListingStatus.DRAFT, ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED,
             ListingStatus.REJECTED}
-WITHDRAWABLE = {ListingStatus.DRAFT, ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED}
+WITHDRAWABLE = LISTING_TRANSITIONS.sources_of(ListingStatus.WITHDRAWN)
 RELISTABLE = {ListingStatus.EXPIRED, ListingStatus.WITHDRAWN}
 
 
@@ -261,9 +264,8 @@ def _require_participation(actor: User) -> None:
 
 
 def _require_editor(actor: User, listing: Listing) -> None:
-    if not can(actor, Action.EDIT_LISTING, listing):
-        raise PermissionDenied(_("Only the poster and their organisation admins can change "
-                                 "this listing."))
+    require(actor, Action.EDIT_LISTING, listing,
+            _("Only the poster and their organisation admins can change this listing."))
 
 
 def _audit_on_behalf(actor: User, listing: Listing, action: str) -> None:
@@ -304,14 +306,14 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
     if listing.status is ListingStatus.PUBLISHED:
         if not listing.photos:
             raise DomainError(_("Add at least one photo."), field="photos")
-        held = moderation.hold_for_watch_words(listing)
+        held = hold_for_watch_words(listing)
         if held or not listing.organisation.trusted:
-            listing.status = ListingStatus.PENDING_REVIEW
+            move(listing, ListingStatus.PENDING_REVIEW)
             listing.submitted_at = utcnow()
     elif submit:
         _submit(actor, listing)
     elif listing.status is ListingStatus.PENDING_REVIEW:
-        moderation.hold_for_watch_words(listing)  # the moderator sees what it says now
+        hold_for_watch_words(listing)  # the moderator sees what it says now
     _audit_on_behalf(actor, listing, "listing.edit")
     _commit_with_photos(removed)
     return listing
@@ -324,28 +326,31 @@ def _submit(actor: User, listing: Listing) -> None:
                           field="photos")
     listing.submitted_at = utcnow()
     listing.moderation_reason = None
-    held = moderation.hold_for_watch_words(listing)
+    held = hold_for_watch_words(listing)
     if listing.organisation.trusted and not held:
-        _publish(listing)
+        publish(listing)
     else:
-        listing.status = ListingStatus.PENDING_REVIEW
+        move(listing, ListingStatus.PENDING_REVIEW)
 
 
-def _publish(listing: Listing, now: datetime | None = None) -> None:
+def publish(listing: Listing, now: datetime | None = None) -> None:
+    """The one way a listing is published (on submission by a trusted organisation, or a
+    moderator's approval): dated, and announced to alerts and wanted posts (deferred while it
+    is internal). The caller commits."""
     now = now or utcnow()
-    listing.status = ListingStatus.PUBLISHED
+    move(listing, ListingStatus.PUBLISHED)
     listing.published_at = now
     listing.internal_until = now + timedelta(days=listing.internal_days) \
         if listing.internal_days else None
     db.session.flush()
-    match_listing(listing, now)  # wanted alerts; deferred by housekeeping while internal
+    announce(listing, now)
 
 
 def withdraw_listing(actor: User, listing: Listing) -> None:
     _require_editor(actor, listing)
     if listing.status not in WITHDRAWABLE:
         raise DomainError(_("This listing cannot be withdrawn any more."))
-    listing.status = ListingStatus.WITHDRAWN
+    move(listing, ListingStatus.WITHDRAWN)
     tell_waiting_claimants(listing)
     _audit_on_behalf(actor, listing, "listing.withdraw")
     db.session.commit()

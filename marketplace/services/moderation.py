@@ -1,4 +1,4 @@
-"""Moderation: the decisions on listings, standard reasons, watch-words and the daily summary.
+"""Moderation: the decisions on listings, standard reasons and the daily summary.
 
 Decisions (platform admins only; each audited, the poster emailed with the reason):
 - approve: pending_review → published.
@@ -11,15 +11,11 @@ Decisions (platform admins only; each audited, the poster emailed with the reaso
 - remove: any status but closed and removed → removed. Every open claim (waiting and accepted)
   is cancelled, accepted quantities go back to the listing, and each claimant is emailed.
 
-Watch-words: a submitted listing whose text contains one (whole word or phrase, case and
-accents ignored) waits for review even when its organisation is trusted; the words found are
-kept in `Listing.held_words` and highlighted for the moderator.
+Watch-words, which hold a listing for review, are in `services.watch_words`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,8 +23,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from markupsafe import Markup, escape
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -50,33 +45,27 @@ from ..models import (
     Role,
     User,
     UserStatus,
-    WatchWord,
-    WatchWordKind,
 )
 from ..models.base import utcnow
-from ..security import Action, can
+from ..models.listing import LISTING_TRANSITIONS
+from ..models.states import move, transition_update
+from ..security import Action, require
 from . import audit
-from . import listings as listing_service  # module import: listings imports this one too
-from . import reports as report_service
 from .claims import cancel_claims_for_removed_listing, givers_of, tell_waiting_claimants
-from .errors import DomainError, PermissionDenied
+from .errors import DomainError
+from .listings import publish
 from .mail import queue_email
 from .urls import external_url
 
 MAX_REASON_LENGTH = 1000
-MAX_WORD_LENGTH = 60
-HELD_WORDS_LENGTH = 255  # the column's size
 SUMMARY_TASK = "moderation_summary"
 QUEUE_PAGE_SIZE = 20
 
-REJECTABLE = frozenset({ListingStatus.PENDING_REVIEW})
-CHANGEABLE = frozenset({ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED})
-REMOVABLE = frozenset(set(ListingStatus) - {ListingStatus.CLOSED, ListingStatus.REMOVED})
+# From the listing's transition table: the states each decision may start from.
+REJECTABLE = LISTING_TRANSITIONS.sources_of(ListingStatus.REJECTED)
+CHANGEABLE = LISTING_TRANSITIONS.sources_of(ListingStatus.DRAFT)
+REMOVABLE = LISTING_TRANSITIONS.sources_of(ListingStatus.REMOVED)
 
-
-def _require_admin(actor: User) -> None:
-    if not can(actor, Action.ADMINISTER_PLATFORM):
-        raise PermissionDenied()
 
 
 # --- reasons ---------------------------------------------------------------------------------
@@ -137,10 +126,10 @@ def _tell_poster(template: str, listing: Listing, **context: object) -> None:
 
 def approve_listing(actor: User, listing: Listing) -> None:
     """Publish a listing waiting for review; the poster is emailed."""
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     if listing.status is not ListingStatus.PENDING_REVIEW:
         raise DomainError(_("Only listings waiting for review can be approved."))
-    listing_service._publish(listing)
+    publish(listing)
     audit.record(actor, "listing.approve", listing)
     _tell_poster("listing_published", listing)
     db.session.commit()
@@ -150,11 +139,11 @@ def reject_listing(actor: User, listing: Listing, reason: str) -> None:
     """Refuse a listing waiting for review; the poster may edit and resubmit it. Claims still
     waiting from before an edit sent it back to review are closed, as on withdrawal; accepted
     claims keep going."""
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     reason = _clean_reason(reason)
     if listing.status not in REJECTABLE:
         raise DomainError(_("Only listings waiting for review can be rejected."))
-    listing.status = ListingStatus.REJECTED
+    move(listing, ListingStatus.REJECTED)
     listing.moderation_reason = reason
     db.session.flush()
     tell_waiting_claimants(listing)
@@ -167,12 +156,12 @@ def request_changes(actor: User, listing: Listing, reason: str) -> None:
     """Send a listing waiting for review, or published, back to its poster as a draft with
     what to change. Waiting claims (of a published listing, or from before an edit sent it
     back to review) are closed as on withdrawal; accepted claims keep going."""
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     reason = _clean_reason(reason)
     if listing.status not in CHANGEABLE:
         raise DomainError(_("Changes can be asked only for listings waiting for review or "
                             "published."))
-    listing.status = ListingStatus.DRAFT
+    move(listing, ListingStatus.DRAFT)
     listing.moderation_reason = reason
     db.session.flush()
     tell_waiting_claimants(listing)
@@ -184,26 +173,53 @@ def request_changes(actor: User, listing: Listing, reason: str) -> None:
 def remove_listing(actor: User, listing: Listing, reason: str) -> None:
     """Take a listing off the marketplace for good: every open claim is cancelled (accepted
     quantities return to the listing) and the claimants and the poster are emailed."""
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     reason = _clean_reason(reason)
     if listing.status not in REMOVABLE:
         raise DomainError(_("A listing that is %(status)s cannot be removed.",
                             status=listing.status.label))
     # Conditional on the status it was read with: of two moderators at once, one removes it.
     removed = db.session.execute(
-        update(Listing).where(Listing.id == listing.id, Listing.status == listing.status)
-        .values(status=ListingStatus.REMOVED, moderation_reason=reason)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        transition_update(Listing, ListingStatus.REMOVED, Listing.id == listing.id,
+                          only_from=listing.status, moderation_reason=reason)).rowcount == 1
     if not removed:
         db.session.rollback()
         raise DomainError(_("Someone else has just changed this listing."))
     db.session.refresh(listing)  # the listing row first (locked), then its claims
     cancel_claims_for_removed_listing(listing)
     # Reports on it are answered by the removal (when it came from the reports, none are open).
-    report_service.close_open_reports(actor, listing, ReportOutcome.LISTING_REMOVED, reason)
+    close_open_reports(actor, listing, ReportOutcome.LISTING_REMOVED, reason)
     audit.record(actor, "listing.remove", listing, reason=reason)
     _tell_poster("listing_removed", listing, reason=reason)
     db.session.commit()
+
+
+def close_open_reports(actor: User, listing: Listing, outcome: ReportOutcome,
+                       note: str = "") -> int:
+    """Resolve the open reports on `listing` (if any) in the current transaction: audited, and
+    every reporter still active is told. Used by `services.reports.resolve_reports` and when a
+    moderator removes a reported listing from the review queue. Raises DomainError when another
+    moderator resolves them meanwhile."""
+    is_open = Report.status == ReportStatus.OPEN
+    reports = list(db.session.scalars(
+        select(Report).where(Report.listing_id == listing.id, is_open)
+        .order_by(Report.created_at, Report.id)))
+    if not reports:
+        return 0
+    # Conditional on still being open: of two moderators resolving at once, one wins.
+    resolved = db.session.execute(transition_update(
+        Report, ReportStatus.RESOLVED, Report.id.in_([report.id for report in reports]),
+        outcome=outcome, resolution_note=note or None, resolved_by_id=actor.id,
+        resolved_at=utcnow())).rowcount
+    if resolved != len(reports):
+        db.session.rollback()
+        raise DomainError(_("Someone else has just handled these reports."))
+    audit.record(actor, "report.resolve", listing,
+                 reason=f"{outcome.value}: {note}" if note else outcome.value)
+    for reporter in dict.fromkeys(report.reporter for report in reports):
+        if reporter is not None and reporter.is_active:
+            queue_email("report_resolved", reporter, title=listing.title, outcome=outcome)
+    return resolved
 
 
 # --- the queue -------------------------------------------------------------------------------
@@ -273,139 +289,6 @@ def histories(listings: Iterable[Listing]) -> dict[int, History]:
         organisation=by_org[listing.organisation_id]) for listing in listings}
 
 
-# --- watch-words -----------------------------------------------------------------------------
-
-def _fold_character(character: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", character)
-    return "".join(part for part in decomposed if not unicodedata.combining(part)).lower()
-
-
-def fold(text: str) -> str:
-    """Lower case, accents removed, spaces collapsed: how watch-words are stored and compared."""
-    return " ".join("".join(_fold_character(character) for character in text).split())
-
-
-def _folded_with_positions(text: str) -> tuple[str, list[int]]:
-    """The folded text and, per folded character, where it came from in `text`."""
-    folded: list[str] = []
-    positions: list[int] = []
-    for index, character in enumerate(text):
-        for part in _fold_character(character):
-            folded.append(part)
-            positions.append(index)
-    return "".join(folded), positions
-
-
-def _pattern(word: str) -> re.Pattern[str]:
-    # Whole words only: "pil" must not match "pillow"; a phrase's space matches any spacing.
-    body = r"\s+".join(re.escape(part) for part in word.split())
-    return re.compile(rf"(?<!\w){body}(?!\w)")
-
-
-def _spans(text: str, words: Iterable[str]) -> list[tuple[int, int, str]]:
-    """(start, end, word) in `text` for each match of a folded word."""
-    folded, positions = _folded_with_positions(text)
-    spans = []
-    for word in words:
-        for match in _pattern(word).finditer(folded):
-            spans.append((positions[match.start()], positions[match.end() - 1] + 1, word))
-    return spans
-
-
-def find_watch_words(*texts: str | None) -> list[str]:
-    """The stored watch-words found in any of `texts`, each once, alphabetically."""
-    words = db.session.scalars(select(WatchWord.word)).all()
-    found: set[str] = set()
-    for text in texts:
-        if text:
-            found.update(word for _start, _end, word in _spans(text, words))
-    return sorted(found)
-
-
-def held_words_value(words: list[str]) -> str | None:
-    """`words` as stored in Listing.held_words (comma-separated, fitting the column)."""
-    kept: list[str] = []
-    for word in words:
-        if len(", ".join([*kept, word])) > HELD_WORDS_LENGTH:
-            break
-        kept.append(word)
-    return ", ".join(kept) or None
-
-
-def hold_for_watch_words(listing: Listing) -> bool:
-    """Record the watch-words in the listing's text; True when it must wait for review."""
-    words = find_watch_words(listing.title, listing.description, listing.batch_number,
-                             listing.storage_conditions)
-    listing.held_words = held_words_value(words)
-    return bool(words)
-
-
-def held_words_of(listing: Listing) -> list[str]:
-    return [word.strip() for word in (listing.held_words or "").split(",") if word.strip()]
-
-
-def highlight(text: str | None, words: Iterable[str]) -> Markup:
-    """`text` escaped, with every match of `words` wrapped in <mark> (safe to show as is)."""
-    text = text or ""
-    spans = sorted((start, end) for start, end, _word in _spans(text, list(words)))
-    merged: list[list[int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    pieces: list[Markup] = []
-    position = 0
-    for start, end in merged:
-        pieces.append(escape(text[position:start]))
-        pieces.append(Markup("<mark>%s</mark>") % text[start:end])
-        position = end
-    pieces.append(escape(text[position:]))
-    return Markup("").join(pieces)
-
-
-def watch_words() -> list[WatchWord]:
-    return list(db.session.scalars(select(WatchWord).order_by(WatchWord.kind, WatchWord.word)))
-
-
-def add_watch_word(actor: User, word: str, kind: WatchWordKind | str) -> WatchWord:
-    """Add a word or phrase (stored folded); raises DomainError(field="word") when it is
-    empty, too long, has other characters than letters, digits, spaces and hyphens, or is
-    on the list already."""
-    _require_admin(actor)
-    folded = fold(word or "")
-    if not 1 <= len(folded) <= MAX_WORD_LENGTH:
-        raise DomainError(_("Enter a word of 1 to %(max)d characters.", max=MAX_WORD_LENGTH),
-                          field="word")
-    if not all(character.isalnum() or character in " -" for character in folded) \
-            or not any(character.isalnum() for character in folded):
-        raise DomainError(_("Use letters, digits, spaces and hyphens only."), field="word")
-    try:
-        kind = WatchWordKind(kind)
-    except ValueError as error:
-        raise DomainError(_("Choose a kind."), field="kind") from error
-    if db.session.scalar(select(WatchWord.id).where(WatchWord.word == folded)) is not None:
-        raise DomainError(_("“%(word)s” is on the list already.", word=folded), field="word")
-    watch_word = WatchWord(word=folded, kind=kind)
-    db.session.add(watch_word)
-    try:
-        db.session.flush()
-    except IntegrityError as error:  # added by another admin a moment ago
-        db.session.rollback()
-        raise DomainError(_("“%(word)s” is on the list already.", word=folded),
-                          field="word") from error
-    audit.record(actor, "watch_word.add", watch_word, reason=kind.value)
-    db.session.commit()
-    return watch_word
-
-
-def delete_watch_word(actor: User, watch_word: WatchWord) -> None:
-    _require_admin(actor)
-    audit.record(actor, "watch_word.delete", watch_word, reason=watch_word.kind.value)
-    db.session.delete(watch_word)
-    db.session.commit()
-
-
 # --- standard reasons ------------------------------------------------------------------------
 
 def all_reasons() -> list[ModerationReason]:
@@ -429,7 +312,7 @@ def _validate_reason_texts(text_nl: str, text_en: str, position: int | None) -> 
 def add_reason(actor: User, text_nl: str, text_en: str,
                position: int | None = None) -> ModerationReason:
     """A new standard reason, last in the list unless a position is given."""
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     text_nl, text_en = _validate_reason_texts(text_nl, text_en, position)
     if position is None:
         position = (db.session.scalar(select(func.max(ModerationReason.position))) or 0) + 1
@@ -443,7 +326,7 @@ def add_reason(actor: User, text_nl: str, text_en: str,
 
 def update_reason(actor: User, reason: ModerationReason, text_nl: str, text_en: str,
                   position: int | None) -> None:
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     text_nl, text_en = _validate_reason_texts(text_nl, text_en, position)
     reason.text_nl, reason.text_en = text_nl, text_en
     if position is not None:
@@ -454,7 +337,7 @@ def update_reason(actor: User, reason: ModerationReason, text_nl: str, text_en: 
 
 def set_reason_active(actor: User, reason: ModerationReason, active: bool) -> None:
     """Deactivated reasons are no longer offered; listings keep the text they were sent."""
-    _require_admin(actor)
+    require(actor, Action.ADMINISTER_PLATFORM)
     if reason.active is active:
         return
     reason.active = active

@@ -26,9 +26,10 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.organisation import organisation_name_key
-from ..security import Action, can
+from ..models.states import move
+from ..security import Action, require
 from . import audit
-from .errors import DomainError, PermissionDenied
+from .errors import DomainError
 from .mail import queue_email
 
 _POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
@@ -137,7 +138,8 @@ def new_organisation(name: str, kind: OrganisationKind | str, first_site: SiteDe
         raise DomainError(_("Choose the kind of organisation."), field="organisation_kind") \
             from error
     kvk = normalise_kvk_number(kvk_number, required=status is OrganisationStatus.PENDING)
-    organisation = Organisation(name=name, kind=kind, status=status, kvk_number=kvk)
+    organisation = Organisation(name=name, kind=kind, kvk_number=kvk)
+    move(organisation, status)
     if status is OrganisationStatus.ACTIVE:
         organisation.approved_at = utcnow()
     organisation.sites.append(build_site(first_site))
@@ -166,16 +168,12 @@ def platform_admins() -> list[User]:
     )
 
 
-def _require(actor: User, action: Action, obj: object = None) -> None:
-    if not can(actor, action, obj):
-        raise PermissionDenied(_("You are not allowed to do that."))
-
 
 def approve_organisation(actor: User, organisation: Organisation) -> None:
-    _require(actor, Action.ADMINISTER_PLATFORM)
+    require(actor, Action.ADMINISTER_PLATFORM)
     if organisation.status is not OrganisationStatus.PENDING:
         raise DomainError(_("Only organisations awaiting approval can be approved."))
-    organisation.status = OrganisationStatus.ACTIVE
+    move(organisation, OrganisationStatus.ACTIVE)
     organisation.approved_at = utcnow()
     audit.record(actor, "organisation.approve", organisation)
     for admin in organisation_admins(organisation):
@@ -193,12 +191,12 @@ def suspend_organisation(actor: User, organisation: Organisation, reason: str) -
     its members change nothing on them but cancel their own, and reactivating lets them
     continue. Raises DomainError when suspended already or without a reason.
     """
-    _require(actor, Action.ADMINISTER_PLATFORM)
+    require(actor, Action.ADMINISTER_PLATFORM)
     if organisation.status is OrganisationStatus.SUSPENDED:
         raise DomainError(_("This organisation is suspended already."))
     if not reason.strip():
         raise DomainError(_("Say why, for the organisation and the audit log."), field="reason")
-    organisation.status = OrganisationStatus.SUSPENDED
+    move(organisation, OrganisationStatus.SUSPENDED)
     audit.record(actor, "organisation.suspend", organisation, reason=reason.strip())
     for admin in organisation_admins(organisation):
         queue_email("organisation_suspended", admin, organisation=organisation.name,
@@ -207,10 +205,10 @@ def suspend_organisation(actor: User, organisation: Organisation, reason: str) -
 
 
 def reactivate_organisation(actor: User, organisation: Organisation) -> None:
-    _require(actor, Action.ADMINISTER_PLATFORM)
+    require(actor, Action.ADMINISTER_PLATFORM)
     if organisation.status is not OrganisationStatus.SUSPENDED:
         raise DomainError(_("Only suspended organisations can be reactivated."))
-    organisation.status = OrganisationStatus.ACTIVE
+    move(organisation, OrganisationStatus.ACTIVE)
     audit.record(actor, "organisation.reactivate", organisation)
     for admin in organisation_admins(organisation):
         queue_email("organisation_reactivated", admin, organisation=organisation.name)
@@ -224,7 +222,7 @@ def set_trusted(actor: User, organisation: Organisation, trusted: bool,
     Listings that mention a watch-word are still held for review. Platform admins only
     (PermissionDenied); raises DomainError when the organisation is trusted (or not) already.
     """
-    _require(actor, Action.ADMINISTER_PLATFORM)
+    require(actor, Action.ADMINISTER_PLATFORM)
     if bool(organisation.trusted) == trusted:
         raise DomainError(
             _("%(name)s is trusted already.", name=organisation.name) if trusted
@@ -259,7 +257,7 @@ def activity_of(organisation: Organisation, events: int = 20) -> OrganisationAct
 
 
 def add_site(actor: User, organisation: Organisation, details: SiteDetails) -> Site:
-    _require(actor, Action.MANAGE_ORGANISATION, organisation)
+    require(actor, Action.MANAGE_ORGANISATION, organisation)
     site = build_site(details)
     organisation.sites.append(site)
     db.session.flush()
@@ -269,14 +267,14 @@ def add_site(actor: User, organisation: Organisation, details: SiteDetails) -> S
 
 
 def update_site(actor: User, site: Site, details: SiteDetails) -> None:
-    _require(actor, Action.MANAGE_ORGANISATION, site.organisation)
+    require(actor, Action.MANAGE_ORGANISATION, site.organisation)
     _apply_site_details(site, details)
     audit.record(actor, "site.update", site)
     db.session.commit()
 
 
 def set_site_active(actor: User, site: Site, active: bool) -> None:
-    _require(actor, Action.MANAGE_ORGANISATION, site.organisation)
+    require(actor, Action.MANAGE_ORGANISATION, site.organisation)
     if not active and site.active and len(site.organisation.active_sites) <= 1:
         raise DomainError(_("An organisation needs at least one site. Add another one first."))
     site.active = active

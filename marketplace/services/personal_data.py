@@ -27,7 +27,6 @@ from ..models import (
     AuditEvent,
     Claim,
     ClaimMessage,
-    ClaimStatus,
     Listing,
     NotificationPreference,
     OrganisationStatus,
@@ -41,12 +40,14 @@ from ..models import (
     WantedAnswer,
 )
 from ..models.base import utcnow
-from ..security import Action, can
+from ..models.claim import OPEN_CLAIM_STATUSES
+from ..models.states import move
+from ..security import Action, require
 from ..storage import get_storage
 from . import audit
 from .accounts import active_platform_admin_count, end_all_sessions
 from .claims import cancel_claims_of_departing_member
-from .errors import DomainError, PermissionDenied, WrongPassword
+from .errors import DomainError, WrongPassword
 from .mail import EMAIL_KINDS, queue_email
 from .organisations import organisation_admins
 from .passwords import verify_password
@@ -79,12 +80,8 @@ def export_filename(today: date | None = None) -> str:
 
 def _require_self_or_platform_admin(actor: User, user: User) -> bool:
     """True when the actor acts on their own account; PermissionDenied unless platform admin."""
-    if getattr(actor, "is_authenticated", False) and actor.id == user.id \
-            and not user.is_deleted:
-        return True
-    if not can(actor, Action.ADMINISTER_PLATFORM):
-        raise PermissionDenied(_("You are not allowed to do that."))
-    return False
+    require(actor, Action.ACCESS_PERSONAL_DATA, user)
+    return actor.id == user.id
 
 
 def export_archive(actor: User, user: User) -> IO[bytes]:
@@ -317,7 +314,7 @@ def deletion_summary(user: User) -> DeletionSummary:
     return DeletionSummary(
         open_claims=count(select(func.count(Claim.id)).where(
             Claim.claimant_id == user.id,
-            Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED]))),
+            Claim.status.in_(OPEN_CLAIM_STATUSES))),
         listings=count(select(func.count(Listing.id)).where(Listing.created_by_id == user.id)),
         alerts=count(select(func.count(Alert.id)).where(Alert.user_id == user.id)),
     )
@@ -396,7 +393,8 @@ def _anonymise(user: User) -> None:
     user.email = deleted_address(user)
     user.phone = None
     user.password_hash = UNUSABLE_PASSWORD_HASH
-    user.status = UserStatus.DEACTIVATED
+    if user.status is not UserStatus.DEACTIVATED:  # it may have been deactivated before
+        move(user, UserStatus.DEACTIVATED)
     if user.role is Role.ORG_ADMIN:
         user.role = Role.MEMBER
     user.notifications = NotificationPreference.OFF

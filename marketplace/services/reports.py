@@ -26,9 +26,8 @@ from ..models import (
     ReportStatus,
     User,
 )
-from ..models.base import utcnow
-from ..security import Action, can
-from . import audit
+from ..security import Action, can, require
+from . import moderation
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .organisations import platform_admins
@@ -211,8 +210,6 @@ def poster_reason(listing: Listing, standard_reason_id: int | None, text: str) -
     """The reason the poster reads: a standard reason (in the poster's language) followed by
     what the moderator typed, either alone, or "" when neither was given (a dismissal needs
     none). Raises DomainError for an unknown standard reason or a reason too long."""
-    from . import moderation
-
     if not standard_reason_id and not (text or "").strip():
         return ""
     return moderation.compose_reason(listing, standard_reason_id or None, text)
@@ -230,10 +227,7 @@ def resolve_reports(actor: User, listing: Listing, outcome: ReportOutcome | str,
     unknown outcome, a missing reason, no open reports, or a refusal of the listing action;
     then nothing is written.
     """
-    from . import moderation
-
-    if not can(actor, Action.ADMINISTER_PLATFORM):
-        raise PermissionDenied()
+    require(actor, Action.ADMINISTER_PLATFORM)
     try:
         outcome = ReportOutcome(outcome)
     except ValueError:
@@ -250,7 +244,7 @@ def resolve_reports(actor: User, listing: Listing, outcome: ReportOutcome | str,
     if len(reason_for_poster) > MAX_POSTER_REASON_LENGTH:
         raise DomainError(_("Keep the reason to %(max)d characters.",
                             max=MAX_POSTER_REASON_LENGTH), field="reason_for_poster")
-    resolved = close_open_reports(actor, listing, outcome, note)
+    resolved = moderation.close_open_reports(actor, listing, outcome, note)
     if not resolved:
         raise DomainError(_("There are no open reports on this listing."))
     try:
@@ -263,31 +257,4 @@ def resolve_reports(actor: User, listing: Listing, outcome: ReportOutcome | str,
     except Exception:
         db.session.rollback()  # the reports stay open when the listing action is refused
         raise
-    return resolved
-
-
-def close_open_reports(actor: User, listing: Listing, outcome: ReportOutcome,
-                       note: str = "") -> int:
-    """Resolve the open reports on `listing` (if any) in the current transaction: audited, and
-    every reporter still active is told. Also used when a moderator removes a reported listing
-    from the review queue. Raises DomainError when another moderator resolves them meanwhile."""
-    reports = list(db.session.scalars(
-        select(Report).where(Report.listing_id == listing.id, _open())
-        .order_by(Report.created_at, Report.id)))
-    if not reports:
-        return 0
-    # Conditional on still being open: of two moderators resolving at once, one wins.
-    resolved = db.session.execute(
-        update(Report).where(Report.id.in_([report.id for report in reports]), _open())
-        .values(status=ReportStatus.RESOLVED, outcome=outcome, resolution_note=note or None,
-                resolved_by_id=actor.id, resolved_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
-    if resolved != len(reports):
-        db.session.rollback()
-        raise DomainError(_("Someone else has just handled these reports."))
-    audit.record(actor, "report.resolve", listing,
-                 reason=f"{outcome.value}: {note}" if note else outcome.value)
-    for reporter in dict.fromkeys(report.reporter for report in reports):
-        if reporter is not None and reporter.is_active:
-            queue_email("report_resolved", reporter, title=listing.title, outcome=outcome)
     return resolved

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -23,9 +23,11 @@ from ..models import (
     WantedAnswer,
     WantedStatus,
 )
-from ..security import Action, can, participation_block_reason
+from ..models.states import move, transition_update
+from ..security import Action, participation_block_reason, require
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
+from .matching import category_and_ancestors, text_tokens, words_match
 from .urls import external_url
 
 MAX_DAYS_AHEAD = 90
@@ -73,11 +75,10 @@ def post_wanted(actor: User, details: WantedDetails) -> Wanted:
 
 
 def close_wanted(actor: User, wanted: Wanted, fulfilled: bool) -> None:
-    if not can(actor, Action.CLOSE_WANTED, wanted):
-        raise PermissionDenied()
+    require(actor, Action.CLOSE_WANTED, wanted)
     if wanted.status is not WantedStatus.OPEN:
         raise DomainError(_("This request is closed already."))
-    wanted.status = WantedStatus.FULFILLED if fulfilled else WantedStatus.WITHDRAWN
+    move(wanted, WantedStatus.FULFILLED if fulfilled else WantedStatus.WITHDRAWN)
     db.session.commit()
 
 
@@ -126,10 +127,9 @@ def suggest_for_listing(listing: Listing) -> int:
     """At publication: tell authors of open wanted posts this listing likely matches (once).
 
     A likely match: every word of the request's title starts a word of the listing, and its
-    category and province (when given) fit. The caller commits.
+    category and province (when given) fit. Called once per listing, by
+    `services.announcements.announce`; the caller commits.
     """
-    from .alerts import category_and_ancestors, text_tokens, words_match
-
     ancestors = category_and_ancestors(listing.category_id)
     candidates = db.session.scalars(select(Wanted).where(
         Wanted.status == WantedStatus.OPEN,
@@ -149,8 +149,7 @@ def suggest_for_listing(listing: Listing) -> int:
 def expire_wanted(today: date | None = None) -> int:
     today = today or date.today()
     result = db.session.execute(
-        update(Wanted).where(Wanted.status == WantedStatus.OPEN, Wanted.needed_by < today)
-        .values(status=WantedStatus.EXPIRED).execution_options(synchronize_session=False))
+        transition_update(Wanted, WantedStatus.EXPIRED, Wanted.needed_by < today))
     db.session.commit()
     return result.rowcount
 
