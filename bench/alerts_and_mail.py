@@ -483,7 +483,7 @@ def run_mail(app: Flask, world: World, smtp: SmtpServer, messages: int,
         smtp.reset()
 
         def send_only() -> None:
-            with mail_service._SmtpTransport() as transport:
+            with mail_service.transports.SmtpTransport() as transport:
                 for row in rows:
                     transport.send(row)
 

@@ -50,7 +50,7 @@ from marketplace.models import (
 )
 from marketplace.services import impact
 from marketplace.services.defaults import ensure_defaults
-from marketplace.services.impact import Period, Preset
+from marketplace.services.impact import Period, Preset, queries
 
 POSTGRES_DATABASE = "bench_impact"
 MAX_REPETITIONS = 100
@@ -201,18 +201,18 @@ def run_cases(app, label: str) -> list[tuple]:
         timings = measure(lambda: impact.impact_figures(last_year, busiest))
         results.append(summarise(f"{label} one organisation, last 12 months", timings))
 
-        scope = impact._collected_in(last_year, None)
-        month = impact._month_expression().label("month")
+        scope = queries.collected_in(last_year, None)
+        month = queries.month_expression().label("month")
         parts = {
             "  query: by category": lambda: db.session.execute(
-                impact._sums(select(Listing.category_id)).where(*scope)
+                queries.sums(select(Listing.category_id)).where(*scope)
                 .group_by(Listing.category_id)).all(),
             "  query: by month and category (SQL)": lambda: db.session.execute(
-                impact._sums(select(month, Listing.category_id)).where(*scope)
+                queries.sums(select(month, Listing.category_id)).where(*scope)
                 .group_by(month, Listing.category_id)).all(),
-            "  query: organisations": lambda: impact._organisations(scope, None),
-            "  query: listings posted": lambda: impact._listings_posted(last_year, None),
-            "  query: first claim": lambda: impact._first_claim(last_year, None),
+            "  query: organisations": lambda: queries.organisations(scope, None),
+            "  query: listings posted": lambda: queries.listings_posted(last_year, None),
+            "  query: first claim": lambda: queries.first_claim(last_year, None),
             "  alternative: months in Python": lambda: python_months(last_year),
         }
         for name, call in parts.items():

@@ -109,7 +109,7 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),
         # What decoding the photos of one form may take (MiB at the peak, costed from their
-        # headers; services/photos.py), and how many decodes of PHOTO_LARGE_DECODE_MB or more
+        # headers; services/photos/budget.py), and how many decodes of PHOTO_LARGE_DECODE_MB or more
         # a process runs at once, each waiting at most PHOTO_DECODE_WAIT_SECONDS for its turn.
         "PHOTO_DECODE_BUDGET_MB": _int("PHOTO_DECODE_BUDGET_MB", 192),
         "PHOTO_LARGE_DECODE_MB": _int("PHOTO_LARGE_DECODE_MB", 64),

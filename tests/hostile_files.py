@@ -23,7 +23,7 @@ SHARED_HOSTILE = IMAGES / "hostile"
 UNSUPPORTED = IMAGES / "unsupported"
 GOOD_JPEG = IMAGES / "good" / "hopper.jpg"
 
-# The start of each refusal, after the file's name (see services/photos.py).
+# The start of each refusal, after the file's name (see services/photos/refusals.py).
 EMPTY = "is empty"
 NOT_USABLE = "is not a photo we can use"
 DAMAGED = "is damaged or incomplete"

@@ -38,6 +38,9 @@ from marketplace.models import (
 from marketplace.services import backup as backup_service
 from marketplace.services import claims, listings
 from marketplace.services.backup import MANIFEST, head_revision, revision_advice
+from marketplace.services.backup import limits as backup_limits
+from marketplace.services.backup import making as backup_making
+from marketplace.services.backup import postgres_dump as backup_postgres
 from marketplace.services.photos import VARIANTS, photo_file_name
 from marketplace.storage import get_storage
 
@@ -268,7 +271,7 @@ def test_a_backup_taken_while_members_post_and_claim_restores_consistently(
             assert progress.wait_for(lambda: posted[0] >= count or failures, timeout=120)
         assert not failures, "".join(traceback.format_exception(failures[0]))
 
-    real_get_storage = backup_service.get_storage
+    real_get_storage = backup_making.get_storage
 
     class StorageStillBeingWritten:
         """The storage as the backup sees it, once the database snapshot is taken: the writer
@@ -289,7 +292,7 @@ def test_a_backup_taken_while_members_post_and_claim_restores_consistently(
                 posted_at_least(posted[0] + 1)
             return self.inner.read(name)
 
-    monkeypatch.setattr(backup_service, "get_storage", StorageStillBeingWritten)
+    monkeypatch.setattr(backup_making, "get_storage", StorageStillBeingWritten)
     writer = threading.Thread(target=keep_posting_and_claiming, daemon=True)
     writer.start()
     try:
@@ -302,7 +305,7 @@ def test_a_backup_taken_while_members_post_and_claim_restores_consistently(
     finally:
         stop.set()
         writer.join(timeout=120)
-        monkeypatch.setattr(backup_service, "get_storage", real_get_storage)
+        monkeypatch.setattr(backup_making, "get_storage", real_get_storage)
     assert not writer.is_alive()
     assert not failures, "".join(traceback.format_exception(failures[0]))
     source_files = stored_files()
@@ -430,8 +433,8 @@ def test_a_restore_over_a_running_app_gives_up_with_nothing_changed(
     giver = db.session.get(User, world.giver_id)
     post(giver, "Na de back-up geplaatst", [generated_photo(1)])
     before = state()
-    monkeypatch.setattr(backup_service, "SQLITE_TIMEOUT", 0.5)
-    monkeypatch.setattr(backup_service, "POSTGRES_LOCK_TIMEOUT", "500ms")
+    monkeypatch.setattr(backup_limits, "SQLITE_TIMEOUT", 0.5)
+    monkeypatch.setattr(backup_limits, "POSTGRES_LOCK_TIMEOUT", "500ms")
     other_process = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     with other_process.connect() as connection:
         # What a running app does: SQLite allows one writer, PostgreSQL cannot drop a table
@@ -514,7 +517,7 @@ def test_backup_refuses_a_missing_folder_or_a_file(app, runner, tmp_path, make_t
 
 def test_a_backup_that_fails_halfway_leaves_nothing_that_looks_complete(
         app, runner, world, tmp_path, monkeypatch):
-    real_get_storage = backup_service.get_storage
+    real_get_storage = backup_making.get_storage
 
     class FailingStorage:
         def __init__(self) -> None:
@@ -529,7 +532,7 @@ def test_a_backup_that_fails_halfway_leaves_nothing_that_looks_complete(
                 raise OSError("disk on fire")
             return self.inner.read(name)
 
-    monkeypatch.setattr(backup_service, "get_storage", FailingStorage)
+    monkeypatch.setattr(backup_making, "get_storage", FailingStorage)
     directory = backups_dir(tmp_path)
 
     result = runner.invoke(args=["backup", str(directory)])
@@ -564,7 +567,7 @@ def test_two_backups_in_one_second_get_their_own_folders(app, runner, world, tmp
         def now(cls, tz=None):
             return datetime(2026, 3, 1, 9, 30, 15, tzinfo=UTC)
 
-    monkeypatch.setattr(backup_service, "datetime", StoppedClock)
+    monkeypatch.setattr(backup_making, "datetime", StoppedClock)
     directory = backups_dir(tmp_path)
     for _attempt in range(2):
         assert runner.invoke(args=["backup", str(directory)]).exit_code == 0
@@ -599,7 +602,7 @@ def test_pg_dump_gets_the_password_from_the_environment_not_its_arguments(make_a
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://backup:s3cret@db.example:5433/market"
                                 "?sslmode=require")
     with application.app_context():
-        dsn, environment = backup_service._libpq_target()
+        dsn, environment = backup_postgres.libpq_target()
     assert dsn == "postgresql://backup@db.example:5433/market?sslmode=require"
     assert "s3cret" not in dsn
     assert environment["PGPASSWORD"] == "s3cret"

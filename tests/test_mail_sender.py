@@ -228,7 +228,7 @@ def test_a_killed_senders_claims_are_taken_back_a_minute_later_never_lost(
 def test_a_busy_sender_keeps_its_claims_by_confirming_them_as_it_goes(
         smtp_app, smtp, monkeypatch):
     """A live sender's claims are never taken as a dead one's, however long its batch takes."""
-    monkeypatch.setattr(mail, "CLAIM_HEARTBEAT", timedelta(0))  # after every message
+    monkeypatch.setattr(mail.limits, "CLAIM_HEARTBEAT", timedelta(0))  # after every message
     queue(3)
     other_connection = create_engine(db.engine.url)
     claims_seen: dict[int, set[bool]] = {}

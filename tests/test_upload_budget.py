@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from marketplace.extensions import db
 from marketplace.models import Listing, Photo, User
 from marketplace.services import photos
+from marketplace.services.photos.budget import large_decode_slots
 
 MB = 1024 * 1024
 UNREAD_PEAK = 64 * MB  # refusing from the header takes nothing like decoding
@@ -196,7 +197,7 @@ def test_a_large_decode_without_a_free_slot_is_refused_as_busy_with_the_form_kep
         app: Flask, client: FlaskClient, poster: User, one_slot: None):
     files = [("rolstoel.png", png((640, 480), (90, 90, 90)))]
     with app.app_context():
-        slots = photos._slots()
+        slots = large_decode_slots()
     assert slots.acquire(blocking=False)  # another thread of the process is decoding
     try:
         response = post(client, poster, files)
@@ -222,7 +223,7 @@ def test_a_small_decode_needs_no_slot(app: Flask, make_user: Callable[..., User]
     client = app.test_client()
     AuthActions(client).login(user)
     with app.app_context():
-        slots = photos._slots()
+        slots = large_decode_slots()
     assert slots.acquire(blocking=False)
     try:
         tiny = post(client, user, [("klein.png", png((200, 150), (1, 2, 3)))])

@@ -16,7 +16,7 @@ class Photo(db.Model):
     """A processed image: upright, without metadata, at most 2048 px, with display variants.
 
     The files live in the photo storage under names derived from `content_hash` (see
-    services/photos.py); the same upload twice is one Photo.
+    services/photos/); the same upload twice is one Photo.
     """
 
     __tablename__ = "photo"

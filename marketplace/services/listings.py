@@ -249,7 +249,7 @@ def _apply_photo_changes(listing: Listing, changes: PhotoChanges,
 
 
 def _commit_with_photos(removed_photo_ids: set[int]) -> None:
-    # Files written in this transaction go away with a rollback (see services/photos.py).
+    # Files written in this transaction go away with a rollback (see services/photos/storing.py).
     db.session.commit()
     if removed_photo_ids and delete_unreferenced_photos(removed_photo_ids):
         db.session.commit()

@@ -1,0 +1,112 @@
+"""Photo rows and their files: `save_prepared` writes them, `delete_unreferenced_photos` deletes
+them, and the files follow the transaction (written ones go with a rollback, those of deleted rows
+only after the commit)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
+
+from ...extensions import db
+from ...models import ListingPhoto, Photo
+from ...storage import Storage, get_storage
+from .names import photo_file_name
+from .preparing import PreparedPhoto
+from .refusals import PhotoStorageFailed
+from .variants import FULL, VARIANTS
+
+# Logged under the package's name, as before it was split.
+log = logging.getLogger(__package__)
+
+_WRITTEN = "photos.files_written"  # removed unless the transaction commits
+_DELETED = "photos.files_of_deleted_rows"  # removed once the transaction commits
+
+
+def save_prepared(prepared: PreparedPhoto) -> Photo:
+    """The Photo for the prepared upload: the existing one with that content, or a new one whose
+    files are written now (added and flushed; the caller commits). If writing fails, the files
+    written are deleted, the row is withdrawn and the error re-raised: PhotoStorageFailed for a
+    failure of the storage (an OSError: disk full, read-only folder, bucket error)."""
+    existing = db.session.scalar(
+        select(Photo).where(Photo.content_hash == prepared.content_hash))
+    if existing is not None:
+        return existing
+    if set(prepared.files) != set(VARIANTS):
+        raise ValueError("a prepared photo without all its files cannot be saved")
+    storage = get_storage()
+    photo = Photo(content_hash=prepared.content_hash, width=prepared.width,
+                  height=prepared.height, byte_size=len(prepared.files[FULL]))
+    db.session.add(photo)
+    # The row first: the unique hash then makes a concurrent upload of the same file wait for
+    # this transaction instead of writing the same names at the same time.
+    db.session.flush()
+    written: list[str] = []
+    try:
+        for variant, data in prepared.files.items():
+            written.append(photo_file_name(prepared.content_hash, variant))
+            storage.write(written[-1], data)
+    except BaseException as error:
+        for name in written:
+            _delete_file(storage, name)
+        with contextlib.suppress(Exception):
+            db.session.delete(photo)
+            db.session.flush()
+        if isinstance(error, OSError):
+            log.error("Could not store photo file %s", written[-1], exc_info=True)
+            raise PhotoStorageFailed() from error
+        raise
+    db.session.info.setdefault(_WRITTEN, []).extend((storage, name) for name in written)
+    return photo
+
+
+def delete_unreferenced_photos(photo_ids: Iterable[int] | None = None) -> int:
+    """Delete the Photo rows (of `photo_ids`, or all) that no listing shows; returns how many.
+
+    The caller commits; the files of the deleted rows are removed once that commit succeeds
+    (a rollback keeps them, with their rows).
+    """
+    referenced = select(ListingPhoto.id).where(ListingPhoto.photo_id == Photo.id).exists()
+    statement = select(Photo).where(~referenced)
+    if photo_ids is not None:
+        ids = set(photo_ids)
+        if not ids:
+            return 0
+        statement = statement.where(Photo.id.in_(ids))
+    photos = list(db.session.scalars(statement))
+    if not photos:
+        return 0
+    for photo in photos:
+        db.session.delete(photo)
+    db.session.flush()
+    storage = get_storage()
+    db.session.info.setdefault(_DELETED, []).extend(
+        (storage, photo_file_name(photo, variant)) for photo in photos for variant in VARIANTS)
+    return len(photos)
+
+
+def _delete_file(storage: Storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        log.warning("Could not delete photo file %s", name, exc_info=True)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+    for storage, name in session.info.pop(_DELETED, ()):
+        _delete_file(storage, name)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint: the real transaction decides
+    # Still here, so not committed (rolled back, or the session closed): the rows are gone.
+    for storage, name in session.info.pop(_WRITTEN, ()):
+        _delete_file(storage, name)
+    session.info.pop(_DELETED, None)
