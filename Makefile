@@ -67,8 +67,10 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	} || echo "chromium could not be installed: the browser tests will be skipped (not in CI)"
 
+# ruff for style and mistakes, mypy for the annotations (settings in setup.cfg).
 lint: install
 	$(BIN)/ruff check marketplace tests wsgi.py
+	$(BIN)/mypy
 
 # Static security checks of our code (bandit) and known vulnerabilities in what we install:
 # fails on a finding or a package not audited unless .ci/pip-audit-allow.txt says why.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -98,14 +98,14 @@ def register(app: Flask) -> None:
     def database_unavailable(error: Exception):
         # The database does not answer (restarted, failed over, unreachable) or stays locked:
         # nothing was saved, and the same request will work once it is back.
-        from .extensions import db
+        from .extensions import db, login_manager
 
         log.error("The database is unavailable on %s %s (%s)", request.method, request.path,
                   type(getattr(error, "orig", None) or error).__name__)
         with contextlib.suppress(Exception):
             db.session.rollback()
         # The page is shown as to a visitor: finding the member would ask the database again.
-        g._login_user = current_app.login_manager.anonymous_user()
+        g._login_user = login_manager.anonymous_user()
         response = make_response(render_error(503, _(
             "The site cannot reach its database just now, so nothing has been saved. Go back "
             "and send it again in a minute: your browser usually keeps what you typed.")))

@@ -104,4 +104,4 @@ class SiteFieldsMixin:
     province = SelectField(_l("Province"), validators=[Optional()])
 
     def set_province_choices(self) -> None:
-        self.province.choices = province_choices()  # type: ignore[attr-defined]
+        self.province.choices = province_choices()

@@ -17,7 +17,7 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated:
         return current_user.language.value
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in languages:
+    if chosen is not None and chosen in languages:
         return chosen
     # English when the browser asks for it (before Dutch), Dutch otherwise.
     return request.accept_languages.best_match(languages, default="nl") or "nl"

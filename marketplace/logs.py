@@ -157,7 +157,7 @@ class TextFormatter(logging.Formatter):
             if had_id:
                 record.request_id = saved
             else:
-                del record.request_id
+                del record.__dict__["request_id"]
 
 
 class JsonFormatter(logging.Formatter):

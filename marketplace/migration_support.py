@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .sqltypes import UTCDateTime
+
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
-    from .models.base import UTCDateTime  # late: the models import the extensions
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

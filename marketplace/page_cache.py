@@ -50,8 +50,8 @@ from typing import Any, Protocol
 import redis
 from flask import Flask, current_app, has_app_context
 from redis import RedisError
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, class_mapper
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
@@ -156,9 +156,13 @@ class _RedisBackend:
 
     def read(self, key: str) -> tuple[int, int, str | None]:
         # One round trip: what a page asked again needs when nothing changed.
-        generation, latest, stored = self._client.pipeline(transaction=False) \
-            .get(self._generation_key).zscore(self._changes_key, "latest") \
-            .get(self._entry_key(key)).execute()
+        # Commands one per statement: redis-py types a pipeline's commands by their reply, so
+        # a chain of them does not type-check.
+        pipe = self._client.pipeline(transaction=False)
+        pipe.get(self._generation_key)
+        pipe.zscore(self._changes_key, "latest")
+        pipe.get(self._entry_key(key))
+        generation, latest, stored = pipe.execute()
         if generation is None or latest is None:
             generation, latest = self._start()
         return int(generation), int(latest), None if stored is None else stored.decode()
@@ -167,10 +171,12 @@ class _RedisBackend:
         """The counters, started from the clock, not from 0: should Redis lose them (a
         restart, eviction), entries kept under old numbers are never taken for new ones."""
         clock = time.time_ns() // 1_000_000
-        _, _, generation, latest = self._client.pipeline() \
-            .set(self._generation_key, clock, nx=True) \
-            .zadd(self._changes_key, {"latest": clock}, nx=True) \
-            .get(self._generation_key).zscore(self._changes_key, "latest").execute()
+        pipe = self._client.pipeline()
+        pipe.set(self._generation_key, clock, nx=True)
+        pipe.zadd(self._changes_key, {"latest": clock}, nx=True)
+        pipe.get(self._generation_key)
+        pipe.zscore(self._changes_key, "latest")
+        _, _, generation, latest = pipe.execute()
         return generation, latest
 
     def bump(self) -> None:
@@ -181,8 +187,10 @@ class _RedisBackend:
         self._announce(keys=[self._changes_key], args=sorted(listing_ids))
 
     def changes(self, since: int) -> set[int] | None:
-        latest, members = self._client.pipeline().zscore(self._changes_key, "latest") \
-            .zrangebyscore(self._changes_key, f"({since}", "+inf").execute()
+        pipe = self._client.pipeline()
+        pipe.zscore(self._changes_key, "latest")
+        pipe.zrangebyscore(self._changes_key, f"({since}", "+inf")
+        latest, members = pipe.execute()
         if latest is None or since < latest - CHANGE_LOG_COMMITS:
             return None  # lost or dropped
         return {int(member.split(b":")[1]) for member in members if member != b"latest"}
@@ -399,7 +407,7 @@ def _listen_to_sessions() -> None:
             return
         sources = _sources()
         # The columns that hold a listing's id, per watched model: what an UPDATE's WHERE names.
-        listing_columns = {model: inspect(model).columns[source.listing]
+        listing_columns = {model: class_mapper(model).columns[source.listing]
                            for model, source in sources.items() if source.listing is not None}
 
         # On the extension's sessions (db.session), not on every SQLAlchemy Session.

@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import current_app, g, request
 from flask.wrappers import Response
@@ -38,7 +38,9 @@ _FAILED = "rate_limits_failed_attempt"  # in flask.g: this request guessed wrong
 REENTRY_SCOPE = "reentry"  # change password and delete account count together
 UNKNOWN_WAIT_SECONDS = 60  # when the window cannot be read
 
-View = TypeVar("View", bound=Callable)
+# A decorated view keeps its signature (flask-limiter's decorators are typed the same way).
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @contextmanager
@@ -73,7 +75,7 @@ def _member() -> str:
 
 
 def failed_logins(on_breach: Callable[[RequestLimit], Response | None] | None = None
-                  ) -> Callable[[View], View]:
+                  ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Limit the failed POSTs of a login view per address and per account tried."""
     per_address = limiter.limit(_setting("LOGIN_RATE_LIMIT"), methods=["POST"],
                                 deduct_when=_failed, on_breach=on_breach)
@@ -83,7 +85,7 @@ def failed_logins(on_breach: Callable[[RequestLimit], Response | None] | None = 
     return lambda view: per_account(per_address(view))
 
 
-def failed_password_checks(view: View) -> View:
+def failed_password_checks(view: Callable[P, R]) -> Callable[P, R]:
     """Limit, per member, the POSTs of a view where the current password was not right."""
     return limiter.shared_limit(_setting("PASSWORD_CHECK_RATE_LIMIT"), REENTRY_SCOPE,
                                 methods=["POST"], key_func=_member,

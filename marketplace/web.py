@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from .extensions import db
@@ -47,10 +48,10 @@ def page_number() -> int:
     return min(max(request.args.get("page", 1, type=int) or 1, 1), DATABASE_INT_MAX)
 
 
-def id_value(values: Mapping[str, str], name: str) -> int | None:
+def id_value(values: MultiDict[str, str], name: str) -> int | None:
     """An id from form or query values (`request.form`, `request.args`): None when missing, not
     a number, or beyond any database id."""
-    number = values.get(name, type=int)  # type: ignore[call-arg]
+    number = values.get(name, type=int)
     return number if number is not None and 1 <= number <= DATABASE_INT_MAX else None
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
@@ -54,7 +56,7 @@ def users() -> str:
         organisation_arg = ""
     pagination = db.paginate(statement, page=page, per_page=PAGE_SIZE, error_out=False)
     filters = {"q": query, "role": role, "status": status, "organisation": organisation_arg}
-    kept = {name: value for name, value in filters.items() if value}
+    kept: dict[str, Any] = {name: value for name, value in filters.items() if value}
     organisations = db.session.execute(
         select(Organisation.id, Organisation.name).order_by(Organisation.name_key)).all()
     return render_template("admin/users.html", pagination=pagination, filters=filters,
@@ -84,7 +86,8 @@ def _back_to(user: User) -> Response:
                     or url_for("admin.user_detail", user_id=user.id))
 
 
-def _user_action(user_id: int, form_class: type, change: Callable[[User, object], None],
+def _user_action(user_id: int, form_class: Callable[[], FlaskForm],
+                 change: Callable[[User, Any], object],
                  success: str, invalid: str) -> Response:
     """Check the form, run the service call (flashing its outcome) and go back."""
     user = _user(user_id)

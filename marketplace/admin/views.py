@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -88,7 +89,7 @@ def audit() -> str:
     pagination = db.paginate(statement, page=page, per_page=AUDIT_PAGE_SIZE, error_out=False)
     actions = db.session.scalars(select(AuditEvent.action).distinct()
                                  .order_by(AuditEvent.action)).all()
-    kept = {"action": action, "q": query, "from": start or "", "to": end or ""}
+    kept: dict[str, Any] = {"action": action, "q": query, "from": start or "", "to": end or ""}
     return render_template("admin/audit.html", pagination=pagination, actions=actions,
                            action=action, query=query, start=start, end=end,
                            page_url=lambda number: url_for("admin.audit", **kept, page=number))
@@ -142,7 +143,7 @@ def organisations() -> str:
         statement = statement.where(Organisation.name.ilike(f"%{_escape_like(query)}%",
                                                             escape="\\"))
     pagination = db.paginate(statement, page=page, per_page=PAGE_SIZE, error_out=False)
-    kept = {"status": status, "q": query, **({"trusted": "1"} if trusted else {})}
+    kept: dict[str, Any] = {"status": status, "q": query, **({"trusted": "1"} if trusted else {})}
     return render_template("admin/organisations.html", pagination=pagination, status=status,
                            query=query, trusted=trusted, statuses=list(OrganisationStatus),
                            page_url=lambda number: url_for("admin.organisations", **kept,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -58,7 +60,8 @@ def create() -> Response:
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
-        return redirect(url_for("listings.search", **query.to_args()))
+        args: dict[str, Any] = query.to_args()  # url_for's typed keywords are not among them
+        return redirect(url_for("listings.search", **args))
     flash(_("Alert saved. We email you when a new listing matches."), "success")
     return redirect(url_for("alerts.index"))
 

@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.wrappers import Response as FlaskResponse  # make_response's, as the limiter wants
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
@@ -36,7 +37,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _limit(setting: str,
-           on_breach: Callable[[RequestLimit], Response | None] | None = None) -> Callable:
+           on_breach: Callable[[RequestLimit], FlaskResponse | None] | None = None) -> Callable:
     """Rate-limit POSTs by client address, with the limit read from the settings."""
     return limiter.limit(lambda: current_app.config[setting], methods=["POST"],
                          on_breach=on_breach)
@@ -51,7 +52,7 @@ def _active_organisation_choices() -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in organisations]
 
 
-def _signup_refused(refused: RequestLimit) -> Response:
+def _signup_refused(refused: RequestLimit) -> FlaskResponse:
     """A sign-up over the limit: the form again, with what was typed (not the password) and
     when to try again, instead of an error page."""
     form = SignUpForm()
@@ -138,7 +139,7 @@ def resend_confirmation() -> Response | tuple[str, int]:
     return render_form("auth/resend_confirmation.html", form=form)
 
 
-def _login_refused(refused: RequestLimit) -> Response:
+def _login_refused(refused: RequestLimit) -> FlaskResponse:
     """A login over the limit: the form again, with the address, and when to try again."""
     form = LoginForm()
     form.password.data = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -71,7 +72,7 @@ def show(claim_id: int) -> str:
     )
 
 
-def _act(claim_id: int, form_class: type, action: Callable[[Claim, object], None],
+def _act(claim_id: int, form_class: type, action: Callable[[Claim, Any], object],
          success: str) -> Response:
     claim = _claim_or_404(claim_id)
     form = form_class()
@@ -129,7 +130,7 @@ def message(claim_id: int) -> Response:
 
 @bp.route("/claims/")
 @login_required
-def index() -> str:
+def index() -> str | Response:
     """Claims the user's organisation made, and claims on its listings; to a member not in
     good standing (a suspended organisation's) only their own claims, which they may cancel."""
     if current_user.organisation_id is None:

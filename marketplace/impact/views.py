@@ -226,6 +226,8 @@ def _figure_rows(report: ImpactReport, organisation: Organisation | None) -> Ite
         yield ("month", key, "co2e_kg", figure.co2e_kg, "kg CO2e", label)
         yield ("month", key, "euros", figure.euros, "EUR", label)
     for figure in report.categories:
+        if figure.category is None:  # never: only top_categories() adds the rest's row
+            continue
         key, label = figure.category.slug, category_name(figure)
         totals = figure.totals
         yield ("category", key, "items", totals.items, "items", label)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,10 +24,10 @@ from ..models import Condition, Unit
 from ..services.listings import MAX_INTERNAL_DAYS, MAX_QUANTITY
 
 
-def _optional_int(value: object) -> int | None:
+def _optional_int(value: str | int | None) -> int | None:
     if value in (None, ""):
         return None
-    return int(value)  # type: ignore[arg-type]
+    return int(value)
 
 
 def _tri_state(value: object) -> bool | None:
@@ -35,6 +37,8 @@ def _tri_state(value: object) -> bool | None:
 class FiniteDecimalField(DecimalField):
     """A DecimalField that refuses what Decimal reads but is no amount ("NaN", "sNaN",
     "Infinity"): the range check cannot compare them, and "sNaN" made it fail with an error."""
+
+    data: Decimal | None  # what DecimalField reads, or None
 
     def process_formdata(self, valuelist: list) -> None:
         super().process_formdata(valuelist)

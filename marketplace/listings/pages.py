@@ -85,7 +85,7 @@ def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
 
     def build() -> dict[str, Any]:
         found = find_listings(visibility, query, now)
-        value = {"found": found.to_json(), "parts": {
+        value: dict[str, Any] = {"found": found.to_json(), "parts": {
             name: render(found) for name, render in results.items()}}
         if form is not None:
             retired = retired_categories()
@@ -103,7 +103,7 @@ def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
         if (shown != page_ids(before, query) or changed.intersection(shown)
                 or (found.total, found.exact) != (before.total, before.exact)):
             parts.update({name: render(found) for name, render in results.items()})
-        refreshed = {"found": found.to_json(), "parts": parts}
+        refreshed: dict[str, Any] = {"found": found.to_json(), "parts": parts}
         if form is not None:
             # The filter offers retired categories only while they hold listings.
             retired = retired_categories()

@@ -9,8 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, enum_column, utcnow
+from .base import Model, UTCDateTime, enum_column, utcnow
 from .category import Category
 from .listing import Condition, Listing
 from .organisation import Province
@@ -32,7 +31,7 @@ ALERT_FREQUENCY_LABELS = {
 }
 
 
-class Alert(db.Model):
+class Alert(Model):
     __tablename__ = "alert"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +53,7 @@ class Alert(db.Model):
         return f"<Alert {self.id} {self.words!r}>"
 
 
-class AlertMatch(db.Model):
+class AlertMatch(Model):
     """A listing an alert matched: recorded once, emailed at once or in the next digest."""
 
     __tablename__ = "alert_match"

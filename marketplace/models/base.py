@@ -7,9 +7,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import DateTime, Enum, TypeDecorator
+from sqlalchemy import Enum
+
+from ..extensions import db
+from ..sqltypes import UTCDateTime as UTCDateTime  # the models import it from here
+
+if TYPE_CHECKING:
+    # db.Model is built at run time from Base (adding Flask-SQLAlchemy's query and bind mixins);
+    # mypy cannot take an instance attribute as a base class, so it checks models against Base.
+    from ..extensions import Base as Model
+else:
+    Model = db.Model
 
 # The largest value of an integer column (ids among them): PostgreSQL answers a larger number
 # in a query with an error, not with "not found", so numbers from requests are kept below it.
@@ -18,25 +28,6 @@ DATABASE_INT_MAX = 2**31 - 1
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """A timezone-aware UTC datetime on every database (SQLite keeps no zone of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use an aware UTC datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def enum_column(enum_class: type[enum.Enum], length: int = 20) -> Enum:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import shown_on_cards
+from .base import Model, shown_on_cards
 
 
 @shown_on_cards()  # in the filter form, and a search by category finds its subcategories
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "category"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, enum_column, utcnow
+from .base import Model, UTCDateTime, enum_column, utcnow
 from .listing import Listing
 from .organisation import Organisation
 from .states import Transitions
@@ -54,7 +53,7 @@ OPEN_CLAIM_STATUSES = CLAIM_TRANSITIONS.open
 _OPEN_CLAIM_SQL = CLAIM_TRANSITIONS.sql_in("status", OPEN_CLAIM_STATUSES)
 
 
-class Claim(db.Model):
+class Claim(Model):
     __tablename__ = "claim"
     STATUS_TRANSITIONS: ClassVar[Transitions[ClaimStatus]] = CLAIM_TRANSITIONS
     __table_args__ = (
@@ -103,7 +102,7 @@ class Claim(db.Model):
         return f"<Claim {self.id} {self.quantity} of listing {self.listing_id} {self.status}>"
 
 
-class ClaimMessage(db.Model):
+class ClaimMessage(Model):
     """A short message between giver and claimant on one claim (also emailed)."""
 
     __tablename__ = "claim_message"

@@ -8,13 +8,12 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import Model, UTCDateTime, utcnow
 from .category import Category
 from .user import User
 
 
-class ImpactFactor(db.Model):
+class ImpactFactor(Model):
     """Kilograms of CO₂e avoided per kilogram reused, for one category.
 
     The row without a category is the floor for categories with no factor of their own (or of

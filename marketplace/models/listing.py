@@ -11,8 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, enum_column, shown_on_cards, utcnow
+from .base import Model, UTCDateTime, enum_column, shown_on_cards, utcnow
 from .category import Category
 from .organisation import Organisation, Site
 from .photo import ListingPhoto
@@ -111,7 +110,7 @@ UNIT_LABELS = {
 
 
 @shown_on_cards(listing="id")
-class Listing(db.Model):
+class Listing(Model):
     __tablename__ = "listing"
     STATUS_TRANSITIONS: ClassVar[Transitions[ListingStatus]] = LISTING_TRANSITIONS
     __table_args__ = (

@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, enum_column, utcnow
+from .base import Model, UTCDateTime, enum_column, utcnow
 from .listing import Listing
 from .states import Transitions
 from .user import User
@@ -74,7 +73,7 @@ REPORT_OUTCOME_LABELS = {
 }
 
 
-class Report(db.Model):
+class Report(Model):
     """A member's report of a listing; resolved by a platform admin with an outcome."""
 
     __tablename__ = "report"
@@ -103,7 +102,7 @@ class Report(db.Model):
         return f"<Report {self.id} on listing {self.listing_id} {self.status.value}>"
 
 
-class ModerationReason(db.Model):
+class ModerationReason(Model):
     """A standard reason moderators pick when rejecting, asking for changes or removing."""
 
     __tablename__ = "moderation_reason"
@@ -133,7 +132,7 @@ WATCH_WORD_KIND_LABELS = {
 }
 
 
-class WatchWord(db.Model):
+class WatchWord(Model):
     """A word or phrase that holds a listing for review whatever the organisation's trust."""
 
     __tablename__ = "watch_word"
@@ -146,7 +145,7 @@ class WatchWord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DailyTask(db.Model):
+class DailyTask(Model):
     """A task done once a day (the moderation summary): the primary key makes a second run
     of the same day fail to insert, so two housekeeping runs never both do it."""
 

@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
-from .base import UTCDateTime, enum_column, shown_on_cards, utcnow
+from .base import Model, UTCDateTime, enum_column, shown_on_cards, utcnow
 from .states import Transitions
 
 if TYPE_CHECKING:
@@ -111,7 +110,7 @@ def organisation_name_key(name: str) -> str:
 
 
 @shown_on_cards(new_shows_nothing=True)  # shows once a listing refers to it
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisation"
     STATUS_TRANSITIONS: ClassVar[Transitions[OrganisationStatus]] = ORGANISATION_TRANSITIONS
 
@@ -154,7 +153,7 @@ class Organisation(db.Model):
 
 
 @shown_on_cards(new_shows_nothing=True)  # shows once a listing refers to it
-class Site(db.Model):
+class Site(Model):
     """An address of an organisation where items are picked up."""
 
     __tablename__ = "site"

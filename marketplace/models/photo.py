@@ -7,12 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, shown_on_cards, utcnow
+from .base import Model, UTCDateTime, shown_on_cards, utcnow
 
 
 @shown_on_cards(new_shows_nothing=True)  # shows once a ListingPhoto refers to it
-class Photo(db.Model):
+class Photo(Model):
     """A processed image: upright, without metadata, at most 2048 px, with display variants.
 
     The files live in the photo storage under names derived from `content_hash` (see
@@ -33,7 +32,7 @@ class Photo(db.Model):
 
 
 @shown_on_cards(listing="listing_id")
-class ListingPhoto(db.Model):
+class ListingPhoto(Model):
     """A photo as shown on one listing: its place in the gallery and its alt text."""
 
     __tablename__ = "listing_photo"

@@ -11,8 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, enum_column, utcnow
+from .base import Model, UTCDateTime, enum_column, utcnow
 from .organisation import Organisation, OrganisationStatus
 from .states import Transitions
 
@@ -89,7 +88,7 @@ NOTIFICATION_LABELS = {
 }
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
     STATUS_TRANSITIONS: ClassVar[Transitions[UserStatus]] = USER_TRANSITIONS
 

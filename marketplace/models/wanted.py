@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, enum_column, utcnow
+from .base import Model, UTCDateTime, enum_column, utcnow
 from .category import Category
 from .listing import Listing
 from .organisation import Organisation, Province
@@ -41,7 +40,7 @@ WANTED_TRANSITIONS = Transitions(WantedStatus, initial={WantedStatus.OPEN}, edge
 })
 
 
-class Wanted(db.Model):
+class Wanted(Model):
     __tablename__ = "wanted"
     STATUS_TRANSITIONS: ClassVar[Transitions[WantedStatus]] = WANTED_TRANSITIONS
 
@@ -70,7 +69,7 @@ class Wanted(db.Model):
         return f"<Wanted {self.id} {self.title!r} {self.status}>"
 
 
-class WantedAnswer(db.Model):
+class WantedAnswer(Model):
     """A listing offered for a wanted post: by a giver, or suggested when it was published."""
 
     __tablename__ = "wanted_answer"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -53,7 +54,7 @@ def mine() -> Response:
 @login_required
 def members(organisation_id: int) -> str:
     organisation = _managed_organisation(organisation_id)
-    by_status = {status: [] for status in UserStatus}
+    by_status: dict[UserStatus, list[User]] = {status: [] for status in UserStatus}
     for member in organisation.users:
         by_status[member.status].append(member)
     return render_template(
@@ -71,7 +72,7 @@ def members(organisation_id: int) -> str:
 
 
 def _member_action(organisation_id: int, user_id: int, form_class: type,
-                   action: Callable[[Organisation, User, object], None],
+                   action: Callable[[Organisation, User, Any], object],
                    success: str) -> Response:
     organisation = _managed_organisation(organisation_id)
     member = _member_of(organisation, user_id)

@@ -45,6 +45,7 @@ def serve(name: str) -> Response:
         abort(404)
     storage = get_storage()
     path = storage.path(name)
+    response: Response
     if path is not None:
         if not path.exists():
             abort(404)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -39,6 +40,9 @@ from .mail import queue_email
 from .matching import category_and_ancestors, text_tokens, words_match
 from .search import SearchQuery, search_words
 from .urls import external_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 MAX_ALERTS_PER_USER = 50
 
@@ -156,9 +160,10 @@ def send_daily_digests(now: datetime | None = None) -> int:
         if last_digest is not None and last_digest > now - DIGEST_INTERVAL:
             continue
         ids = [match.id for match in matches]
-        claimed = db.session.execute(
+        # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+        claimed = cast("CursorResult[Any]", db.session.execute(
             update(AlertMatch).where(AlertMatch.id.in_(ids), AlertMatch.notified_at.is_(None))
-            .values(notified_at=now).execution_options(synchronize_session=False)).rowcount
+            .values(notified_at=now).execution_options(synchronize_session=False))).rowcount
         if claimed != len(ids):
             db.session.rollback()  # another run is sending this digest
             continue

@@ -9,6 +9,7 @@ published for its own organisation first, by housekeeping when that internal pha
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import or_, select, update
 
@@ -17,6 +18,9 @@ from ..models import Listing, ListingStatus, OrganisationStatus
 from ..models.base import utcnow
 from .alerts import match_alerts
 from .wanted import suggest_for_listing
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 
 def announce(listing: Listing, now: datetime | None = None) -> int:
@@ -31,9 +35,10 @@ def announce(listing: Listing, now: datetime | None = None) -> int:
             or listing.organisation.status is not OrganisationStatus.ACTIVE
             or listing.is_internal_at(now)):
         return 0
-    claimed = db.session.execute(
+    # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+    claimed = cast("CursorResult[Any]", db.session.execute(
         update(Listing).where(Listing.id == listing.id, Listing.alerts_matched_at.is_(None))
-        .values(alerts_matched_at=now).execution_options(synchronize_session=False)).rowcount
+        .values(alerts_matched_at=now).execution_options(synchronize_session=False))).rowcount
     if claimed != 1:
         return 0  # announced before (or by a run at the same time)
     matched = match_alerts(listing, now)

@@ -24,6 +24,7 @@ def record(actor: User | None, action: str, target: Any, reason: str | None = No
            label: str | None = None) -> AuditEvent:
     """Add an audit event about `target` (a model row, flushed so it has an id) to the current
     transaction; the caller's commit makes it stick. `label` overrides the target's name."""
+    organisation_id: int | None
     if isinstance(target, Organisation):
         organisation_id = target.id
     else:

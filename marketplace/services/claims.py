@@ -14,6 +14,7 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -38,6 +39,9 @@ from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .urls import external_url
 
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
+
 MAX_MESSAGE_LENGTH = 2000
 MAX_PICKUP_DAYS_AHEAD = 120
 
@@ -59,8 +63,9 @@ def _transition(claim: Claim, to: ClaimStatus, only_from: ClaimStatus | None = N
                 **values: object) -> bool:
     """Move the claim to `to` when the transition table allows it from its status now (or it
     is `only_from` now), as the database sees it."""
-    result = db.session.execute(
-        transition_update(Claim, to, Claim.id == claim.id, only_from=only_from, **values))
+    # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+    result = cast("CursorResult[Any]", db.session.execute(
+        transition_update(Claim, to, Claim.id == claim.id, only_from=only_from, **values)))
     if result.rowcount != 1:
         return False
     db.session.refresh(claim)
@@ -144,13 +149,13 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
         # As for the claimant's date; also keeps the calendar's end date (a day later) a date.
         raise DomainError(_("Choose a date from today on, within four months."),
                           field="agreed_pickup_date")
-    reserved = db.session.execute(
+    reserved = cast("CursorResult[Any]", db.session.execute(
         update(Listing)
         .where(Listing.id == listing.id, Listing.status == ListingStatus.PUBLISHED,
                Listing.quantity_available >= claim.quantity)
         .values(quantity_available=Listing.quantity_available - claim.quantity)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     if not reserved:
         db.session.rollback()
         db.session.refresh(listing)
@@ -212,9 +217,11 @@ def mark_collected(actor: User, claim: Claim) -> None:
         raise DomainError(_("Only an accepted claim can be marked as collected."))
     listing = claim.listing
     db.session.refresh(listing)
-    collected = db.session.scalar(
+    # An aggregate gives exactly one row, and coalesce makes its value a number.
+    collected = db.session.execute(
         select(func.coalesce(func.sum(Claim.quantity), 0))
-        .where(Claim.listing_id == listing.id, Claim.status == ClaimStatus.COLLECTED))
+        .where(Claim.listing_id == listing.id, Claim.status == ClaimStatus.COLLECTED)
+    ).scalar_one()
     if collected >= listing.quantity:
         db.session.execute(
             transition_update(Listing, ListingStatus.CLOSED, Listing.id == listing.id))
@@ -368,7 +375,7 @@ def givers_of(listing: Listing, claim: Claim | None = None) -> list[User]:
     return people
 
 
-def claim_email_context(claim: Claim) -> dict[str, object]:
+def claim_email_context(claim: Claim) -> dict[str, Any]:
     listing = claim.listing
     return {
         "claim": claim,

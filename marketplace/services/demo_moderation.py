@@ -114,7 +114,8 @@ def _with_photo(listing: Listing, spec: DemoListing) -> None:
 
 def _seed_held_listing(organisations: dict[str, Organisation]) -> int:
     organisation = organisations.get(HELD.organisation)
-    if organisation is None or _listing(HELD.title) is not None:
+    if (organisation is None or _listing(HELD.title) is not None
+            or HELD.value is None or HELD.weight is None):  # HELD above gives both
         return 0
     category = db.session.scalar(select(Category).where(Category.slug == HELD.category))
     listing = Listing(

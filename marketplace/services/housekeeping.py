@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from enum import Enum
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from ..extensions import db
 from ..models import Claim, ClaimStatus, Listing, ListingStatus
@@ -33,6 +34,9 @@ from .personal_data import forget_mail_of_deleted_accounts
 from .photos import purge_refused_listing_photos
 from .urls import external_url
 from .wanted import expire_wanted
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 EXPIRY_WARNING_DAYS = 3
 REMIND_UNANSWERED_AFTER = timedelta(days=3)
@@ -59,8 +63,8 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 
 
-def _claimed(model: type, row_id: int, *conditions: object, to: Enum | None = None,
-             only_from: Enum | None = None, **values: object) -> bool:
+def _claimed(model: type[Claim] | type[Listing], row_id: int, *conditions: ColumnElement[bool],
+             to: Enum | None = None, only_from: Enum | None = None, **values: Any) -> bool:
     """Apply `values` to the row when `conditions` still hold (and, with `to`, move its status
     there if its transition table allows it from `only_from` or any state that may):
     True for the one run that did."""
@@ -73,7 +77,9 @@ def _claimed(model: type, row_id: int, *conditions: object, to: Enum | None = No
     else:
         statement = update(model).where(model.id.in_(free), *conditions).values(**values) \
             .execution_options(synchronize_session=False)
-    return db.session.execute(statement).rowcount == 1
+    # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+    result = cast("CursorResult[Any]", db.session.execute(statement))
+    return result.rowcount == 1
 
 
 def warn_expiring_listings(today: date, now: datetime) -> int:

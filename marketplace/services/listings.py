@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
-from ..models.listing import LISTING_TRANSITIONS
+from ..models.listing import LISTING_TRANSITIONS, Condition, Unit
 from ..models.states import move
 from ..security import Action, participation_block_reason, require
 from . import audit
@@ -58,9 +58,9 @@ class ListingDetails:
     title: str
     description: str
     category_id: int | None
-    condition: str
+    condition: Condition
     quantity: int | None
-    unit: str
+    unit: Unit
     site_id: int | None
     available_until: date | None
     value_per_unit: Decimal | None = None
@@ -107,8 +107,18 @@ def latest_available_until(today: date | None = None) -> date:
 
 # --- validation ------------------------------------------------------------------------------
 
-def _validate(organisation_id: int, details: ListingDetails) -> tuple[Category, Site]:
-    """Raise DomainError(field=…) for the first problem; return the category and the site."""
+@dataclass(frozen=True)
+class _Checked:
+    """What _validate found and guarantees: the fields it requires, no longer optional."""
+
+    category: Category
+    site: Site
+    quantity: int
+    available_until: date
+
+
+def _validate(organisation_id: int | None, details: ListingDetails) -> _Checked:
+    """Raise DomainError(field=…) for the first problem; return what it checked."""
     if len(details.title.strip()) < 3:
         raise DomainError(_("Give the listing a title of at least 3 characters."), field="title")
     if not details.description.strip():
@@ -141,26 +151,26 @@ def _validate(organisation_id: int, details: ListingDetails) -> tuple[Category, 
         value = getattr(details, name)
         if value is not None and not Decimal(0) <= value < Decimal(1_000_000):
             raise DomainError(_("Enter an amount from 0 to 999,999."), field=name)
-    return category, site
+    return _Checked(category, site, details.quantity, details.available_until)
 
 
-def _apply(listing: Listing, details: ListingDetails, category: Category, site: Site) -> None:
+def _apply(listing: Listing, details: ListingDetails, checked: _Checked) -> None:
     listing.title = " ".join(details.title.split())
     listing.description = details.description.strip()
-    listing.category = category
-    listing.site = site
+    listing.category = checked.category
+    listing.site = checked.site
     listing.condition = details.condition
     listing.unit = details.unit
     if listing.quantity is None or listing.quantity_available == listing.quantity:
-        listing.quantity_available = details.quantity
+        listing.quantity_available = checked.quantity
     else:  # claims have taken part of it: keep what they took
         taken = listing.quantity - listing.quantity_available
-        if details.quantity < taken:
+        if checked.quantity < taken:
             raise DomainError(_("%(count)d have been promised to others already.", count=taken),
                               field="quantity")
-        listing.quantity_available = details.quantity - taken
-    listing.quantity = details.quantity
-    listing.available_until = details.available_until
+        listing.quantity_available = checked.quantity - taken
+    listing.quantity = checked.quantity
+    listing.available_until = checked.available_until
     listing.value_per_unit = details.value_per_unit
     listing.weight_per_unit_kg = details.weight_per_unit_kg
     listing.delivery_possible = details.delivery_possible
@@ -278,11 +288,11 @@ def create_listing(actor: User, details: ListingDetails, photos: PhotoChanges,
                    submit: bool) -> Listing:
     """A new listing, saved as a draft or submitted (for review, or published when trusted)."""
     _require_participation(actor)
-    category, site = _validate(actor.organisation_id, details)
+    checked = _validate(actor.organisation_id, details)
     prepared = _prepare_uploads(photos.uploads)
     listing = Listing(organisation_id=actor.organisation_id, created_by=actor,
                       status=ListingStatus.DRAFT)
-    _apply(listing, details, category, site)
+    _apply(listing, details, checked)
     db.session.add(listing)
     _apply_photo_changes(listing, photos, prepared)
     if submit:
@@ -299,9 +309,9 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
     if listing.status not in EDITABLE:
         raise DomainError(_("A listing that is %(status)s cannot be edited.",
                             status=listing.status.label))
-    category, site = _validate(listing.organisation_id, details)
+    checked = _validate(listing.organisation_id, details)
     prepared = _prepare_uploads(photos.uploads)
-    _apply(listing, details, category, site)
+    _apply(listing, details, checked)
     removed = _apply_photo_changes(listing, photos, prepared)
     if listing.status is ListingStatus.PUBLISHED:
         if not listing.photos:

@@ -62,7 +62,8 @@ def category_and_ancestors(category_id: int) -> list[int]:
     """The category and every category above it: an alert or a wanted post on a parent
     category matches listings in its children."""
     parents = dict(db.session.execute(select(Category.id, Category.parent_id)).all())
-    chain, current = [], category_id
+    chain: list[int] = []
+    current: int | None = category_id
     while current is not None and current not in chain:
         chain.append(current)
         current = parents.get(current)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -56,6 +57,10 @@ from .errors import DomainError
 from .listings import publish
 from .mail import queue_email
 from .urls import external_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
+    from sqlalchemy.orm import InstrumentedAttribute
 
 MAX_REASON_LENGTH = 1000
 SUMMARY_TASK = "moderation_summary"
@@ -117,7 +122,7 @@ def _clean_reason(reason: str) -> str:
 
 # --- decisions on listings -------------------------------------------------------------------
 
-def _tell_poster(template: str, listing: Listing, **context: object) -> None:
+def _tell_poster(template: str, listing: Listing, **context: Any) -> None:
     for person in givers_of(listing):
         queue_email(template, person, title=listing.title, listing=listing,
                     listing_url=external_url("listings.show", listing_id=listing.id),
@@ -179,9 +184,10 @@ def remove_listing(actor: User, listing: Listing, reason: str) -> None:
         raise DomainError(_("A listing that is %(status)s cannot be removed.",
                             status=listing.status.label))
     # Conditional on the status it was read with: of two moderators at once, one removes it.
-    removed = db.session.execute(
+    # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+    removed = cast("CursorResult[Any]", db.session.execute(
         transition_update(Listing, ListingStatus.REMOVED, Listing.id == listing.id,
-                          only_from=listing.status, moderation_reason=reason)).rowcount == 1
+                          only_from=listing.status, moderation_reason=reason))).rowcount == 1
     if not removed:
         db.session.rollback()
         raise DomainError(_("Someone else has just changed this listing."))
@@ -207,10 +213,10 @@ def close_open_reports(actor: User, listing: Listing, outcome: ReportOutcome,
     if not reports:
         return 0
     # Conditional on still being open: of two moderators resolving at once, one wins.
-    resolved = db.session.execute(transition_update(
+    resolved = cast("CursorResult[Any]", db.session.execute(transition_update(
         Report, ReportStatus.RESOLVED, Report.id.in_([report.id for report in reports]),
         outcome=outcome, resolution_note=note or None, resolved_by_id=actor.id,
-        resolved_at=utcnow())).rowcount
+        resolved_at=utcnow()))).rowcount
     if resolved != len(reports):
         db.session.rollback()
         raise DomainError(_("Someone else has just handled these reports."))
@@ -260,7 +266,9 @@ def histories(listings: Iterable[Listing]) -> dict[int, History]:
     poster_ids = {listing.created_by_id for listing in listings if listing.created_by_id}
     by_org: dict[int, Track] = {key: Track() for key in organisation_ids}
     by_poster: dict[int, Track] = {key: Track() for key in poster_ids}
-    for column, tracks in ((Listing.organisation_id, by_org), (Listing.created_by_id, by_poster)):
+    # Listings without a poster never match the IN (ids) below, so every key read is an int.
+    poster_column = cast("InstrumentedAttribute[int]", Listing.created_by_id)
+    for column, tracks in ((Listing.organisation_id, by_org), (poster_column, by_poster)):
         if not tracks:
             continue
         for key, number in db.session.execute(
@@ -368,12 +376,12 @@ def waiting() -> Waiting:
         .where(Listing.status == ListingStatus.PENDING_REVIEW)).one()
     return Waiting(
         listings=listings, oldest_listing_at=oldest,
-        reports=db.session.scalar(select(func.count(Report.id))
-                                  .where(Report.status == ReportStatus.OPEN)),
-        organisations=db.session.scalar(select(func.count(Organisation.id)).where(
-            Organisation.status == OrganisationStatus.PENDING)),
-        failed_mail=db.session.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.status == OutboxStatus.FAILED)),
+        reports=db.session.execute(select(func.count(Report.id))
+                                   .where(Report.status == ReportStatus.OPEN)).scalar_one(),
+        organisations=db.session.execute(select(func.count(Organisation.id)).where(
+            Organisation.status == OrganisationStatus.PENDING)).scalar_one(),
+        failed_mail=db.session.execute(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.status == OutboxStatus.FAILED)).scalar_one(),
     )
 
 

@@ -15,7 +15,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
@@ -53,6 +53,9 @@ from .organisations import organisation_admins
 from .passwords import verify_password
 from .photos import FULL, photo_file_name
 from .urls import external_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 EXPORT_FORMAT = 1
 DELETED_NAME = "Deleted user"  # stored in the row: every page shows it for the author
@@ -428,12 +431,13 @@ def forget_mail_of_deleted_accounts() -> int:
     # A deleted account's address is its anonymous one (see deleted_address).
     anonymous = select(User.email).where(User.id == OutboxMessage.recipient_user_id) \
         .scalar_subquery()
-    result = db.session.execute(
+    # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+    result = cast("CursorResult[Any]", db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.recipient_user_id.in_(deleted_ids),
                OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
                or_(OutboxMessage.body_text != "", OutboxMessage.body_html != ""))
         .values(recipient=anonymous, body_text="", body_html="", attachments=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     return result.rowcount

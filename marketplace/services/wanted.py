@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -29,6 +30,9 @@ from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .matching import category_and_ancestors, text_tokens, words_match
 from .urls import external_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 MAX_DAYS_AHEAD = 90
 
@@ -148,8 +152,9 @@ def suggest_for_listing(listing: Listing) -> int:
 
 def expire_wanted(today: date | None = None) -> int:
     today = today or date.today()
-    result = db.session.execute(
-        transition_update(Wanted, WantedStatus.EXPIRED, Wanted.needed_by < today))
+    # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+    result = cast("CursorResult[Any]", db.session.execute(
+        transition_update(Wanted, WantedStatus.EXPIRED, Wanted.needed_by < today)))
     db.session.commit()
     return result.rowcount
 

@@ -10,10 +10,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ..forms import province_choices
 
 
-def _optional_int(value: object) -> int | None:
+def _optional_int(value: str | int | None) -> int | None:
     if value in (None, ""):
         return None
-    return int(value)  # type: ignore[arg-type]
+    return int(value)
 
 
 class WantedForm(FlaskForm):

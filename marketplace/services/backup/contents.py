@@ -4,7 +4,7 @@ counts, BackupError, Snapshot and BackupReport, and the small helpers both direc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
@@ -67,7 +67,7 @@ class BackupReport:
     missing: list[str]
 
 
-def read_snapshot(query: Callable[[str], list[Any]], tables: set[str]) -> Snapshot:
+def read_snapshot(query: Callable[[str], Sequence[Any]], tables: set[str]) -> Snapshot:
     """The counts, schema revision and photo hashes of a database, through `query` (its
     connection's own way of running SQL) over the `tables` it has."""
     snapshot = Snapshot()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
@@ -57,7 +58,9 @@ def collected_claims(period: Period, organisation_id: int | None = None,
         factor = book.for_category(category_id).value
         kilograms = (Decimal(weight) * quantity).quantize(KG) if weight is not None else None
         yield CollectedClaim(
-            collected_at=collected_at, claim_id=claim_id, listing_id=listing_id, title=title,
+            # Never None: collected_in() selects collected claims only.
+            collected_at=cast(datetime, collected_at), claim_id=claim_id, listing_id=listing_id,
+            title=title,
             category=names.get(category_id) or unknown_category(category_id), giver=giver_name,
             receiver=receiver_name, quantity=quantity, unit=unit.value if unit else "",
             kilograms=kilograms,

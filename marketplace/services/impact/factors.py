@@ -109,7 +109,8 @@ def factors_in_use() -> list[FactorInUse]:
     def sort_key(factor: ImpactFactor) -> tuple:
         if factor.category_id is None:
             return (1, ())
-        path, current, seen = [], factor.category_id, set()
+        current: int | None = factor.category_id
+        path, seen = [], set()
         while current is not None and current not in seen:
             seen.add(current)
             path.append((positions.get(current, 0), names[current].name_en))

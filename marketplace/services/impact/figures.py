@@ -25,10 +25,11 @@ def impact_figures(period: Period, organisation_id: int | None = None) -> Impact
     for row in _grouped_rows(scope, organisation_id):
         sums.add(row, queries.totals_of(row, book.for_category(row.category_id).value))
 
-    categories = [CategoryFigure(names.get(category_id) or unknown_category(category_id),
-                                 totals, book.for_category(category_id))
-                  for category_id, totals in sums.by_category.items()]
-    categories.sort(key=lambda figure: (-figure.totals.items, figure.category.name_en))
+    named = [(category_id, names.get(category_id) or unknown_category(category_id), totals)
+             for category_id, totals in sums.by_category.items()]
+    named.sort(key=lambda row: (-row[2].items, row[1].name_en))
+    categories = [CategoryFigure(name, totals, book.for_category(category_id))
+                  for category_id, name, totals in named]
     gave, got = queries.organisations(scope, organisation_id)
     return ImpactReport(
         period=period, organisation_id=organisation_id,

@@ -101,15 +101,15 @@ def first_claim(period: Period, organisation_id: int | None) -> FirstClaim:
     listings published in the period that got one. One statement: the waits as a CTE, read
     for the count, the mean and the middle values (ORDER BY … OFFSET, which both databases
     do; a CTE used more than once is computed once by both)."""
-    waits = (select(_seconds_between(Listing.published_at, func.min(Claim.created_at))
-                    .label("seconds"))
-             .select_from(Listing).join(Claim, Claim.listing_id == Listing.id)
-             .where(Listing.published_at >= period.starts_at,
-                    Listing.published_at < period.ends_before)
-             .group_by(Listing.id, Listing.published_at))
+    waits_query = (select(_seconds_between(Listing.published_at, func.min(Claim.created_at))
+                          .label("seconds"))
+                   .select_from(Listing).join(Claim, Claim.listing_id == Listing.id)
+                   .where(Listing.published_at >= period.starts_at,
+                          Listing.published_at < period.ends_before)
+                   .group_by(Listing.id, Listing.published_at))
     if organisation_id is not None:
-        waits = waits.where(Listing.organisation_id == organisation_id)
-    waits = waits.cte("waits")
+        waits_query = waits_query.where(Listing.organisation_id == organisation_id)
+    waits = waits_query.cte("waits")
     count = select(func.count()).select_from(waits).scalar_subquery()
 
     def nth(offset: Any) -> Any:

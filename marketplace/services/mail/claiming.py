@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select, update
 
@@ -20,6 +21,9 @@ from ...extensions import db
 from ...models import OutboxMessage, OutboxStatus
 from ...models.base import utcnow
 from . import limits
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 # The package's logger, as before the split (operators filter on it).
 log = logging.getLogger(__package__)
@@ -147,13 +151,14 @@ def retry_stale_claims() -> None:
         OutboxMessage.status == OutboxStatus.SENDING,
         OutboxMessage.claimed_at < utcnow() - limits.STALE_CLAIM)).all()
     for message_id in stale:
-        result = db.session.execute(
+        # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+        result = cast("CursorResult[Any]", db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.claimed_at < utcnow() - limits.STALE_CLAIM)
             .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(), claimed_by=None,
                     last_error="The sender stopped while sending; sent again (may duplicate).")
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)))
         if result.rowcount == 1:
             log.warning("Mail %s was being sent by a sender that stopped; sending it again, "
                         "which may deliver it twice", message_id)

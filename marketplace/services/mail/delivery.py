@@ -9,6 +9,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from sqlalchemy import update
@@ -28,6 +29,9 @@ from .claiming import (
     waiting_for_server,
 )
 from .transports import Transport, open_transport
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 # The package's logger, as before the split (operators filter on it).
 log = logging.getLogger(__package__)
@@ -85,7 +89,8 @@ def _send_claimed(message_ids: list[int], transport: Transport,
     confirmed = time.monotonic()  # claimed just now
     while remaining and not sender.stopping:
         message_id = remaining.pop(0)
-        message = db.session.get(OutboxMessage, message_id)
+        # get_one: our claim on the row stands, and outbox rows are never deleted.
+        message = db.session.get_one(OutboxMessage, message_id)
         try:
             transport.send(message)
         except Exception as error:
@@ -128,15 +133,16 @@ def _record_failure(message: OutboxMessage, error: Exception, report: DeliveryRe
 def retry_failed(actor: User | None, message_id: int) -> bool:
     """Give a failed message a new round of attempts (an admin's "send again", written to the
     audit log); False when it is not waiting for one."""
-    result = db.session.execute(
+    # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
+    result = cast("CursorResult[Any]", db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
         .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         db.session.rollback()
         return False
-    message = db.session.get(OutboxMessage, message_id)
+    message = db.session.get_one(OutboxMessage, message_id)  # it was just updated
     audit.record(actor, "mail.retry", message, label=f"{message.template} #{message.id}")
     db.session.commit()
     return True

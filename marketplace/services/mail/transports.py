@@ -104,7 +104,7 @@ class SmtpTransport:
         if self.connection is not None:
             # The messages were handed over already; a failing QUIT changes nothing.
             with contextlib.suppress(smtplib.SMTPException, OSError):
-                self.connection.__exit__(None, None, None)
+                self.connection.__exit__(None, None, None)  # type: ignore[arg-type]  # Flask-Mail's hints forbid None
             self.connection = None
 
 
@@ -150,7 +150,8 @@ class FolderTransport:
 Transport: TypeAlias = SmtpTransport | FolderTransport
 
 
-def open_transport() -> Transport:
+def open_transport() -> contextlib.AbstractContextManager[Transport]:
+    """The transport for the configuration, to be entered (it opens nothing before)."""
     if current_app.config.get("MAIL_SERVER"):
         return SmtpTransport()
     return FolderTransport()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
@@ -41,9 +42,10 @@ def purge_refused_listing_photos(now: datetime | None = None,
                                   .with_for_update())
         photo_ids = set(db.session.scalars(
             select(ListingPhoto.photo_id).where(ListingPhoto.listing_id == listing_id)))
-        detached = 0 if still is None else db.session.execute(
+        # A DELETE's result is a CursorResult; execute()'s overloads cannot know it.
+        detached = 0 if still is None else cast("CursorResult[Any]", db.session.execute(
             delete(ListingPhoto).where(ListingPhoto.listing_id == listing_id)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))).rowcount
         if not detached:
             db.session.rollback()
             continue  # changed since, or another run was first

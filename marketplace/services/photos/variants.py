@@ -46,7 +46,7 @@ _ALPHA = {"RGBA", "LA", "PA", "RGBa", "La"}
 def variant_sizes(width: int, height: int) -> dict[str, tuple[int, int]]:
     """The size of each variant of a photo whose full variant is width x height."""
     sizes, size = {}, (width, height)
-    for variant, (max_side, _extension) in reversed(VARIANTS.items()):  # each from the larger
+    for variant, (max_side, _extension) in reversed(list(VARIANTS.items())):  # each from the larger
         size = _step(*size, max_side)[0]
         sizes[variant] = size
     return {variant: sizes[variant] for variant in VARIANTS}
@@ -83,7 +83,7 @@ def make_variants(image: Image.Image) -> tuple[dict[str, bytes], tuple[int, int]
     work.info = {}  # no EXIF, GPS, XMP, ICC profile or comment reaches a stored file
     files: dict[str, bytes] = {}
     sizes: dict[str, tuple[int, int]] = {}
-    for variant, (max_side, extension) in reversed(VARIANTS.items()):  # largest first
+    for variant, (max_side, extension) in reversed(list(VARIANTS.items())):  # largest first
         work = _shrink(work, max_side)
         files[variant] = _encode(work, extension)
         sizes[variant] = work.size
