@@ -25,12 +25,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
-from flask import current_app, g, request
+from flask import current_app, g, make_response, render_template, request
 from flask.wrappers import Response
 from flask_babel import ngettext
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from .extensions import limiter
 
@@ -118,3 +119,10 @@ def try_again_message(seconds: int) -> str:
     return ngettext("You tried this too often in a short time. Try again in %(num)d hour.",
                     "You tried this too often in a short time. Try again in %(num)d hours.",
                     hours)
+
+
+def form_again(template: str, form: FlaskForm, refused: RequestLimit) -> Response:
+    """The refused form shown again (429) with what was typed and when to try again, instead
+    of an error page."""
+    form.form_errors.append(try_again_message(seconds_until_allowed(refused)))
+    return make_response(render_template(template, form=form), 429)

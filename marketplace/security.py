@@ -32,7 +32,7 @@ from .models import (
     WantedStatus,
 )
 from .models.claim import CLAIM_TRANSITIONS
-from .models.listing import LISTING_TRANSITIONS
+from .models.listing import EDITABLE, RELISTABLE, WITHDRAWABLE
 from .models.wanted import WANTED_TRANSITIONS
 from .services.errors import PermissionDenied
 
@@ -78,13 +78,10 @@ _STATE_ALLOWS: dict[Action, Callable[[Any], bool]] = {
                                                                       ClaimStatus.COLLECTED),
     Action.CLOSE_WANTED: lambda wanted: WANTED_TRANSITIONS.allows(wanted.status,
                                                                   WantedStatus.FULFILLED),
-    Action.WITHDRAW_LISTING: lambda listing: LISTING_TRANSITIONS.allows(
-        listing.status, ListingStatus.WITHDRAWN),
-    Action.EDIT_LISTING: lambda listing: listing.status in (
-        ListingStatus.DRAFT, ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED,
-        ListingStatus.REJECTED),
-    Action.RELIST_LISTING: lambda listing: listing.status in (ListingStatus.EXPIRED,
-                                                              ListingStatus.WITHDRAWN),
+    Action.WITHDRAW_LISTING: lambda listing: listing.status in WITHDRAWABLE,
+    # The same sets the listing service checks.
+    Action.EDIT_LISTING: lambda listing: listing.status in EDITABLE,
+    Action.RELIST_LISTING: lambda listing: listing.status in RELISTABLE,
     Action.REVIEW_LISTING: lambda listing: listing.status is ListingStatus.PENDING_REVIEW,
     Action.APPROVE_MEMBER: lambda member: member.status is UserStatus.PENDING,
     Action.DEACTIVATE_MEMBER: lambda member: member.status is not UserStatus.DEACTIVATED,

@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -57,9 +56,7 @@ def _signup_refused(refused: RequestLimit) -> FlaskResponse:
     when to try again, instead of an error page."""
     form = SignUpForm()
     form.set_choices(_active_organisation_choices())
-    form.form_errors.append(rate_limits.try_again_message(
-        rate_limits.seconds_until_allowed(refused)))
-    return make_response(render_template("auth/signup.html", form=form), 429)
+    return rate_limits.form_again("auth/signup.html", form, refused)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -143,9 +140,7 @@ def _login_refused(refused: RequestLimit) -> FlaskResponse:
     """A login over the limit: the form again, with the address, and when to try again."""
     form = LoginForm()
     form.password.data = ""
-    form.form_errors.append(rate_limits.try_again_message(
-        rate_limits.seconds_until_allowed(refused)))
-    return make_response(render_template("auth/login.html", form=form), 429)
+    return rate_limits.form_again("auth/login.html", form, refused)
 
 
 @bp.route("/login", methods=["GET", "POST"])

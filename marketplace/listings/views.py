@@ -19,6 +19,7 @@ from ..models import (
     Site,
 )
 from ..models.base import utcnow
+from ..models.listing import EDITABLE
 from ..organisations.forms import ConfirmForm
 from ..security import Action, can, is_insider, participation_block_reason, permitted
 from ..services import listings as listing_service
@@ -167,7 +168,7 @@ def show(listing_id: int) -> str:
 def edit(listing_id: int) -> Response | tuple[str, int]:
     listing = _listing_or_404(listing_id)
     require(Action.EDIT_LISTING, listing)
-    if listing.status not in listing_service.EDITABLE:
+    if listing.status not in EDITABLE:
         flash(_("A listing that is %(status)s cannot be edited.", status=listing.status.label),
               "error")
         return redirect(url_for("listings.show", listing_id=listing.id))

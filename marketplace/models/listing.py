@@ -61,6 +61,11 @@ LISTING_TRANSITIONS = Transitions(ListingStatus, initial={_L.DRAFT}, edges={
     _L.WITHDRAWN: {_L.PENDING_REVIEW, _L.PUBLISHED, _L.REMOVED},
     _L.EXPIRED: {_L.PENDING_REVIEW, _L.PUBLISHED, _L.REMOVED},
 })
+# What the poster may still change, take off the marketplace, or offer again: the service checks
+# them (with words for the member) and security.can offers the buttons by them.
+EDITABLE = frozenset({_L.DRAFT, _L.PENDING_REVIEW, _L.PUBLISHED, _L.REJECTED})
+WITHDRAWABLE = LISTING_TRANSITIONS.sources_of(_L.WITHDRAWN)
+RELISTABLE = frozenset({_L.EXPIRED, _L.WITHDRAWN})
 
 
 class Condition(enum.StrEnum):

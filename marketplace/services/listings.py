@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
-from ..models.listing import LISTING_TRANSITIONS, Condition, Unit
+from ..models.listing import EDITABLE, RELISTABLE, WITHDRAWABLE, Condition, Unit
 from ..models.states import move
 from ..security import Action, participation_block_reason, require
 from . import audit
@@ -45,10 +45,6 @@ log = logging.getLogger(__name__)
 MAX_PHOTOS = 8
 MAX_QUANTITY = 100_000
 MAX_INTERNAL_DAYS = 14
-EDITABLE = {ListingStatus.DRAFT, ListingStatus.PENDING_REVIEW, ListingStatus.PUBLISHED,
-            ListingStatus.REJECTED}
-WITHDRAWABLE = LISTING_TRANSITIONS.sources_of(ListingStatus.WITHDRAWN)
-RELISTABLE = {ListingStatus.EXPIRED, ListingStatus.WITHDRAWN}
 
 
 @dataclass

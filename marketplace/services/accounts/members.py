@@ -33,8 +33,13 @@ def approve_member(actor: User, member: User) -> None:
     _require_manager(actor, member)
     if member.status is not UserStatus.PENDING:
         raise DomainError(_("Only accounts awaiting approval can be approved."))
+    _let_in(actor, member, "user.approve")
+
+
+def _let_in(actor: User, member: User, event: str) -> None:
+    """Make the account active, record it, and tell its owner they can log in."""
     move(member, UserStatus.ACTIVE)
-    audit.record(actor, "user.approve", member)
+    audit.record(actor, event, member)
     queue_email("account_approved", member, organisation=_organisation_name(member),
                 login_url=external_url("auth.login"))
     db.session.commit()
@@ -74,11 +79,7 @@ def reactivate_member(actor: User, member: User) -> None:
     _require_manager(actor, member)
     if member.status is not UserStatus.DEACTIVATED or member.is_deleted:
         raise DomainError(_("Only deactivated accounts can be reactivated."))
-    move(member, UserStatus.ACTIVE)
-    audit.record(actor, "user.reactivate", member)
-    queue_email("account_approved", member, organisation=_organisation_name(member),
-                login_url=external_url("auth.login"))
-    db.session.commit()
+    _let_in(actor, member, "user.reactivate")
 
 
 def set_member_role(actor: User, member: User, role: Role | str) -> None:
