@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
     if config:
         app.config.from_mapping(config)
+    _check_time_zone(app)
     _check_secret_key(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
@@ -40,6 +41,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def _check_time_zone(app: Flask) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = app.config["TIMEZONE"]
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:  # a typo would show every time wrong
+        raise RuntimeError(f"TIMEZONE={name!r} is not a known time zone "
+                           "(an IANA name such as Europe/Amsterdam).") from error
+    app.config["BABEL_DEFAULT_TIMEZONE"] = name  # Flask-Babel's format_* helpers convert to it
 
 
 def _check_secret_key(app: Flask) -> None:
@@ -71,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     auth_session.configure(login_manager)

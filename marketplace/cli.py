@@ -8,11 +8,11 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from .extensions import db
 from .models import OrganisationKind, Role
 from .services import accounts
 from .services.errors import DomainError
 from .services.organisations import find_organisation_by_name
+from .unit_of_work import unit_of_work
 
 
 def register(app: Flask) -> None:
@@ -22,8 +22,7 @@ def register(app: Flask) -> None:
 
 
 def _fail(error: DomainError) -> None:
-    db.session.rollback()
-    raise click.ClickException(error.message)
+    raise click.ClickException(error.message)  # its unit of work has rolled back
 
 
 @click.command("create-admin")
@@ -60,9 +59,10 @@ def create_user(email: str, organisation_name: str, role: str, kind: str, name: 
     """Create an active member of an organisation (for onboarding in bulk)."""
     is_new = find_organisation_by_name(organisation_name) is None
     try:
-        organisation = accounts.organisation_for_onboarding(organisation_name, kind, None)
-        user = accounts.create_account(email, name=name, password=password, role=role,
-                                       organisation=organisation)
+        with unit_of_work():  # a new organisation only with its first member
+            organisation = accounts.organisation_for_onboarding(organisation_name, kind, None)
+            user = accounts.create_account(email, name=name, password=password, role=role,
+                                           organisation=organisation)
     except DomainError as error:
         _fail(error)
     if is_new:

@@ -47,8 +47,13 @@ REDIS_TIMEOUT_SECONDS = 0.25  # a Redis slower than this is as good as down
 
 def settings_from_environment(instance_path: Path) -> dict[str, Any]:
     """Return the configuration built from environment variables and safe defaults."""
-    debug = _bool("FLASK_DEBUG", False)
-    mail_server = os.environ.get("MAIL_SERVER") or None
+    return {**_site_settings(instance_path), **_mail_settings(instance_path),
+            **_rate_limit_settings(), **_photo_settings(), **_session_settings(),
+            **_language_and_log_settings()}
+
+
+def _site_settings(instance_path: Path) -> dict[str, Any]:
+    """Where the site lives and keeps its data, and its general rules."""
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
@@ -57,6 +62,21 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         # Requests larger than this are refused with 413 before Flask reads them.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 64 * 1024 * 1024),
+        "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
+        "LISTING_DEFAULT_DAYS": _int("LISTING_DEFAULT_DAYS", 30),
+        "LISTING_MAX_DAYS": _int("LISTING_MAX_DAYS", 90),
+        # Where members send questions about their personal data (shown on the privacy page).
+        "PRIVACY_CONTACT": os.environ.get("PRIVACY_CONTACT") or None,
+        "EMAIL_TOKEN_MAX_AGE": _int("EMAIL_TOKEN_MAX_AGE", 3 * SECONDS_PER_DAY),
+        "RESET_TOKEN_MAX_AGE": _int("RESET_TOKEN_MAX_AGE", 2 * 60 * 60),
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD") or "scrypt",
+    }
+
+
+def _mail_settings(instance_path: Path) -> dict[str, Any]:
+    """Outgoing mail."""
+    mail_server = os.environ.get("MAIL_SERVER") or None
+    return {
         # Mail: with no MAIL_SERVER, mail is written to the log and to MAIL_FOLDER as .eml files.
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _int("MAIL_PORT", 25),
@@ -70,6 +90,12 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         # Without an SMTP server there is no mail worker to wait for, so deliver right away.
         "MAIL_DELIVER_AFTER_REQUEST": _bool("MAIL_DELIVER_AFTER_REQUEST", mail_server is None),
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+    }
+
+
+def _rate_limit_settings() -> dict[str, Any]:
+    """Rate limits and the page cache (both may share one Redis)."""
+    return {
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
         # Keeps the counters of several sites (or test runs) apart in one Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "",
@@ -103,9 +129,12 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per minute;20 per hour",
         "REPORT_RATE_LIMIT": os.environ.get("REPORT_RATE_LIMIT") or "10 per hour",
         "CLAIM_RATE_LIMIT": os.environ.get("CLAIM_RATE_LIMIT") or "30 per hour",
-        "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
-        "LISTING_DEFAULT_DAYS": _int("LISTING_DEFAULT_DAYS", 30),
-        "LISTING_MAX_DAYS": _int("LISTING_MAX_DAYS", 90),
+    }
+
+
+def _photo_settings() -> dict[str, Any]:
+    """Photos: sizes, decoding and where they are stored."""
+    return {
         "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),
         # What decoding the photos of one form may take (MiB at the peak, costed from their
@@ -129,11 +158,13 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
         # Photos of rejected and removed listings are deleted this many days after the decision.
         "PHOTO_GRACE_DAYS": _int("PHOTO_GRACE_DAYS", 30),
-        # Where members send questions about their personal data (shown on the privacy page).
-        "PRIVACY_CONTACT": os.environ.get("PRIVACY_CONTACT") or None,
-        "EMAIL_TOKEN_MAX_AGE": _int("EMAIL_TOKEN_MAX_AGE", 3 * SECONDS_PER_DAY),
-        "RESET_TOKEN_MAX_AGE": _int("RESET_TOKEN_MAX_AGE", 2 * 60 * 60),
-        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD") or "scrypt",
+    }
+
+
+def _session_settings() -> dict[str, Any]:
+    """Cookies and sessions."""
+    debug = _bool("FLASK_DEBUG", False)
+    return {
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not debug),
@@ -144,7 +175,16 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_HOURS", 12) * 60 * 60,
         # Behind reverse proxies that set X-Forwarded-For/-Proto: how many there are.
         "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
+    }
+
+
+def _language_and_log_settings() -> dict[str, Any]:
+    """Languages, the time zone, CSRF, HSTS and logging."""
+    return {
         "BABEL_DEFAULT_LOCALE": "nl",
+        # Times are stored in UTC and shown in this zone (an IANA name), on pages and in emails;
+        # "today" (expiry, pick-up dates, the digest hour) is this zone's date too.
+        "TIMEZONE": os.environ.get("TIMEZONE") or "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en"),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, not an hour
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 365 * SECONDS_PER_DAY),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Any
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
@@ -58,64 +59,72 @@ def render_error(status: int, detail: str | None = None) -> tuple[object, int]:
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        return render_error(400, _("This form had expired or came from elsewhere. "
-                                   "It has been refreshed: please send it again."))
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(RateLimitExceeded, _too_many_attempts)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(StorageError, _storage_unavailable)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
+    app.register_error_handler(Exception, _unexpected_error)
 
-    @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):
-        return render_error(error.status_code, error.message)
 
-    @app.errorhandler(RateLimitExceeded)
-    def too_many_attempts(error: RateLimitExceeded):
-        # When to try again, from the window of the limit used up, in words and in Retry-After;
-        # a form shown again by the limit's on_breach is answered as it is.
-        seconds = rate_limits.seconds_until_allowed()
-        response = error.response if error.response is not None else make_response(
-            render_error(429, rate_limits.try_again_message(seconds)))
-        response.status_code = 429
-        response.headers["Retry-After"] = str(seconds)
-        return response
+def _csrf_error(error: CSRFError) -> Any:
+    return render_error(400, _("This form had expired or came from elsewhere. "
+                               "It has been refreshed: please send it again."))
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if error.code is None or error.code < 400:
-            return error
-        return render_error(error.code)
 
-    @app.errorhandler(StorageError)
-    def storage_unavailable(error: StorageError):
-        # The photo storage (an S3 service) failed: nothing was kept, and trying again may work.
-        from .extensions import db
+def _domain_error(error: DomainError) -> Any:
+    return render_error(error.status_code, error.message)
 
-        log.exception("Photo storage failed on %s %s", request.method, request.path)
+
+def _too_many_attempts(error: RateLimitExceeded) -> Any:
+    # When to try again, from the window of the limit used up, in words and in Retry-After;
+    # a form shown again by the limit's on_breach is answered as it is.
+    seconds = rate_limits.seconds_until_allowed()
+    response = error.response if error.response is not None else make_response(
+        render_error(429, rate_limits.try_again_message(seconds)))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _http_error(error: HTTPException) -> Any:
+    if error.code is None or error.code < 400:
+        return error
+    return render_error(error.code)
+
+
+def _storage_unavailable(error: StorageError) -> Any:
+    # The photo storage (an S3 service) failed: nothing was kept, and trying again may work.
+    from .extensions import db
+
+    log.exception("Photo storage failed on %s %s", request.method, request.path)
+    db.session.rollback()
+    return render_error(503)
+
+
+def _database_unavailable(error: Exception) -> Any:
+    # The database does not answer (restarted, failed over, unreachable) or stays locked:
+    # nothing was saved, and the same request will work once it is back.
+    from .extensions import db, login_manager
+
+    log.error("The database is unavailable on %s %s (%s)", request.method, request.path,
+              type(getattr(error, "orig", None) or error).__name__)
+    with contextlib.suppress(Exception):
         db.session.rollback()
-        return render_error(503)
+    # The page is shown as to a visitor: finding the member would ask the database again.
+    g._login_user = login_manager.anonymous_user()
+    response = make_response(render_error(503, _(
+        "The site cannot reach its database just now, so nothing has been saved. Go back "
+        "and send it again in a minute: your browser usually keeps what you typed.")))
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    def database_unavailable(error: Exception):
-        # The database does not answer (restarted, failed over, unreachable) or stays locked:
-        # nothing was saved, and the same request will work once it is back.
-        from .extensions import db, login_manager
 
-        log.error("The database is unavailable on %s %s (%s)", request.method, request.path,
-                  type(getattr(error, "orig", None) or error).__name__)
-        with contextlib.suppress(Exception):
-            db.session.rollback()
-        # The page is shown as to a visitor: finding the member would ask the database again.
-        g._login_user = login_manager.anonymous_user()
-        response = make_response(render_error(503, _(
-            "The site cannot reach its database just now, so nothing has been saved. Go back "
-            "and send it again in a minute: your browser usually keeps what you typed.")))
-        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-        return response
+def _unexpected_error(error: Exception) -> Any:
+    from .extensions import db
 
-    @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
-        from .extensions import db
-
-        log.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
-        return render_error(500)
+    log.exception("Unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    return render_error(500)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     EmailField,
@@ -25,6 +27,13 @@ from .models import (
     Province,
 )
 from .services.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+
+
+def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
+    """An option for each member of `enum_class`, its `.label` read when the option is shown,
+    in the language of that request: a form's choices are built once, at import."""
+    return [SelectChoice(member.value, LazyString(lambda member=member: member.label))
+            for member in enum_class]
 
 
 def email_field(label: Any = None) -> EmailField:
@@ -57,8 +66,7 @@ def language_field() -> SelectField:
 def notifications_field() -> SelectField:
     return SelectField(
         _l("Email me about claims, messages and matches"),
-        choices=[SelectChoice(preference.value, preference.label)
-                 for preference in NotificationPreference],
+        choices=enum_choices(NotificationPreference),
         validators=[DataRequired()],
     )
 
@@ -79,8 +87,7 @@ def email_kinds_field() -> SelectMultipleField:
 def organisation_kind_field(optional: bool = False) -> SelectField:
     return SelectField(
         _l("Kind of organisation"),
-        choices=[SelectChoice("", _l("Choose…")),
-                 *[SelectChoice(kind.value, kind.label) for kind in OrganisationKind]],
+        choices=[SelectChoice("", _l("Choose…")), *enum_choices(OrganisationKind)],
         validators=[Optional()] if optional else [DataRequired()],
     )
 

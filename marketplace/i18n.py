@@ -1,12 +1,20 @@
-"""Which language a page speaks: the user's setting, else the footer switch, else the browser."""
+"""Which language a page speaks: the logged-in user's setting, else that of the member a signed
+email link is for (or who just logged out), else the footer switch, else the browser."""
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
-from flask_babel import get_locale
-from flask_login import current_user
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, after_this_request, current_app, g, has_request_context, request
+from flask_babel import get_locale, refresh
+from flask_login import current_user, user_logged_in, user_logged_out
+from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from .models import User
 
 LANGUAGE_COOKIE = "language"
+ONE_YEAR = 365 * 24 * 3600
 
 
 def select_locale() -> str:
@@ -16,6 +24,8 @@ def select_locale() -> str:
         return "en"
     if current_user and current_user.is_authenticated:
         return current_user.language.value
+    if "language_of_member" in g:
+        return g.language_of_member
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen is not None and chosen in languages:
         return chosen
@@ -26,3 +36,33 @@ def select_locale() -> str:
 def current_language() -> str:
     """The code of the language this page (or email) is rendered in: "nl" or "en"."""
     return str(get_locale() or "nl")
+
+
+def remember_language(response: Response, language: str) -> Response:
+    """This browser speaks `language` from now on, until a member or the footer switch says
+    otherwise."""
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="Lax",
+                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def speak_as(user: User) -> None:
+    """The rest of this request, and the visitor pages this browser opens next, speak `user`'s
+    language: for a page a signed email link opened for them (they need not be logged in), and
+    for a member who logs in or out. Whatever was translated before this call is not."""
+    language = user.language.value
+    g.language_of_member = language
+    refresh()  # Flask-Babel keeps the language it chose first in this request
+    after_this_request(lambda response: remember_language(response, language))
+
+
+def _on_login_or_logout(_app: Flask, user: User | None = None, **_: Any) -> None:
+    if user is not None and has_request_context():
+        speak_as(user)
+
+
+def init_app(app: Flask) -> None:
+    """A member is greeted after logging in, and told they logged out, in their own language,
+    whatever their browser asks for."""
+    user_logged_in.connect(_on_login_or_logout, app)
+    user_logged_out.connect(_on_login_or_logout, app)

@@ -1,7 +1,8 @@
 """Logs never carry secrets: the tokens of emailed links are cut out of logged paths.
 
 Werkzeug's request log (`flask run`, the test servers) and our error log name the path of a
-request; for a confirmation, reset or preferences link that path is a working credential.
+request; for a confirmation, reset, preferences or unsubscribe link that path is a working
+credential.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import logging
 import re
 
 TOKEN_IN_PATH = re.compile(
-    r"(/(?:auth/confirm|auth/reset|account/email-preferences)/)[^\s/?#\"']+")
+    r"(/(?:auth/confirm|auth/reset|account/email-preferences|account/unsubscribe)/)"
+    r"[^\s/?#\"']+")
 REDACTED = "[token]"
 # The loggers that write request paths.
 PATH_LOGGERS = ("werkzeug", "marketplace.errors")

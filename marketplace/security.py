@@ -144,6 +144,20 @@ def permitted(user: User | Any, action: Action, obj: Any = None) -> bool:
         return False
     if user.status is UserStatus.DEACTIVATED:
         return False
+    if action in _OWN_AFFAIRS:
+        return _permitted_in_own_affairs(user, action, obj)
+    if not in_good_standing(user):
+        return False
+    return _permitted_in_good_standing(user, action, obj)
+
+
+# What any account that can log in may do about its own things, approved or not, and whatever
+# its organisation's standing.
+_OWN_AFFAIRS = frozenset({Action.CANCEL_CLAIM, Action.VIEW_CLAIM, Action.MANAGE_ALERT,
+                          Action.ACCESS_PERSONAL_DATA})
+
+
+def _permitted_in_own_affairs(user: User, action: Action, obj: Any) -> bool:
     if action is Action.CANCEL_CLAIM:  # the one change left to a suspended organisation
         return isinstance(obj, Claim) and is_claimant(user, obj)
     if action is Action.VIEW_CLAIM:
@@ -152,12 +166,13 @@ def permitted(user: User | Any, action: Action, obj: Any = None) -> bool:
             or permitted(user, Action.ADMINISTER_PLATFORM))
     if action is Action.MANAGE_ALERT:  # saved searches are personal, even to admins
         return isinstance(obj, Alert) and obj.user_id == user.id
-    if action is Action.ACCESS_PERSONAL_DATA:  # one's own account, or platform admins
-        return isinstance(obj, User) and (
-            (obj.id == user.id and not obj.is_deleted)
-            or permitted(user, Action.ADMINISTER_PLATFORM))
-    if not in_good_standing(user):
-        return False
+    # ACCESS_PERSONAL_DATA: one's own account, or platform admins
+    return isinstance(obj, User) and (
+        (obj.id == user.id and not obj.is_deleted)
+        or permitted(user, Action.ADMINISTER_PLATFORM))
+
+
+def _permitted_in_good_standing(user: User, action: Action, obj: Any) -> bool:
     platform_admin = user.is_platform_admin
     match action:
         case Action.PARTICIPATE:

@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import (
-    format_currency,
-    format_date,
-    format_datetime,
-    format_decimal,
-)
 from flask_login import current_user
 from markupsafe import Markup
 
+from .formats import date_text, datetime_text, money_text, number_text
 from .i18n import current_language
 from .models import LANGUAGE_NAMES, Language
+from .models.audit import audit_action_label
 from .security import Action, can, in_good_standing, participation_block_reason
 from .services.photos import photo_url, srcset
 from .services.search import ListingCard
@@ -43,13 +39,14 @@ def register(app: Flask) -> None:
 
     # Globals, not context: imported macros (the listing card) see globals only.
     app.jinja_env.globals.update(photo_url=photo_url, srcset=srcset, listing_card=listing_card)
-    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") \
-        if value else ""
-    app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
-    app.jinja_env.filters["number"] = lambda value: format_decimal(value) \
+    # In the page's (or email's) language and the platform's time zone (formats.py).
+    app.jinja_env.filters["datetime"] = lambda value: datetime_text(value) if value else ""
+    app.jinja_env.filters["date"] = lambda value: date_text(value) if value else ""
+    app.jinja_env.filters["number"] = lambda value: number_text(value) \
         if value is not None else ""
-    app.jinja_env.filters["money"] = lambda value: format_currency(value, "EUR") \
+    app.jinja_env.filters["money"] = lambda value: money_text(value) \
         if value is not None else ""
+    app.jinja_env.filters["audit_action"] = audit_action_label
 
 
 CARD_CACHE_SIZE = 5_000  # cards per process and application: a few MB

@@ -15,7 +15,6 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from .extensions import db
 from .models.base import DATABASE_INT_MAX
 from .security import Action, in_good_standing, permitted
 from .services.errors import DomainError
@@ -101,8 +100,9 @@ class ServiceCall:
 
 @contextmanager
 def refusals_on(form: FlaskForm, *, forbid: bool = False) -> Iterator[ServiceCall]:
-    """Run the service calls of a submitted form in this block: a refusal (DomainError) is
-    rolled back and shown on the form, and `call.succeeded` turns False.
+    """Run the service calls of a submitted form in this block: a refusal (DomainError),
+    rolled back by the service's unit of work, is shown on the form, and `call.succeeded`
+    turns False.
 
     With `forbid`, a refusal for lack of permission answers 403 instead.
     """
@@ -110,7 +110,6 @@ def refusals_on(form: FlaskForm, *, forbid: bool = False) -> Iterator[ServiceCal
     try:
         yield call
     except DomainError as error:
-        db.session.rollback()
         if forbid and error.status_code == 403:
             abort(403)
         show_domain_error(form, error)
@@ -120,14 +119,14 @@ def refusals_on(form: FlaskForm, *, forbid: bool = False) -> Iterator[ServiceCal
 
 
 def attempt(action: Callable[[], object], success: str, *, forbid: bool = False) -> bool:
-    """Run a service call for a button: flash `success`, or the refusal (after a rollback).
+    """Run a service call for a button: flash `success`, or the refusal (its unit of work
+    rolled back).
 
     With `forbid`, a refusal for lack of permission answers 403 instead of a message.
     """
     try:
         action()
     except DomainError as error:
-        db.session.rollback()
         if forbid and error.status_code == 403:
             abort(403)
         flash(error.message, "error")

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -57,6 +58,11 @@ from marketplace.services.passwords import hash_password
 # server a test starts, parse and assertion-rewrite all of tests/ and marketplace/ again (about
 # 15 s each); the caches go to __pycache__/, which git ignores.
 sys.dont_write_bytecode = False
+
+# The tests run in the platform's default TIMEZONE, so their "today" (date.today()) is the day
+# the code means, also late in the evening UTC. A test of another server zone sets its own TZ.
+os.environ["TZ"] = "Europe/Amsterdam"
+time.tzset()
 
 _postgres_schema_ready = False
 

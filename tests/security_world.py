@@ -161,6 +161,8 @@ def build_world(make_org, make_user, make_listing) -> World:
     tokens = {
         "reset": reset_path.rsplit("/", 1)[1],
         "preferences": make_token(TokenPurpose.PREFERENCES, {"u": users["member_of_a"].id}),
+        "unsubscribe": make_token(TokenPurpose.UNSUBSCRIBE, {"u": users["member_of_a"].id,
+                                                             "k": "claims"}),
         # Of an address confirmed already: following it changes nothing.
         "confirm": make_token(TokenPurpose.CONFIRM_EMAIL, {"u": users["member_of_a"].id,
                                                            "e": users["member_of_a"].email}),
@@ -222,6 +224,7 @@ TOKEN_OF_ENDPOINT = {
     "auth.reset_password": "reset",
     "auth.confirm_email": "confirm",
     "account.email_preferences": "preferences",
+    "account.unsubscribe": "unsubscribe",
 }
 
 

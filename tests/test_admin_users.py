@@ -165,7 +165,7 @@ def test_the_organisation_page_shows_people_activity_trust_and_recent_events(
     assert re.search(r"<dt>Claims on its listings</dt>\s*<dd>1:", html)
     assert re.search(r"<dt>Claims it made</dt>\s*<dd>1:", html)
     assert "publish" in html and "watch-word" in html  # what trusted means
-    assert "<strong>organisation.trust</strong>" in html and "Betrouwbaar" in html
+    assert "<strong>Organisation trusted (no review)</strong>" in html and "Betrouwbaar" in html
     assert 'badge--trusted">Trusted</span>' in html
     assert f'href="/admin/users?organisation={organisation.id}"' in html
 

@@ -187,3 +187,21 @@ def test_an_alert_on_a_category_that_does_not_exist_is_refused(app, make_user):
         alert_service.create_alert(make_user(), SearchQuery(category_id=999_999))
     db.session.rollback()
     assert db.session.scalar(select(Alert)) is None
+
+
+def test_a_listing_posted_through_the_form_is_described_in_the_alert(make_user, make_org,
+                                                                     login_as):
+    from builders import post_listing
+
+    giver_organisation = make_org()
+    giver_organisation.trusted = True  # published at once, so the alert goes out
+    giver = make_user(organisation=giver_organisation)
+    watcher = make_user()
+    db.session.add(Alert(user=watcher, words="rollators"))
+    db.session.commit()
+
+    response = post_listing(login_as(giver), giver, quantity="3", condition="good")
+
+    assert response.status_code == 302
+    [message] = outbox("alert_match", to=watcher.email)
+    assert "(3 pieces, Good)" in message.body_text

@@ -86,7 +86,7 @@ def test_bad_claims_are_explained_and_change_nothing(app, make_listing, make_use
     client = login_as(taker)
     for quantity, message in [("0", "Number must be between 1 and 100000."),
                               ("abc", "Not a valid integer value."),
-                              ("3", "Only 2 available.")]:
+                              ("3", "Only 2 pieces available.")]:
         response = client.post(f"/listings/{listing.id}/claim", data={"quantity": quantity})
         assert response.status_code == 422, quantity
         assert message in response.get_data(as_text=True)

@@ -177,7 +177,7 @@ def assert_refused(action: Callable[[], object], error: type[DomainError], text:
     (0, "at least 1"),
     (-2, "at least 1"),
     (None, "at least 1"),
-    (5, "Only 4 available"),
+    (5, "Only 4 pieces available"),
 ])
 def test_a_claim_needs_a_quantity_that_is_available(scene, quantity, text):
     s = scene(quantity=4)
@@ -188,7 +188,7 @@ def test_a_claim_needs_a_quantity_that_is_available(scene, quantity, text):
 def test_a_claim_cannot_ask_more_than_is_left_after_accepts(scene):
     s = scene(quantity=4)
     s.accepted(s.make_member(), 3)
-    assert_refused(lambda: s.claim(s.make_member(), 2), DomainError, "Only 1 available")
+    assert_refused(lambda: s.claim(s.make_member(), 2), DomainError, "Only 1 piece available")
 
 
 def test_an_organisation_cannot_claim_its_own_listing(scene):
@@ -484,7 +484,7 @@ def test_accepting_more_than_is_left_keeps_the_claim_waiting_in_line(scene):
     with pytest.raises(DomainError) as refused:
         claims.accept_claim(s.poster, second)
 
-    assert "Only 1 left" in refused.value.message
+    assert "Only 1 piece left" in refused.value.message
     assert "place in line" in refused.value.message
     second = reload(second)
     assert second.status is ClaimStatus.REQUESTED
@@ -701,7 +701,7 @@ def test_freed_quantity_tells_the_oldest_waiting_claim_that_fits_once(scene):
     ]
     assert reload(big_claim).next_in_line_notified_at is not None
     assert reload(medium_claim).next_in_line_notified_at is None
-    assert "3 for" in outbox(template="claim_quantity_freed_giver")[0].body_text
+    assert "3 pieces for" in outbox(template="claim_quantity_freed_giver")[0].body_text
 
     claims.cancel_claim(small, small_claim)  # 1 more: the big claim is not told again
 

@@ -24,6 +24,7 @@ from marketplace.models import (
 )
 from marketplace.models.base import utcnow
 from marketplace.services.mail import (
+    KIND_OF_TEMPLATE,
     RETRY_BACKOFF,
     STALE_CLAIM,
     SUBJECTS,
@@ -570,3 +571,21 @@ def test_mail_waits_for_the_sender_when_not_delivered_after_requests(app, client
     [row] = outbox(template="reset_password", to=user.email)
     assert row.status is OutboxStatus.PENDING
     assert mail_files(app) == []
+
+
+@pytest.mark.parametrize("template", ALL_TEMPLATES)
+def test_optional_email_and_only_optional_email_has_a_one_click_unsubscribe(
+        app, make_user, make_listing, template):
+    """RFC 8058: the kinds a member can switch off carry the link; account mail does not."""
+    user = make_user()
+    queue_email(template, user, **context_for(template, make_user, make_listing))
+    db.session.commit()
+
+    [row] = outbox(template=template, to=user.email)
+    headers = parse(build_message(row).as_bytes())
+    if template in KIND_OF_TEMPLATE:
+        assert headers["List-Unsubscribe"].startswith("<http://localhost/account/unsubscribe/")
+        assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    else:
+        assert headers["List-Unsubscribe"] is None
+        assert headers["List-Unsubscribe-Post"] is None

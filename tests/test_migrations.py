@@ -61,3 +61,23 @@ def test_downgrade_removes_every_table(make_app, empty_database_url):
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_the_seeded_dutch_moderation_reason_is_rewritten_to_je(make_app, empty_database_url):
+    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    formal = "De foto's laten niet duidelijk zien wat u aanbiedt."
+    own = "Uw foto is onscherp."  # a platform admin's own words stay as they are
+    select_texts = text("SELECT text_nl FROM moderation_reason ORDER BY position")
+    with app.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as connection:
+            assert formal in connection.execute(select_texts).scalars().all()  # as seeded
+            connection.execute(text(
+                "INSERT INTO moderation_reason (text_nl, text_en, position, active) "
+                "VALUES (:text_nl, 'x', 99, :active)"), {"text_nl": own, "active": True})
+        upgrade()
+        with db.engine.connect() as connection:
+            texts = connection.execute(select_texts).scalars().all()
+        assert formal not in texts and own in texts
+        assert "De foto's laten niet duidelijk zien wat je aanbiedt." in texts
+        db.engine.dispose()

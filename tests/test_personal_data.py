@@ -295,8 +295,9 @@ def test_deleting_the_account_anonymises_it_and_cancels_its_open_claims(
     message = db.session.scalar(select(ClaimMessage).where(ClaimMessage.author_id == member_id))
     assert (message.body, message.author.name) == ("Ik bel nog even", "Deleted user")
     cancelled = outbox("claim_cancelled", to="gerda@oost.example.org")
-    assert {mail.subject for mail in cancelled} == {"A claim was cancelled: Rolstoelen",
-                                                    "A claim was cancelled: Bedden"}
+    assert {mail.subject for mail in cancelled} == {"Claim for Rolstoelen", "Claim for Bedden"}
+    assert {mail.body_text.splitlines()[0] for mail in cancelled} == {
+        "A claim was cancelled: Rolstoelen", "A claim was cancelled: Bedden"}
     [goodbye] = outbox("account_deleted")
     assert goodbye.recipient == "tim@west.example.org"
     assert "Tim Nemer" in goodbye.body_text and "2 open claims" in goodbye.body_text

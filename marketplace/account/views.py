@@ -7,18 +7,20 @@ from collections.abc import Iterator
 from typing import IO
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from .. import rate_limits
-from ..extensions import limiter
+from ..extensions import csrf, limiter
+from ..i18n import speak_as
 from ..models import User
 from ..security import in_good_standing, participation_block_reason
 from ..services import accounts, personal_data
 from ..services.errors import InvalidToken, WrongPassword
-from ..services.mail import email_kinds_for
+from ..services.mail import KIND_LABELS, email_kinds_for
 from ..web import refusals_on, render_form
 from .forms import (
     ChangePasswordForm,
@@ -92,6 +94,7 @@ def email_preferences(token: str) -> Response | tuple[str, int]:
     except InvalidToken as error:
         return render_template("errors/error.html", status=400, title=_("Link not valid"),
                                explanation=error.message), 400
+    speak_as(user)  # the recipient's language, logged in or not, whatever the browser asks
     form = PreferencesForm()
     _offer_kinds_of(user, form)
     if request.method == "GET":
@@ -103,6 +106,32 @@ def email_preferences(token: str) -> Response | tuple[str, int]:
         flash(_("Your email preferences have been saved."), "success")
         return redirect(url_for("account.email_preferences", token=token))
     return render_form("account/email_preferences.html", form=form, user=user)
+
+
+ONE_CLICK = ("List-Unsubscribe", "One-Click")  # the form field RFC 8058 has providers post
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # mail providers post the one click without a token: the signed link is the key
+def unsubscribe(token: str) -> tuple[str, int]:
+    """The List-Unsubscribe link of optional email, without logging in: a page that names the
+    kind of email with a button, and the one-click POST that switches it off."""
+    try:
+        user, kind = accounts.unsubscribe_request(token)
+    except InvalidToken as error:
+        return render_template("errors/error.html", status=400, title=_("Link not valid"),
+                               explanation=error.message), 400
+    status = 200
+    if request.method == "POST":
+        if request.form.get(ONE_CLICK[0]) == ONE_CLICK[1]:
+            accounts.unsubscribe(user, kind)
+        else:
+            status = 400  # not the one click: nothing changes, the page offers the button
+    with force_locale(user.language.value):  # the recipient's, whoever follows the link
+        page = render_template("account/unsubscribe.html", user=user, label=KIND_LABELS[kind],
+                               switched_off=kind in user.muted_kinds, one_click=ONE_CLICK,
+                               preferences_token=accounts.preferences_token(user))
+    return page, status
 
 
 # --- personal data: download and delete (see services/personal_data.py) ------------------

@@ -39,10 +39,11 @@ def _optional_id(value: object) -> int | None:
 
 
 class CategoryNamesForm(FlaskForm):
-    name_nl = StringField(_l("Name in Dutch"), validators=[
+    # Each name is marked as its language (screen readers, spelling checkers), whatever the page.
+    name_nl = StringField(_l("Name in Dutch"), render_kw={"lang": "nl"}, validators=[
         DataRequired(_l("Enter the Dutch name.")),
         Length(max=category_service.NAME_MAX_LENGTH)])
-    name_en = StringField(_l("Name in English"), validators=[
+    name_en = StringField(_l("Name in English"), render_kw={"lang": "en"}, validators=[
         DataRequired(_l("Enter the English name.")),
         Length(max=category_service.NAME_MAX_LENGTH)])
 

@@ -107,6 +107,7 @@ def add_impact_factor() -> tuple[str, int] | WerkzeugResponse:
         with refusals_on(form) as call:
             impact.set_factor(current_user, category, form.value.data, form.source.data)
         if call.succeeded:
-            flash(_("%(name)s has a factor of its own now.", name=category.name_en), "success")
+            flash(_("%(name)s has a factor of its own now.",
+                    name=category.name(current_language())), "success")
             return redirect(url_for("admin.impact_factors"))
     return _render_factors(new_form=form)

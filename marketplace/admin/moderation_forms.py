@@ -32,9 +32,10 @@ class DecisionForm(FlaskForm):
 
 
 class ReasonTextsForm(FlaskForm):
-    text_en = TextAreaField(_l("Reason in English"),
+    # Each text is marked as its language (screen readers, spelling checkers), whatever the page.
+    text_en = TextAreaField(_l("Reason in English"), render_kw={"lang": "en"},
                             validators=[DataRequired(), Length(max=500)])
-    text_nl = TextAreaField(_l("Reason in Dutch"),
+    text_nl = TextAreaField(_l("Reason in Dutch"), render_kw={"lang": "nl"},
                             validators=[DataRequired(), Length(max=500)])
     position = IntegerField(_l("Position in the list (lower comes first)"),
                             validators=[Optional(), NumberRange(min=0, max=10_000)])

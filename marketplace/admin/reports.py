@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -103,7 +104,8 @@ def resolve_reports(listing_id: int) -> Response | tuple[str, int]:
             count = report_service.resolve_reports(current_user, listing, form.outcome.data,
                                                    form.note.data or "", reason)
         if call.succeeded:
-            flash(_("%(count)d report(s) on %(title)s resolved.", count=count, title=title),
+            flash(ngettext("%(num)d report on %(title)s resolved.",
+                           "%(num)d reports on %(title)s resolved.", count, title=title),
                   "success")
             return redirect(url_for("admin.reports", page=page))
     body, shown = _render_queue(page, form, listing_id)

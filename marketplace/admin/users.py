@@ -15,11 +15,12 @@ from werkzeug.wrappers import Response
 from ..account.views import zip_download
 from ..extensions import db
 from ..models import Organisation, Role, User, UserStatus
+from ..models.base import escape_like
 from ..organisations.forms import ConfirmForm
 from ..services import accounts, personal_data
 from ..web import attempt, page_number, safe_next_url
 from .forms import UserDeactivateForm, UserRoleForm
-from .views import PAGE_SIZE, _escape_like, bp
+from .views import PAGE_SIZE, bp
 
 NO_ORGANISATION = "none"
 
@@ -35,7 +36,7 @@ def users() -> str:
 
     statement = select(User).order_by(User.created_at.desc(), User.id.desc())
     if query:
-        pattern = f"%{_escape_like(query)}%"
+        pattern = f"%{escape_like(query)}%"
         statement = statement.where(or_(User.name.ilike(pattern, escape="\\"),
                                         User.email.ilike(pattern, escape="\\")))
     if role in {r.value for r in Role}:

@@ -58,7 +58,6 @@ def create() -> Response:
     try:
         alert_service.create_alert(current_user, query, frequency)
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
         args: dict[str, Any] = query.to_args()  # url_for's typed keywords are not among them
         return redirect(url_for("listings.search", **args))

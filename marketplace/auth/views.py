@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from .. import answer_time, rate_limits
 from ..extensions import db, limiter
-from ..i18n import current_language
+from ..i18n import current_language, speak_as
 from ..models import Organisation, OrganisationStatus
 from ..services import accounts
 from ..services.accounts import EmailNotConfirmed, InvalidCredentials, NewOrganisationRequest
@@ -112,6 +112,7 @@ def confirm_email(token: str) -> Response | tuple[str, int]:
         form = EmailForm()
         return render_template("auth/resend_confirmation.html", form=form,
                                token_error=error.message), 400
+    speak_as(user)  # the link's recipient, on this page and the login page that follows
     if newly_confirmed:
         flash(_("Thank you, your email address is confirmed."), "success")
     else:
@@ -204,10 +205,11 @@ def forgot_password() -> Response | tuple[str, int]:
 @_limit("RESET_RATE_LIMIT")
 def reset_password(token: str) -> Response | tuple[str, int]:
     try:
-        accounts.user_for_reset_token(token)
+        user = accounts.user_for_reset_token(token)
     except InvalidToken as error:
         return render_template("auth/forgot_password.html", form=EmailForm(),
                                token_error=error.message), 400
+    speak_as(user)  # the link's recipient, whatever the browser asks for
     form = ResetPasswordForm()
     if form.validate_on_submit():
         with refusals_on(form) as call:

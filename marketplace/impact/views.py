@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
-from flask_babel import format_currency, format_date, format_decimal
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wsgi import wrap_file
 
 from ..extensions import db
+from ..formats import money_text
 from ..i18n import current_language
 from ..models import Organisation
 from ..security import Action
@@ -107,15 +108,20 @@ def kilograms(value: Decimal | int | float) -> str:
 
 
 def euros(value: Decimal | int | float) -> str:
-    return format_currency(value, "EUR", format="¤#,##0", currency_digits=False)
+    return money_text(value, cents=False)
 
 
 def duration(hours: float | None) -> str:
     if hours is None:
         return "-"
+    # A plural form needs a whole number: 1 says "hour", any other amount (1.5 too) "hours".
     if hours < 48:
-        return _("%(hours)s hours", hours=format_decimal(round(hours, 1), format="#,##0.#"))
-    return _("%(days)s days", days=format_decimal(round(hours / 24, 1), format="#,##0.#"))
+        shown = round(hours, 1)
+        return ngettext("%(hours)s hour", "%(hours)s hours", 1 if shown == 1 else 2,
+                        hours=format_decimal(shown, format="#,##0.#"))
+    shown = round(hours / 24, 1)
+    return ngettext("%(days)s day", "%(days)s days", 1 if shown == 1 else 2,
+                    days=format_decimal(shown, format="#,##0.#"))
 
 
 def _month_label(month: date) -> str:

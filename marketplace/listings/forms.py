@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..forms import enum_choices
 from ..models import Condition, Unit
 from ..services.listings import MAX_INTERNAL_DAYS, MAX_QUANTITY
 
@@ -58,14 +59,14 @@ class ListingForm(FlaskForm):
     category = SelectField(_l("Category"), coerce=_optional_int, validators=[DataRequired()])
     condition = SelectField(
         _l("Condition"),
-        choices=[SelectChoice(condition.value, condition.label) for condition in Condition],
+        choices=enum_choices(Condition),
         validators=[DataRequired()],
     )
     quantity = IntegerField(_l("Quantity"),
                             validators=[InputRequired(), NumberRange(min=1, max=MAX_QUANTITY)],
                             render_kw={"min": 1, "inputmode": "numeric"})
     unit = SelectField(_l("Unit"),
-                       choices=[SelectChoice(unit.value, unit.label) for unit in Unit],
+                       choices=enum_choices(Unit),
                        validators=[DataRequired()])
     value_per_unit = FiniteDecimalField(
         _l("Estimated value per unit in euros (optional)"), places=2,

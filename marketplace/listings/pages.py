@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ..i18n import current_language
+from ..localtime import local_today
 from ..models import Condition, OrganisationKind, Province
 from ..models.base import utcnow
 from ..page_cache import page_cache
@@ -77,11 +78,11 @@ def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
     about those listings only, and a part is rendered again only when its page shows
     something else."""
     # Everything the parts depend on besides the listings themselves: the search hides listings
-    # past their "available until" date by the server's date (services/search/conditions.py).
+    # past their "available until" date by the platform's date (services/search/conditions.py).
     now = utcnow()
     visibility = results_visibility(viewer, now)
     key = (what, query, current_language(), request.script_root, visibility,
-           now.astimezone().date())
+           local_today(now))
 
     def build() -> dict[str, Any]:
         found = find_listings(visibility, query, now)

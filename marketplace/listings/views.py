@@ -217,7 +217,6 @@ def relist(listing_id: int) -> Response:
     try:
         listing_service.relist_listing(current_user, listing, form.available_until.data)
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:  # the message depends on where the listing went: review or published
         flash(_status_message(listing), "success")

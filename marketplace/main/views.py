@@ -8,15 +8,12 @@ from werkzeug.wrappers import Response
 
 from .. import health
 from ..extensions import limiter
-from ..i18n import LANGUAGE_COOKIE
+from ..i18n import remember_language
 from ..listings import pages
 from ..services import accounts
 from ..web import safe_next_url
 
 bp = Blueprint("main", __name__)
-
-ONE_YEAR = 365 * 24 * 60 * 60
-
 
 HOME_PAGE_LISTINGS = 12
 
@@ -42,10 +39,7 @@ def switch_language() -> Response:
     target = safe_next_url(request.form.get("next")) or url_for("main.home")
     response = redirect(target)
     if language in current_app.config["LANGUAGES"]:
-        response.set_cookie(
-            LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="Lax", httponly=True,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-        )
+        remember_language(response, language)
         if current_user.is_authenticated:
             accounts.set_language(current_user, language)
     return response

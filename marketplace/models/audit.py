@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,3 +33,55 @@ class AuditEvent(Model):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.target_type}:{self.target_id}>"
+
+
+# Every action the log records, in words: the list, its filter and the CSV show these, never
+# the codes. services.audit.record refuses an action that is not here.
+AUDIT_ACTION_LABELS = {
+    "listing.approve": _l("Listing approved"),
+    "listing.reject": _l("Listing rejected"),
+    "listing.request_changes": _l("Changes asked for a listing"),
+    "listing.remove": _l("Listing removed"),
+    "listing.edit": _l("Listing changed for a colleague"),
+    "listing.withdraw": _l("Listing withdrawn for a colleague"),
+    "listing.relist": _l("Listing offered again for a colleague"),
+    "report.resolve": _l("Report handled"),
+    "moderation_reason.add": _l("Standard reason added"),
+    "moderation_reason.update": _l("Standard reason changed"),
+    "moderation_reason.activate": _l("Standard reason switched on"),
+    "moderation_reason.deactivate": _l("Standard reason switched off"),
+    "watch_word.add": _l("Watch-word added"),
+    "watch_word.delete": _l("Watch-word deleted"),
+    "organisation.approve": _l("Organisation approved"),
+    "organisation.suspend": _l("Organisation suspended"),
+    "organisation.reactivate": _l("Organisation reactivated"),
+    "organisation.trust": _l("Organisation trusted (no review)"),
+    "organisation.distrust": _l("Organisation no longer trusted"),
+    "site.add": _l("Pick-up site added"),
+    "site.update": _l("Pick-up site changed"),
+    "site.archive": _l("Pick-up site archived"),
+    "site.restore": _l("Pick-up site restored"),
+    "user.approve": _l("Member approved"),
+    "user.deactivate": _l("Member deactivated"),
+    "user.reactivate": _l("Member reactivated"),
+    "user.role.member": _l("Role changed to member"),
+    "user.role.org_admin": _l("Role changed to organisation admin"),
+    "user.role.platform_admin": _l("Role changed to platform admin"),
+    "user.export": _l("Personal data downloaded"),
+    "user.delete": _l("Account deleted"),
+    "category.add": _l("Category added"),
+    "category.rename": _l("Category renamed"),
+    "category.move": _l("Category moved"),
+    "category.retire": _l("Category retired"),
+    "category.restore": _l("Category restored"),
+    "category.delete": _l("Category deleted"),
+    "impact_factor.create": _l("Impact factor added"),
+    "impact_factor.update": _l("Impact factor changed"),
+    "mail.retry": _l("Failed email sent again"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """The action in the reader's language; an action of an older version shows as its code."""
+    label = AUDIT_ACTION_LABELS.get(action)
+    return str(label) if label is not None else action

@@ -30,6 +30,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def escape_like(text: str) -> str:
+    """`text` matched literally in a LIKE pattern with `escape="\\"`."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def enum_column(enum_class: type[enum.Enum], length: int = 20) -> Enum:
     """Store an enum by its value as a checked string, not a native type (simpler migrations)."""
     return Enum(

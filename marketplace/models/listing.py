@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +19,8 @@ from .photo import ListingPhoto
 from .states import Transitions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .user import User
 
 
@@ -102,6 +105,11 @@ class Unit(enum.StrEnum):
     def label(self) -> str:
         return str(UNIT_LABELS[self])
 
+    def quantity(self, number: int) -> str:
+        """`number` of this unit in the current language, singular or plural as it takes:
+        "1 stuk", "3 stuks", "1.000 stuks"; "1 box", "2 boxes"."""
+        return UNIT_COUNTS[self](number)
+
 
 UNIT_LABELS = {
     Unit.PIECE: _l("pieces"),
@@ -111,6 +119,25 @@ UNIT_LABELS = {
     Unit.SET: _l("sets"),
     Unit.PAIR: _l("pairs"),
     Unit.ROLL: _l("rolls"),
+}
+
+# A count of each unit (what Unit.quantity says), through ngettext so that each language has its
+# own forms; "%(count)s" is the number as the language writes it.
+UNIT_COUNTS: dict[Unit, Callable[[int], str]] = {
+    Unit.PIECE: lambda n: ngettext("%(count)s piece", "%(count)s pieces", n,
+                                   count=format_decimal(n)),
+    Unit.BOX: lambda n: ngettext("%(count)s box", "%(count)s boxes", n,
+                                 count=format_decimal(n)),
+    Unit.PACK: lambda n: ngettext("%(count)s pack", "%(count)s packs", n,
+                                  count=format_decimal(n)),
+    Unit.PALLET: lambda n: ngettext("%(count)s pallet", "%(count)s pallets", n,
+                                    count=format_decimal(n)),
+    Unit.SET: lambda n: ngettext("%(count)s set", "%(count)s sets", n,
+                                 count=format_decimal(n)),
+    Unit.PAIR: lambda n: ngettext("%(count)s pair", "%(count)s pairs", n,
+                                  count=format_decimal(n)),
+    Unit.ROLL: lambda n: ngettext("%(count)s roll", "%(count)s rolls", n,
+                                  count=format_decimal(n)),
 }
 
 

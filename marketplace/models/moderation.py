@@ -160,7 +160,7 @@ class DailyTask(Model):
 DEFAULT_MODERATION_REASONS: tuple[tuple[str, str], ...] = (
     ("Medicijnen en geneesmiddelen mogen niet op het marktplein worden aangeboden.",
      "Medicines may not be offered on the marketplace."),
-    ("De foto's laten niet duidelijk zien wat u aanbiedt.",
+    ("De foto's laten niet duidelijk zien wat je aanbiedt.",
      "The photos do not show clearly what you offer."),
     ("De beschrijving is te summier: vermeld de staat, de afmetingen en wat erbij hoort.",
      "The description is too brief: give the condition, the size and what is included."),

@@ -20,7 +20,8 @@ class OutboxStatus(enum.StrEnum):
 
 class OutboxMessage(Model):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_message_thread", "thread_key", "recipient"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template: Mapped[str] = mapped_column(String(60))  # which email, for logs and tests
@@ -48,6 +49,12 @@ class OutboxMessage(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Mail about one thing (a claim: "claim-<id>") threads in mail programs: each later message
+    # to the same address answers (In-Reply-To, References) the Message-ID of the first one.
+    thread_key: Mapped[str | None] = mapped_column(String(60))
+    in_reply_to: Mapped[str | None] = mapped_column(String(255))
+    # Optional mail only: the signed one-click unsubscribe link (List-Unsubscribe, RFC 8058).
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.template} to {self.recipient} {self.status.value}>"

@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
+from ..localtime import local_time
 from ..models import (
     Alert,
     AlertFrequency,
@@ -35,6 +36,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..security import Action, participation_block_reason, require
+from ..unit_of_work import Skip, atomic, each_in_own_unit
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .matching import category_and_ancestors, text_tokens, words_match
@@ -49,6 +51,7 @@ MAX_ALERTS_PER_USER = 50
 
 # --- managing alerts -------------------------------------------------------------------------
 
+@atomic
 def create_alert(actor: User, query: SearchQuery,
                  frequency: AlertFrequency | str = AlertFrequency.INSTANT) -> Alert:
     """Save the words and filters of a search as an alert (one click on the search page)."""
@@ -69,7 +72,6 @@ def create_alert(actor: User, query: SearchQuery,
                   province=query.province, condition=query.condition,
                   frequency=AlertFrequency(frequency))
     db.session.add(alert)
-    db.session.commit()
     return alert
 
 
@@ -78,19 +80,19 @@ def _own_alert(actor: User, alert: Alert) -> Alert:
     return alert
 
 
+@atomic
 def set_alert_paused(actor: User, alert: Alert, paused: bool) -> None:
     _own_alert(actor, alert).paused = paused
-    db.session.commit()
 
 
+@atomic
 def set_alert_frequency(actor: User, alert: Alert, frequency: AlertFrequency | str) -> None:
     _own_alert(actor, alert).frequency = AlertFrequency(frequency)
-    db.session.commit()
 
 
+@atomic
 def delete_alert(actor: User, alert: Alert) -> None:
     db.session.delete(_own_alert(actor, alert))
-    db.session.commit()
 
 
 def alert_query(alert: Alert) -> SearchQuery:
@@ -103,7 +105,7 @@ def alert_query(alert: Alert) -> SearchQuery:
 
 def match_alerts(listing: Listing, now: datetime) -> int:
     """Record and announce the alerts `listing` matches; returns how many matched. Called once
-    per listing, by `services.announcements.announce`; the caller commits."""
+    per listing, by `services.announcements.announce`, in its unit of work."""
     ancestors = category_and_ancestors(listing.category_id)
     candidates = db.session.scalars(
         select(Alert).join(User, Alert.user_id == User.id)
@@ -143,7 +145,7 @@ def send_daily_digests(now: datetime | None = None) -> int:
     """One email a day per member with the matches not yet sent (daily alerts, or members who
     asked for a digest), at the first run after DIGEST_HOUR local time. Returns how many."""
     now = now or utcnow()
-    if now.astimezone().hour < current_app.config["DIGEST_HOUR"]:
+    if local_time(now).hour < current_app.config["DIGEST_HOUR"]:
         return 0
     pending = db.session.scalars(
         select(AlertMatch).join(Alert).where(AlertMatch.notified_at.is_(None))
@@ -151,33 +153,33 @@ def send_daily_digests(now: datetime | None = None) -> int:
     by_user: dict[int, list[AlertMatch]] = defaultdict(list)
     for match in pending:
         by_user[match.alert.user_id].append(match)
-    sent = 0
-    for user_id, matches in by_user.items():
+
+    def send(matches: list[AlertMatch]) -> bool:  # one member's, in a unit of work of its own
+        user_id = matches[0].alert.user_id
         last_digest = db.session.scalar(
             select(func.max(OutboxMessage.created_at)).where(
                 OutboxMessage.template == "alert_digest",
                 OutboxMessage.recipient_user_id == user_id))
         if last_digest is not None and last_digest > now - DIGEST_INTERVAL:
-            continue
+            return False
         ids = [match.id for match in matches]
         # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
         claimed = cast("CursorResult[Any]", db.session.execute(
             update(AlertMatch).where(AlertMatch.id.in_(ids), AlertMatch.notified_at.is_(None))
             .values(notified_at=now).execution_options(synchronize_session=False))).rowcount
         if claimed != len(ids):
-            db.session.rollback()  # another run is sending this digest
-            continue
+            raise Skip  # another run is sending this digest
         user = matches[0].alert.user
         visible = [match.listing for match in matches
                    if match.listing.status is ListingStatus.PUBLISHED]
-        if visible and user.status is UserStatus.ACTIVE:
-            digest = queue_email("alert_digest", user, listings=visible,
-                                 count=str(len(visible)))
-            if digest is not None:
-                digest.created_at = now  # the day's digest is dated by the run that made it
-            sent += 1
-        db.session.commit()
-    return sent
+        if not (visible and user.status is UserStatus.ACTIVE):
+            return False
+        digest = queue_email("alert_digest", user, listings=visible, count=str(len(visible)))
+        if digest is not None:
+            digest.created_at = now  # the day's digest is dated by the run that made it
+        return True
+
+    return each_in_own_unit(by_user.values(), send)
 
 
 def describe(alert: Alert, language: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from ..extensions import db
 from ..models import Listing, ListingStatus, OrganisationStatus
 from ..models.base import utcnow
+from ..unit_of_work import each_in_own_unit
 from .alerts import match_alerts
 from .wanted import suggest_for_listing
 
@@ -28,7 +29,7 @@ def announce(listing: Listing, now: datetime | None = None) -> int:
     matched.
 
     Only when the listing is visible to other organisations: published, its organisation
-    active and its internal phase over. The caller commits.
+    active and its internal phase over. It joins the caller's unit of work.
     """
     now = now or utcnow()
     if (listing.status is not ListingStatus.PUBLISHED
@@ -48,13 +49,17 @@ def announce(listing: Listing, now: datetime | None = None) -> int:
 
 def announce_listings_whose_internal_phase_ended(now: datetime | None = None) -> int:
     """Announce the published listings not announced yet whose internal phase is over (each
-    committed on its own); returns how many alerts matched."""
+    in a unit of work of its own); returns how many alerts matched."""
     now = now or utcnow()
     listings = db.session.scalars(select(Listing).where(
         Listing.status == ListingStatus.PUBLISHED, Listing.alerts_matched_at.is_(None),
         or_(Listing.internal_until.is_(None), Listing.internal_until <= now))).all()
     total = 0
-    for listing in listings:
+
+    def announce_one(listing: Listing) -> bool:
+        nonlocal total
         total += announce(listing, now)
-        db.session.commit()
+        return True
+
+    each_in_own_unit(listings, announce_one)
     return total

@@ -24,10 +24,12 @@ from ..models import (
     Wanted,
 )
 from ..security import Action, require
+from ..unit_of_work import atomic
 from . import audit
 from .errors import DomainError
 
 
+@atomic
 def ensure_default_categories() -> None:
     """Add the default categories that are missing (the migration seeds them; tests use this)."""
     existing = {category.slug: category for category in db.session.scalars(select(Category))}
@@ -40,7 +42,6 @@ def ensure_default_categories() -> None:
         if slug not in existing:
             db.session.add(Category(slug=slug, name_nl=name_nl, name_en=name_en,
                                     position=position, parent=existing[parent]))
-    db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def siblings_of(category: Category) -> list[Category]:
     return _siblings(category.parent_id)
 
 
+@atomic
 def add_category(actor: User, name_nl: str, name_en: str,
                  parent_id: int | None = None) -> Category:
     """Add a category at the end of its parent's (or the top level's) list.
@@ -239,10 +241,10 @@ def add_category(actor: User, name_nl: str, name_en: str,
     db.session.flush()
     audit.record(actor, "category.add", category,
                  reason=f"under {parent.slug}" if parent is not None else "at the top level")
-    db.session.commit()
     return category
 
 
+@atomic
 def rename_category(actor: User, category: Category, name_nl: str, name_en: str) -> None:
     """Give a category new Dutch and English names (its slug stays, so links keep working).
 
@@ -256,9 +258,9 @@ def rename_category(actor: User, category: Category, name_nl: str, name_en: str)
     previous = f"was: {category.name_nl} / {category.name_en}"
     category.name_nl, category.name_en = name_nl, name_en
     audit.record(actor, "category.rename", category, reason=previous)
-    db.session.commit()
 
 
+@atomic
 def move_category(actor: User, category: Category, parent_id: int | None,
                   position: int | None = None) -> None:
     """Put a category under another parent (None: the top level) and/or at `position` among
@@ -301,9 +303,9 @@ def move_category(actor: User, category: Category, parent_id: int | None,
     _renumber(siblings)
     where = parent.slug if parent is not None else "top level"
     audit.record(actor, "category.move", category, reason=f"to {where}, place {index}")
-    db.session.commit()
 
 
+@atomic
 def set_category_retired(actor: User, category: Category, retired: bool) -> None:
     """Retire a category (with its subcategories) or restore it.
 
@@ -331,9 +333,9 @@ def set_category_retired(actor: User, category: Category, retired: bool) -> None
                                 parent=_shown(category.parent)))
         category.retired = False
         audit.record(actor, "category.restore", category)
-    db.session.commit()
 
 
+@atomic
 def delete_category(actor: User, category: Category) -> None:
     """Delete a category nothing refers to (with its impact factor).
 
@@ -354,7 +356,6 @@ def delete_category(actor: User, category: Category) -> None:
     db.session.delete(category)
     db.session.flush()
     _renumber(_siblings(parent_id))
-    db.session.commit()
 
 
 def _shown(category: Category) -> str:

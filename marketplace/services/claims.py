@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..localtime import local_today
 from ..models import (
     Claim,
     ClaimMessage,
@@ -35,6 +36,7 @@ from ..models.base import utcnow
 from ..models.claim import OPEN_CLAIM_STATUSES
 from ..models.states import transition_update
 from ..security import Action, can, is_giver, participation_block_reason, require
+from ..unit_of_work import atomic, savepoint
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .urls import external_url
@@ -72,6 +74,7 @@ def _transition(claim: Claim, to: ClaimStatus, only_from: ClaimStatus | None = N
     return True
 
 
+@atomic
 def claim_listing(actor: User, listing: Listing, quantity: int | None, message: str = "",
                   preferred_pickup_date: date | None = None) -> Claim:
     """Ask for `quantity` of a published listing of another organisation; the giver is emailed."""
@@ -83,15 +86,17 @@ def claim_listing(actor: User, listing: Listing, quantity: int | None, message: 
         raise DomainError(_("This listing is no longer on offer."))
     if listing.organisation_id == actor.organisation_id:
         raise DomainError(_("This is your own organisation's listing."))
-    if listing.available_until < date.today():
+    if listing.available_until < local_today():
         raise DomainError(_("This listing is no longer on offer."))
     if quantity is None or quantity < 1:
         raise DomainError(_("Ask for at least 1."), field="quantity")
     if quantity > listing.quantity_available:
-        raise DomainError(_("Only %(count)d available.", count=listing.quantity_available),
-                          field="quantity")
+        raise DomainError(_("Only %(quantity)s available.",
+                            quantity=listing.unit.quantity(listing.quantity_available))
+                          if listing.quantity_available
+                          else _("Nothing of this listing is left to offer."), field="quantity")
     if preferred_pickup_date is not None and not (
-        date.today() <= preferred_pickup_date <= date.today()
+        local_today() <= preferred_pickup_date <= local_today()
         + timedelta(days=MAX_PICKUP_DAYS_AHEAD)
     ):
         raise DomainError(_("Choose a date from today on, within four months."),
@@ -106,15 +111,14 @@ def claim_listing(actor: User, listing: Listing, quantity: int | None, message: 
     claim = Claim(listing=listing, claimant=actor,
                   claimant_organisation_id=actor.organisation_id, quantity=quantity,
                   message=message, preferred_pickup_date=preferred_pickup_date)
-    db.session.add(claim)
     try:
-        db.session.flush()
+        with savepoint():
+            db.session.add(claim)
+            db.session.flush()
     except IntegrityError as error:  # the same member, a moment ago (a double-click)
-        db.session.rollback()
         raise DomainError(_("You have claimed this listing already.")) from error
     for giver in givers_of(listing):
         queue_email("claim_received", giver, **claim_email_context(claim))
-    db.session.commit()
     return claim
 
 
@@ -125,6 +129,7 @@ def open_claim_of(user: User, listing: Listing) -> Claim | None:
         Claim.status.in_(OPEN_CLAIM_STATUSES)))
 
 
+@atomic
 def accept_claim(actor: User, claim: Claim, note: str = "",
                  agreed_pickup_date: date | None = None) -> None:
     """Reserve the quantity and send the claimant the pick-up details (with a calendar file).
@@ -143,9 +148,9 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
     if listing.status is not ListingStatus.PUBLISHED:
         raise DomainError(_("The listing is no longer on offer."))
     agreed = agreed_pickup_date or claim.preferred_pickup_date
-    if agreed is not None and agreed < date.today():
+    if agreed is not None and agreed < local_today():
         raise DomainError(_("Choose a pick-up date from today on."), field="agreed_pickup_date")
-    if agreed is not None and agreed > date.today() + timedelta(days=MAX_PICKUP_DAYS_AHEAD):
+    if agreed is not None and agreed > local_today() + timedelta(days=MAX_PICKUP_DAYS_AHEAD):
         # As for the claimant's date; also keeps the calendar's end date (a day later) a date.
         raise DomainError(_("Choose a date from today on, within four months."),
                           field="agreed_pickup_date")
@@ -157,26 +162,29 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
         .execution_options(synchronize_session=False)
     )).rowcount == 1
     if not reserved:
-        db.session.rollback()
-        db.session.refresh(listing)
+        db.session.refresh(listing)  # what it is now, for the words (the unit rolls back)
         if listing.status is not ListingStatus.PUBLISHED:
             raise DomainError(_("The listing is no longer on offer."))
-        raise DomainError(_("Only %(count)d left, so this claim cannot be accepted now. It "
-                            "keeps its place in line.", count=listing.quantity_available))
+        if not listing.quantity_available:
+            raise DomainError(_("Nothing is left, so this claim cannot be accepted now. It "
+                                "keeps its place in line."))
+        raise DomainError(_("Only %(quantity)s left, so this claim cannot be accepted now. It "
+                            "keeps its place in line.",
+                            quantity=listing.unit.quantity(listing.quantity_available)))
     if not _transition(claim, ClaimStatus.ACCEPTED,
                        decided_by_id=actor.id, decided_at=utcnow(),
                        decision_note=(note or "").strip()[:1000] or None,
                        agreed_pickup_date=agreed):
-        db.session.rollback()  # someone else answered it a moment ago: undo the reservation
+        # Someone else answered it a moment ago: the unit's rollback undoes the reservation.
         raise DomainError(_("This claim has been answered already."))
     db.session.refresh(listing)
     if claim.claimant is not None:
         queue_email("claim_accepted", claim.claimant, **claim_email_context(claim),
                     giver=actor, site=listing.site,
                     attachments=[_calendar_attachment(claim)] if agreed else None)
-    db.session.commit()
 
 
+@atomic
 def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
     require(actor, Action.DECIDE_CLAIM, claim,
             _("Only the giving organisation can decide on this claim."))
@@ -186,9 +194,9 @@ def decline_claim(actor: User, claim: Claim, note: str = "") -> None:
         raise DomainError(_("This claim has been answered already."))
     if claim.claimant is not None:
         queue_email("claim_declined", claim.claimant, **claim_email_context(claim))
-    db.session.commit()
 
 
+@atomic
 def cancel_claim(actor: User, claim: Claim) -> None:
     """The claimant withdraws; an accepted quantity goes back to the listing."""
     require(actor, Action.CANCEL_CLAIM, claim, _("Only the one who claimed can do this."))
@@ -199,13 +207,12 @@ def cancel_claim(actor: User, claim: Claim) -> None:
         release_claim(claim)
     elif not _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.REQUESTED,
                          closed_at=utcnow()):
-        db.session.rollback()
         raise DomainError(_("This claim cannot be cancelled any more."))
     for giver in givers_of(claim.listing):
         queue_email("claim_cancelled", giver, **claim_email_context(claim))
-    db.session.commit()
 
 
+@atomic
 def mark_collected(actor: User, claim: Claim) -> None:
     """Either side confirms the hand-over; the listing closes when everything is collected."""
     require(actor, Action.CONFIRM_COLLECTION, claim,
@@ -213,7 +220,6 @@ def mark_collected(actor: User, claim: Claim) -> None:
     # Hand-overs of one listing one after another, so the last one sees all the others.
     lock_listing(claim.listing_id)
     if not _transition(claim, ClaimStatus.COLLECTED, collected_at=utcnow()):
-        db.session.rollback()
         raise DomainError(_("Only an accepted claim can be marked as collected."))
     listing = claim.listing
     db.session.refresh(listing)
@@ -231,11 +237,13 @@ def mark_collected(actor: User, claim: Claim) -> None:
     recipients = [user for user in [claim.claimant, *givers_of(listing)] if user is not None]
     for user in recipients:
         queue_email("claim_collected", user, **claim_email_context(claim), saved=saved)
-    db.session.commit()
 
 
-def post_message(actor: User, claim: Claim, body: str) -> ClaimMessage:
-    """A message on the claim, emailed to the other side."""
+@atomic
+def post_message(actor: User, claim: Claim, body: str,
+                 now: datetime | None = None) -> ClaimMessage:
+    """A message on the claim, written `now` (default: this moment), emailed to the other
+    side."""
     require(actor, Action.MESSAGE_CLAIM, claim,
             _("Only the giver and the claimant can write here."))
     giver_side = is_giver(actor, claim)
@@ -245,14 +253,13 @@ def post_message(actor: User, claim: Claim, body: str) -> ClaimMessage:
     if len(body) > MAX_MESSAGE_LENGTH:
         raise DomainError(_("Keep the message under %(max)d characters.",
                             max=MAX_MESSAGE_LENGTH), field="body")
-    message = ClaimMessage(claim=claim, author=actor, body=body)
+    message = ClaimMessage(claim=claim, author=actor, body=body, created_at=now or utcnow())
     db.session.add(message)
     recipients = [claim.claimant] if giver_side else givers_of(claim.listing, claim)
     for user in recipients:
         if user is not None and user.id != actor.id:
             queue_email("claim_message", user, **claim_email_context(claim), author=actor.name,
-                        body=body)
-    db.session.commit()
+                        body=body, sent_at=message.created_at)
     return message
 
 
@@ -442,7 +449,7 @@ def cancel_claims_for_removed_listing(listing: Listing) -> int:
 def cancel_claims_of_departing_member(claimant: User) -> int:
     """The claimant's account is being deleted: cancel their open claims, waiting or accepted
     (an accepted quantity goes back to the listing and the next in line is told), and email
-    the givers. Returns how many were cancelled; the caller commits."""
+    the givers. Returns how many were cancelled; in the caller's unit of work."""
     claims = list(db.session.scalars(
         select(Claim).where(Claim.claimant_id == claimant.id,
                             Claim.status.in_(OPEN_CLAIM_STATUSES))

@@ -18,9 +18,11 @@ from ..models import (
     WatchWord,
     WatchWordKind,
 )
+from ..unit_of_work import atomic
 from .categories import ensure_default_categories
 
 
+@atomic
 def ensure_defaults() -> None:
     ensure_default_categories()
     if db.session.scalar(select(ModerationReason.id).limit(1)) is None:
@@ -36,4 +38,3 @@ def ensure_defaults() -> None:
             if slug is None or slug in category_ids:
                 db.session.add(ImpactFactor(category_id=category_ids.get(slug) if slug else None,
                                             kg_co2e_per_kg=Decimal(value), source=source))
-    db.session.commit()

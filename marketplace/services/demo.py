@@ -17,6 +17,7 @@ from ..models import (
     UserStatus,
 )
 from ..models.base import utcnow
+from ..unit_of_work import atomic
 from .accounts import find_user_by_email
 from .organisations import SiteDetails, build_site, find_organisation_by_name
 from .passwords import hash_password
@@ -103,6 +104,7 @@ def _ensure_organisation(demo: DemoOrganisation) -> tuple[Organisation, bool]:
     return organisation, True
 
 
+@atomic
 def seed() -> Iterator[str]:
     """Create whatever demo data is missing; yield what was done and the logins."""
     created = int(_ensure_user(PLATFORM_ADMIN, None))
@@ -118,7 +120,6 @@ def seed() -> Iterator[str]:
             if demo.status is OrganisationStatus.PENDING:
                 note += ", organisation awaiting approval"
             logins.append((demo_user.email, note, demo.name))
-    db.session.commit()
     yield f"Demo data: {created} records created" if created else "Demo data present already."
     yield f"Every demo account has the password: {DEMO_PASSWORD}"
     width = max(len(email) for email, _note, _org in logins)

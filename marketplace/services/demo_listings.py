@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Category, Condition, Listing, ListingPhoto, ListingStatus, Organisation, Unit
 from ..models.base import utcnow
+from ..unit_of_work import atomic
 from .photos import PreparedPhoto, prepare_photo, save_prepared
 
 
@@ -178,6 +179,7 @@ def _prepared_demo_photo(spec: DemoListing, variant: int) -> PreparedPhoto:
     return prepare_photo(demo_photo(spec, variant), f"{file_name}.jpg")
 
 
+@atomic
 def seed_listings() -> Iterator[str]:
     """Create the demo listings that are missing (by title and organisation)."""
     categories = {category.slug: category for category in db.session.scalars(select(Category))}
@@ -218,10 +220,10 @@ def seed_listings() -> Iterator[str]:
                                                alt_text=spec.title))
         db.session.add(listing)
         created += 1
-    db.session.commit()
     yield f"Demo listings: {created} created" if created else "Demo listings present already."
 
 
+@atomic
 def seed_activity() -> Iterator[str]:
     """A few claims, an alert and a wanted post, so every page has something to show."""
     from ..models import Alert, Claim, ClaimStatus, Wanted
@@ -261,5 +263,4 @@ def seed_activity() -> Iterator[str]:
                           description="Voor twee nieuwe bewoners, graag met matras.",
                           needed_by=date.today() + timedelta(days=30),
                           province=carla.organisation.sites[0].province))
-    db.session.commit()
     yield "Demo claims, an alert and a wanted post created."

@@ -25,6 +25,7 @@ from ..models import (
     Unit,
 )
 from ..models.base import utcnow
+from ..unit_of_work import atomic
 from .accounts import find_user_by_email
 from .demo_listings import DemoListing, demo_photo
 from .photos import prepare_photo, save_prepared
@@ -87,6 +88,7 @@ REPORTS = (
 )
 
 
+@atomic
 def seed_moderation() -> Iterator[str]:
     organisations = {organisation.name: organisation
                      for organisation in db.session.scalars(select(Organisation))}
@@ -97,7 +99,6 @@ def seed_moderation() -> Iterator[str]:
         if name in organisations:
             organisations[name].trusted = True
     created = _seed_held_listing(organisations) + _seed_reports()
-    db.session.commit()
     yield f"Demo moderation: {created} records created" if created \
         else "Demo moderation present already."
 
@@ -145,6 +146,7 @@ def _seed_reports() -> int:
     return created
 
 
+@atomic
 def seed_history() -> Iterator[str]:
     """A year of listings handed over, so the impact dashboard has months to show."""
     organisations = {organisation.name: organisation
@@ -174,5 +176,4 @@ def seed_history() -> Iterator[str]:
             decided_at=published + timedelta(days=1), collected_at=collected,
             decided_by=listing.created_by))
         created += 1
-    db.session.commit()
     yield f"Demo hand-overs: {created} created" if created else "Demo hand-overs present already."

@@ -4,6 +4,8 @@ Every task moves rows with conditional UPDATEs on their status (or a "told" time
 runs at once never act, or email, twice. The tasks of this module skip, on PostgreSQL, a row that
 another transaction holds (an overlapping run, or a member acting on it right now) instead of
 waiting for it (SKIP LOCKED): whoever holds it decides, and a later run sees what is left to do.
+Each row is a unit of work of its own (`each_in_own_unit`): one failure undoes no other row, and
+locks are held briefly.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import ColumnElement, or_, select, update
 
 from ..extensions import db
+from ..localtime import local_today
 from ..models import Claim, ClaimStatus, Listing, ListingStatus
 from ..models.base import utcnow
 from ..models.states import status_guard, transition_update
+from ..unit_of_work import Skip, each_in_own_unit
 from .alerts import send_daily_digests
 from .announcements import announce_listings_whose_internal_phase_ended
 from .claims import (
@@ -46,7 +50,7 @@ NO_SHOW_AFTER_DAYS = 14
 
 def run(now: datetime | None = None) -> Iterator[str]:
     now = now or utcnow()
-    today = now.astimezone().date()
+    today = local_today(now)
     yield f"listings: {warn_expiring_listings(today, now)} warned, " \
           f"{expire_listings(today)} expired"
     yield f"claims: {remind_pickups_tomorrow(today, now)} pick-up reminders, " \
@@ -87,49 +91,49 @@ def warn_expiring_listings(today: date, now: datetime) -> int:
     listings = db.session.scalars(select(Listing).where(
         Listing.status == ListingStatus.PUBLISHED, Listing.available_until <= soon,
         Listing.available_until >= today, Listing.expiry_warned_at.is_(None))).all()
-    warned = 0
-    for listing in listings:
+
+    def warn(listing: Listing) -> bool:
         if not _claimed(Listing, listing.id, Listing.expiry_warned_at.is_(None),
                         expiry_warned_at=now):
-            continue
-        warned += 1
+            return False
         for giver in givers_of(listing):
             queue_email("listing_expiring", giver, title=listing.title, listing=listing,
                         listing_url=external_url("listings.show", listing_id=listing.id))
-        db.session.commit()
-    return warned
+        return True
+
+    return each_in_own_unit(listings, warn)
 
 
 def expire_listings(today: date) -> int:
     listings = db.session.scalars(select(Listing).where(
         Listing.status == ListingStatus.PUBLISHED, Listing.available_until < today)).all()
-    expired = 0
-    for listing in listings:
+
+    def expire(listing: Listing) -> bool:
         if not _claimed(Listing, listing.id, to=ListingStatus.EXPIRED):
-            continue
-        expired += 1
+            return False
         db.session.refresh(listing)
         tell_waiting_claimants(listing)
         for giver in givers_of(listing):
             queue_email("listing_expired", giver, title=listing.title, listing=listing,
                         listing_url=external_url("listings.show", listing_id=listing.id))
-        db.session.commit()
-    return expired
+        return True
+
+    return each_in_own_unit(listings, expire)
 
 
 def remind_unanswered_claims(now: datetime) -> int:
     claims = db.session.scalars(select(Claim).where(
         Claim.status == ClaimStatus.REQUESTED, Claim.created_at <= now - REMIND_UNANSWERED_AFTER,
         Claim.created_at > now - EXPIRE_UNANSWERED_AFTER, Claim.reminded_at.is_(None))).all()
-    reminded = 0
-    for claim in claims:
+
+    def remind(claim: Claim) -> bool:
         if not _claimed(Claim, claim.id, Claim.reminded_at.is_(None), reminded_at=now):
-            continue
-        reminded += 1
+            return False
         for giver in givers_of(claim.listing):
             queue_email("claim_reminder", giver, **claim_email_context(claim))
-        db.session.commit()
-    return reminded
+        return True
+
+    return each_in_own_unit(claims, remind)
 
 
 def remind_pickups_tomorrow(today: date, now: datetime) -> int:
@@ -138,34 +142,34 @@ def remind_pickups_tomorrow(today: date, now: datetime) -> int:
         Claim.status == ClaimStatus.ACCEPTED,
         Claim.agreed_pickup_date == today + timedelta(days=1),
         Claim.pickup_reminded_at.is_(None))).all()
-    reminded = 0
-    for claim in claims:
+
+    def remind(claim: Claim) -> bool:
         if not _claimed(Claim, claim.id, Claim.pickup_reminded_at.is_(None),
                         pickup_reminded_at=now):
-            continue
-        reminded += 1
+            return False
         if claim.claimant is not None:
             queue_email("claim_pickup_tomorrow", claim.claimant, **claim_email_context(claim),
                         site=claim.listing.site)
-        db.session.commit()
-    return reminded
+        return True
+
+    return each_in_own_unit(claims, remind)
 
 
 def expire_unanswered_claims(now: datetime) -> int:
     claims = db.session.scalars(select(Claim).where(
         Claim.status == ClaimStatus.REQUESTED,
         Claim.created_at <= now - EXPIRE_UNANSWERED_AFTER)).all()
-    expired = 0
-    for claim in claims:
+
+    def expire(claim: Claim) -> bool:
         if not _claimed(Claim, claim.id, to=ClaimStatus.EXPIRED, only_from=ClaimStatus.REQUESTED,
                         closed_at=now):
-            continue
-        expired += 1
+            return False
         db.session.refresh(claim)
         if claim.claimant is not None:
             queue_email("claim_expired", claim.claimant, **claim_email_context(claim))
-        db.session.commit()
-    return expired
+        return True
+
+    return each_in_own_unit(claims, expire)
 
 
 def expire_uncollected_claims(today: date, now: datetime) -> int:
@@ -177,21 +181,20 @@ def expire_uncollected_claims(today: date, now: datetime) -> int:
         or_(Claim.agreed_pickup_date < cutoff,
             (Claim.agreed_pickup_date.is_(None))
             & (Claim.decided_at < now - timedelta(days=NO_SHOW_AFTER_DAYS))))).all()
-    expired = 0
-    for claim in claims:
+
+    def expire(claim: Claim) -> bool:
         # The listing first, then the claim, as every claim change does (no deadlock with a
         # member marking it collected at this moment): its quantity is given back below.
         lock_listing(claim.listing_id)
         if not _claimed(Claim, claim.id, to=ClaimStatus.EXPIRED, only_from=ClaimStatus.ACCEPTED,
                         closed_at=now):
-            db.session.rollback()
-            continue
-        expired += 1
+            raise Skip  # rolled back: the listing's lock goes at once
         db.session.refresh(claim)
         release_claim(claim)
         recipients = [claim.claimant, *givers_of(claim.listing, claim)]
         for user in recipients:
             if user is not None:
                 queue_email("claim_not_collected", user, **claim_email_context(claim))
-        db.session.commit()
-    return expired
+        return True
+
+    return each_in_own_unit(claims, expire)

@@ -18,13 +18,16 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db
+from ..localtime import local_today
 from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
 from ..models.base import utcnow
 from ..models.listing import EDITABLE, RELISTABLE, WITHDRAWABLE, Condition, Unit
 from ..models.states import move
 from ..security import Action, participation_block_reason, require
+from ..unit_of_work import after_commit, atomic
 from . import audit
 from .announcements import announce
 from .claims import tell_waiting_claimants
@@ -94,11 +97,11 @@ class PhotoChanges:
 
 
 def default_available_until(today: date | None = None) -> date:
-    return (today or date.today()) + timedelta(days=current_app.config["LISTING_DEFAULT_DAYS"])
+    return (today or local_today()) + timedelta(days=current_app.config["LISTING_DEFAULT_DAYS"])
 
 
 def latest_available_until(today: date | None = None) -> date:
-    return (today or date.today()) + timedelta(days=current_app.config["LISTING_MAX_DAYS"])
+    return (today or local_today()) + timedelta(days=current_app.config["LISTING_MAX_DAYS"])
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -129,7 +132,7 @@ def _validate(organisation_id: int | None, details: ListingDetails) -> _Checked:
     site = db.session.get(Site, details.site_id) if details.site_id else None
     if site is None or site.organisation_id != organisation_id or not site.active:
         raise DomainError(_("Choose one of your organisation's pick-up sites."), field="site")
-    today = date.today()
+    today = local_today()
     if details.available_until is None or details.available_until <= today:
         raise DomainError(_("Choose a date after today."), field="available_until")
     if details.available_until > latest_available_until(today):
@@ -155,14 +158,17 @@ def _apply(listing: Listing, details: ListingDetails, checked: _Checked) -> None
     listing.description = details.description.strip()
     listing.category = checked.category
     listing.site = checked.site
-    listing.condition = details.condition
-    listing.unit = details.unit
+    # The form gives the values as text: as enums, the listing reads them at once (its emails).
+    listing.condition = Condition(details.condition)
+    listing.unit = Unit(details.unit)
     if listing.quantity is None or listing.quantity_available == listing.quantity:
         listing.quantity_available = checked.quantity
     else:  # claims have taken part of it: keep what they took
         taken = listing.quantity - listing.quantity_available
         if checked.quantity < taken:
-            raise DomainError(_("%(count)d have been promised to others already.", count=taken),
+            raise DomainError(ngettext("%(quantity)s has been promised to others already.",
+                                       "%(quantity)s have been promised to others already.",
+                                       taken, quantity=listing.unit.quantity(taken)),
                               field="quantity")
         listing.quantity_available = checked.quantity - taken
     listing.quantity = checked.quantity
@@ -254,11 +260,12 @@ def _apply_photo_changes(listing: Listing, changes: PhotoChanges,
     return removed - present
 
 
-def _commit_with_photos(removed_photo_ids: set[int]) -> None:
-    # Files written in this transaction go away with a rollback (see services/photos/storing.py).
-    db.session.commit()
-    if removed_photo_ids and delete_unreferenced_photos(removed_photo_ids):
-        db.session.commit()
+def _delete_photos_after_commit(removed_photo_ids: set[int]) -> None:
+    # Files written in this unit go away with a rollback (see services/photos/storing.py); the
+    # photos taken off the listing go after the commit, in a unit of their own, if no other
+    # listing shows them (their files once that commits too).
+    if removed_photo_ids:
+        after_commit(lambda: atomic(delete_unreferenced_photos)(removed_photo_ids))
 
 
 # --- the lifecycle ---------------------------------------------------------------------------
@@ -280,6 +287,7 @@ def _audit_on_behalf(actor: User, listing: Listing, action: str) -> None:
         audit.record(actor, action, listing)
 
 
+@atomic
 def create_listing(actor: User, details: ListingDetails, photos: PhotoChanges,
                    submit: bool) -> Listing:
     """A new listing, saved as a draft or submitted (for review, or published when trusted)."""
@@ -293,10 +301,10 @@ def create_listing(actor: User, details: ListingDetails, photos: PhotoChanges,
     _apply_photo_changes(listing, photos, prepared)
     if submit:
         _submit(actor, listing)
-    _commit_with_photos(set())
     return listing
 
 
+@atomic
 def update_listing(actor: User, listing: Listing, details: ListingDetails, photos: PhotoChanges,
                    submit: bool) -> Listing:
     """Save changes. Submitting sends a draft or rejected listing to review (or publishes it);
@@ -321,7 +329,7 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
     elif listing.status is ListingStatus.PENDING_REVIEW:
         hold_for_watch_words(listing)  # the moderator sees what it says now
     _audit_on_behalf(actor, listing, "listing.edit")
-    _commit_with_photos(removed)
+    _delete_photos_after_commit(removed)
     return listing
 
 
@@ -342,7 +350,7 @@ def _submit(actor: User, listing: Listing) -> None:
 def publish(listing: Listing, now: datetime | None = None) -> None:
     """The one way a listing is published (on submission by a trusted organisation, or a
     moderator's approval): dated, and announced to alerts and wanted posts (deferred while it
-    is internal). The caller commits."""
+    is internal). It joins the caller's unit of work."""
     now = now or utcnow()
     move(listing, ListingStatus.PUBLISHED)
     listing.published_at = now
@@ -352,6 +360,7 @@ def publish(listing: Listing, now: datetime | None = None) -> None:
     announce(listing, now)
 
 
+@atomic
 def withdraw_listing(actor: User, listing: Listing) -> None:
     _require_editor(actor, listing)
     if listing.status not in WITHDRAWABLE:
@@ -359,9 +368,9 @@ def withdraw_listing(actor: User, listing: Listing) -> None:
     move(listing, ListingStatus.WITHDRAWN)
     tell_waiting_claimants(listing)
     _audit_on_behalf(actor, listing, "listing.withdraw")
-    db.session.commit()
 
 
+@atomic
 def relist_listing(actor: User, listing: Listing, available_until: date | None = None) -> None:
     """Offer an expired or withdrawn listing again, until a new date."""
     _require_editor(actor, listing)
@@ -371,9 +380,8 @@ def relist_listing(actor: User, listing: Listing, available_until: date | None =
     if listing.quantity_available < 1:
         raise DomainError(_("Nothing of this listing is left to offer."))
     until = available_until or default_available_until()
-    if not date.today() < until <= latest_available_until():
+    if not local_today() < until <= latest_available_until():
         raise DomainError(_("Choose a date after today."), field="available_until")
     listing.available_until = until
     _submit(actor, listing)
     _audit_on_behalf(actor, listing, "listing.relist")
-    db.session.commit()

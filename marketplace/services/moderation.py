@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..localtime import local_time
 from ..models import (
     AuditEvent,
     DailyTask,
@@ -51,6 +52,7 @@ from ..models.base import utcnow
 from ..models.listing import LISTING_TRANSITIONS
 from ..models.states import move, transition_update
 from ..security import Action, require
+from ..unit_of_work import atomic, savepoint
 from . import audit
 from .claims import cancel_claims_for_removed_listing, givers_of, tell_waiting_claimants
 from .errors import DomainError
@@ -129,6 +131,7 @@ def _tell_poster(template: str, listing: Listing, **context: Any) -> None:
                     edit_url=external_url("listings.edit", listing_id=listing.id), **context)
 
 
+@atomic
 def approve_listing(actor: User, listing: Listing) -> None:
     """Publish a listing waiting for review; the poster is emailed."""
     require(actor, Action.ADMINISTER_PLATFORM)
@@ -137,9 +140,9 @@ def approve_listing(actor: User, listing: Listing) -> None:
     publish(listing)
     audit.record(actor, "listing.approve", listing)
     _tell_poster("listing_published", listing)
-    db.session.commit()
 
 
+@atomic
 def reject_listing(actor: User, listing: Listing, reason: str) -> None:
     """Refuse a listing waiting for review; the poster may edit and resubmit it. Claims still
     waiting from before an edit sent it back to review are closed, as on withdrawal; accepted
@@ -154,9 +157,9 @@ def reject_listing(actor: User, listing: Listing, reason: str) -> None:
     tell_waiting_claimants(listing)
     audit.record(actor, "listing.reject", listing, reason=reason)
     _tell_poster("listing_rejected", listing, reason=reason)
-    db.session.commit()
 
 
+@atomic
 def request_changes(actor: User, listing: Listing, reason: str) -> None:
     """Send a listing waiting for review, or published, back to its poster as a draft with
     what to change. Waiting claims (of a published listing, or from before an edit sent it
@@ -172,9 +175,9 @@ def request_changes(actor: User, listing: Listing, reason: str) -> None:
     tell_waiting_claimants(listing)
     audit.record(actor, "listing.request_changes", listing, reason=reason)
     _tell_poster("listing_changes_requested", listing, reason=reason)
-    db.session.commit()
 
 
+@atomic
 def remove_listing(actor: User, listing: Listing, reason: str) -> None:
     """Take a listing off the marketplace for good: every open claim is cancelled (accepted
     quantities return to the listing) and the claimants and the poster are emailed."""
@@ -189,7 +192,6 @@ def remove_listing(actor: User, listing: Listing, reason: str) -> None:
         transition_update(Listing, ListingStatus.REMOVED, Listing.id == listing.id,
                           only_from=listing.status, moderation_reason=reason))).rowcount == 1
     if not removed:
-        db.session.rollback()
         raise DomainError(_("Someone else has just changed this listing."))
     db.session.refresh(listing)  # the listing row first (locked), then its claims
     cancel_claims_for_removed_listing(listing)
@@ -197,12 +199,11 @@ def remove_listing(actor: User, listing: Listing, reason: str) -> None:
     close_open_reports(actor, listing, ReportOutcome.LISTING_REMOVED, reason)
     audit.record(actor, "listing.remove", listing, reason=reason)
     _tell_poster("listing_removed", listing, reason=reason)
-    db.session.commit()
 
 
 def close_open_reports(actor: User, listing: Listing, outcome: ReportOutcome,
                        note: str = "") -> int:
-    """Resolve the open reports on `listing` (if any) in the current transaction: audited, and
+    """Resolve the open reports on `listing` (if any) in the caller's unit of work: audited, and
     every reporter still active is told. Used by `services.reports.resolve_reports` and when a
     moderator removes a reported listing from the review queue. Raises DomainError when another
     moderator resolves them meanwhile."""
@@ -218,7 +219,6 @@ def close_open_reports(actor: User, listing: Listing, outcome: ReportOutcome,
         outcome=outcome, resolution_note=note or None, resolved_by_id=actor.id,
         resolved_at=utcnow()))).rowcount
     if resolved != len(reports):
-        db.session.rollback()
         raise DomainError(_("Someone else has just handled these reports."))
     audit.record(actor, "report.resolve", listing,
                  reason=f"{outcome.value}: {note}" if note else outcome.value)
@@ -317,6 +317,7 @@ def _validate_reason_texts(text_nl: str, text_en: str, position: int | None) -> 
     return text_nl, text_en
 
 
+@atomic
 def add_reason(actor: User, text_nl: str, text_en: str,
                position: int | None = None) -> ModerationReason:
     """A new standard reason, last in the list unless a position is given."""
@@ -328,10 +329,10 @@ def add_reason(actor: User, text_nl: str, text_en: str,
     db.session.add(reason)
     db.session.flush()
     audit.record(actor, "moderation_reason.add", reason)
-    db.session.commit()
     return reason
 
 
+@atomic
 def update_reason(actor: User, reason: ModerationReason, text_nl: str, text_en: str,
                   position: int | None) -> None:
     require(actor, Action.ADMINISTER_PLATFORM)
@@ -340,9 +341,9 @@ def update_reason(actor: User, reason: ModerationReason, text_nl: str, text_en: 
     if position is not None:
         reason.position = position
     audit.record(actor, "moderation_reason.update", reason)
-    db.session.commit()
 
 
+@atomic
 def set_reason_active(actor: User, reason: ModerationReason, active: bool) -> None:
     """Deactivated reasons are no longer offered; listings keep the text they were sent."""
     require(actor, Action.ADMINISTER_PLATFORM)
@@ -351,7 +352,6 @@ def set_reason_active(actor: User, reason: ModerationReason, active: bool) -> No
     reason.active = active
     audit.record(actor, "moderation_reason.activate" if active
                  else "moderation_reason.deactivate", reason)
-    db.session.commit()
 
 
 # --- the daily summary -----------------------------------------------------------------------
@@ -385,23 +385,24 @@ def waiting() -> Waiting:
     )
 
 
+@atomic
 def send_moderation_summary(now: datetime | None = None) -> int:
     """Email every platform admin what waits, once a day at the first run after DIGEST_HOUR
     local time, and not at all when nothing waits. Two runs at once: the DailyTask row's
     primary key lets one of them through. Returns how many emails were queued."""
     now = now or utcnow()
-    local = now.astimezone()
+    local = local_time(now)
     if local.hour < current_app.config["DIGEST_HOUR"]:
         return 0
     figures = waiting()
     if figures.total == 0:
         return 0
-    db.session.add(DailyTask(name=SUMMARY_TASK, day=local.date(), done_at=now))
     try:
-        db.session.flush()
+        with savepoint():
+            db.session.add(DailyTask(name=SUMMARY_TASK, day=local.date(), done_at=now))
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()  # another run sent today's summary
-        return 0
+        return 0  # another run sent today's summary
     admins = db.session.scalars(select(User).where(
         User.role == Role.PLATFORM_ADMIN, User.status == UserStatus.ACTIVE,
         User.email_confirmed_at.is_not(None))).all()
@@ -412,5 +413,4 @@ def send_moderation_summary(now: datetime | None = None) -> int:
                        oldest_days=days, queue_url=external_url("admin.listings"),
                        admin_url=external_url("admin.index")) is not None:
             sent += 1
-    db.session.commit()
     return sent

@@ -28,6 +28,7 @@ from ..models.base import utcnow
 from ..models.organisation import organisation_name_key
 from ..models.states import move
 from ..security import Action, require
+from ..unit_of_work import atomic
 from . import audit
 from .errors import DomainError
 from .mail import queue_email
@@ -122,7 +123,8 @@ def _apply_site_details(site: Site, details: SiteDetails) -> None:
 def new_organisation(name: str, kind: OrganisationKind | str, first_site: SiteDetails,
                      status: OrganisationStatus = OrganisationStatus.PENDING,
                      kvk_number: str | None = None) -> Organisation:
-    """An organisation with its first site, added to the session (the caller commits)."""
+    """An organisation with its first site, added to the session (in the caller's unit of
+    work)."""
     name = " ".join(name.split())
     if not name:
         raise DomainError(_("Enter the name of the organisation."), field="organisation_name")
@@ -169,6 +171,7 @@ def platform_admins() -> list[User]:
 
 
 
+@atomic
 def approve_organisation(actor: User, organisation: Organisation) -> None:
     require(actor, Action.ADMINISTER_PLATFORM)
     if organisation.status is not OrganisationStatus.PENDING:
@@ -178,9 +181,9 @@ def approve_organisation(actor: User, organisation: Organisation) -> None:
     audit.record(actor, "organisation.approve", organisation)
     for admin in organisation_admins(organisation):
         queue_email("organisation_approved", admin, organisation=organisation.name)
-    db.session.commit()
 
 
+@atomic
 def suspend_organisation(actor: User, organisation: Organisation, reason: str) -> None:
     """Suspend `organisation`; its admins are emailed the reason.
 
@@ -201,9 +204,9 @@ def suspend_organisation(actor: User, organisation: Organisation, reason: str) -
     for admin in organisation_admins(organisation):
         queue_email("organisation_suspended", admin, organisation=organisation.name,
                     reason=reason.strip())
-    db.session.commit()
 
 
+@atomic
 def reactivate_organisation(actor: User, organisation: Organisation) -> None:
     require(actor, Action.ADMINISTER_PLATFORM)
     if organisation.status is not OrganisationStatus.SUSPENDED:
@@ -212,9 +215,9 @@ def reactivate_organisation(actor: User, organisation: Organisation) -> None:
     audit.record(actor, "organisation.reactivate", organisation)
     for admin in organisation_admins(organisation):
         queue_email("organisation_reactivated", admin, organisation=organisation.name)
-    db.session.commit()
 
 
+@atomic
 def set_trusted(actor: User, organisation: Organisation, trusted: bool,
                 reason: str = "") -> None:
     """Let `organisation` publish listings without review (or take that away again).
@@ -230,7 +233,6 @@ def set_trusted(actor: User, organisation: Organisation, trusted: bool,
     organisation.trusted = trusted
     audit.record(actor, "organisation.trust" if trusted else "organisation.distrust",
                  organisation, reason=(reason or "").strip()[:1000] or None)
-    db.session.commit()
 
 
 def activity_of(organisation: Organisation, events: int = 20) -> OrganisationActivity:
@@ -256,27 +258,27 @@ def activity_of(organisation: Organisation, events: int = 20) -> OrganisationAct
     )
 
 
+@atomic
 def add_site(actor: User, organisation: Organisation, details: SiteDetails) -> Site:
     require(actor, Action.MANAGE_ORGANISATION, organisation)
     site = build_site(details)
     organisation.sites.append(site)
     db.session.flush()
     audit.record(actor, "site.add", site)
-    db.session.commit()
     return site
 
 
+@atomic
 def update_site(actor: User, site: Site, details: SiteDetails) -> None:
     require(actor, Action.MANAGE_ORGANISATION, site.organisation)
     _apply_site_details(site, details)
     audit.record(actor, "site.update", site)
-    db.session.commit()
 
 
+@atomic
 def set_site_active(actor: User, site: Site, active: bool) -> None:
     require(actor, Action.MANAGE_ORGANISATION, site.organisation)
     if not active and site.active and len(site.organisation.active_sites) <= 1:
         raise DomainError(_("An organisation needs at least one site. Add another one first."))
     site.active = active
     audit.record(actor, "site.restore" if active else "site.archive", site)
-    db.session.commit()

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from ..extensions import db
+from ..localtime import local_today
 from ..models import (
     Alert,
     AlertMatch,
@@ -44,6 +45,7 @@ from ..models.claim import OPEN_CLAIM_STATUSES
 from ..models.states import move
 from ..security import Action, require
 from ..storage import get_storage
+from ..unit_of_work import atomic, unit_of_work
 from . import audit
 from .accounts import active_platform_admin_count, end_all_sessions
 from .claims import cancel_claims_of_departing_member
@@ -76,7 +78,7 @@ def deleted_label(user: User) -> str:
 
 
 def export_filename(today: date | None = None) -> str:
-    return f"surplus-marketplace-{(today or date.today()).isoformat()}.zip"
+    return f"surplus-marketplace-{(today or local_today()).isoformat()}.zip"
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -94,9 +96,9 @@ def export_archive(actor: User, user: User) -> IO[bytes]:
     "user.export"). Raises PermissionDenied.
     """
     if not _require_self_or_platform_admin(actor, user):
-        audit.record(actor, "user.export", user,
-                     label=deleted_label(user) if user.is_deleted else None)
-        db.session.commit()
+        with unit_of_work():  # committed before the archive is written
+            audit.record(actor, "user.export", user,
+                         label=deleted_label(user) if user.is_deleted else None)
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 (streamed)
     try:
         _write_archive(user, spool)
@@ -344,6 +346,7 @@ def deletion_block_reason(user: User) -> str | None:
     return None
 
 
+@atomic
 def delete_account(actor: User, user: User, *, password: str | None = None,
                    reason: str | None = None) -> int:
     """Delete `user`'s account: anonymise the row, cancel open claims, delete alerts.
@@ -387,7 +390,6 @@ def delete_account(actor: User, user: User, *, password: str | None = None,
         .values(target_label=deleted_label(user))
         .execution_options(synchronize_session=False))
     audit.record(actor, "user.delete", user, reason=reason, label=deleted_label(user))
-    db.session.commit()
     return cancelled
 
 
@@ -420,10 +422,12 @@ def _forget_mail_of(user: User) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.recipient_user_id == user.id,
                OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]))
-        .values(recipient=deleted_address(user), body_text="", body_html="", attachments=None)
+        .values(recipient=deleted_address(user), body_text="", body_html="", attachments=None,
+                unsubscribe_url=None)
         .execution_options(synchronize_session=False))
 
 
+@atomic
 def forget_mail_of_deleted_accounts() -> int:
     """Clear address and body of mail to deleted accounts that was sent (or failed) since the
     deletion, the confirmation of the deletion included. Conditional: safe to run twice."""
@@ -437,7 +441,7 @@ def forget_mail_of_deleted_accounts() -> int:
         .where(OutboxMessage.recipient_user_id.in_(deleted_ids),
                OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
                or_(OutboxMessage.body_text != "", OutboxMessage.body_html != ""))
-        .values(recipient=anonymous, body_text="", body_html="", attachments=None)
+        .values(recipient=anonymous, body_text="", body_html="", attachments=None,
+                unsubscribe_url=None)
         .execution_options(synchronize_session=False)))
-    db.session.commit()
     return result.rowcount

@@ -27,6 +27,7 @@ from ..models import (
     User,
 )
 from ..security import Action, can, require
+from ..unit_of_work import atomic
 from . import moderation
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
@@ -43,6 +44,7 @@ QUEUE_PAGE_SIZE = 20
 
 # --- reporting -------------------------------------------------------------------------------
 
+@atomic
 def report_listing(actor: User, listing: Listing, reason: ReportReason | str,
                    text: str) -> Report:
     """Record `actor`'s report of `listing` and email every platform admin.
@@ -76,7 +78,6 @@ def report_listing(actor: User, listing: Listing, reason: ReportReason | str,
         queue_email("report_received", admin, title=listing.title, reason=reason, text=text,
                     organisation=listing.organisation.name, reports_url=reports_url,
                     listing_url=external_url("listings.show", listing_id=listing.id))
-    db.session.commit()
     return report
 
 
@@ -217,12 +218,13 @@ def poster_reason(listing: Listing, standard_reason_id: int | None, text: str) -
 
 # --- resolving -------------------------------------------------------------------------------
 
+@atomic
 def resolve_reports(actor: User, listing: Listing, outcome: ReportOutcome | str, note: str,
                     reason_for_poster: str = "") -> int:
     """Resolve every open report on `listing` with `outcome`; return how many were resolved.
 
-    Asking for changes and removing the listing go through `services.moderation` (which
-    commits this transaction too) and need `reason_for_poster`. Each reporter still active is
+    Asking for changes and removing the listing go through `services.moderation` (joining
+    this unit of work) and need `reason_for_poster`. Each reporter still active is
     emailed. Raises PermissionDenied for anyone but a platform admin, and DomainError for an
     unknown outcome, a missing reason, no open reports, or a refusal of the listing action;
     then nothing is written.
@@ -247,14 +249,9 @@ def resolve_reports(actor: User, listing: Listing, outcome: ReportOutcome | str,
     resolved = moderation.close_open_reports(actor, listing, outcome, note)
     if not resolved:
         raise DomainError(_("There are no open reports on this listing."))
-    try:
-        if outcome is ReportOutcome.CHANGES_REQUESTED:
-            moderation.request_changes(actor, listing, reason_for_poster)
-        elif outcome is ReportOutcome.LISTING_REMOVED:
-            moderation.remove_listing(actor, listing, reason_for_poster)
-        else:
-            db.session.commit()
-    except Exception:
-        db.session.rollback()  # the reports stay open when the listing action is refused
-        raise
+    # A refusal of the listing action rolls back the whole unit: the reports stay open.
+    if outcome is ReportOutcome.CHANGES_REQUESTED:
+        moderation.request_changes(actor, listing, reason_for_poster)
+    elif outcome is ReportOutcome.LISTING_REMOVED:
+        moderation.remove_listing(actor, listing, reason_for_poster)
     return resolved

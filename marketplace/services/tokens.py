@@ -17,6 +17,7 @@ class TokenPurpose(enum.StrEnum):
     CONFIRM_EMAIL = "confirm-email"
     RESET_PASSWORD = "reset-password"  # noqa: S105  # nosec B105
     PREFERENCES = "email-preferences"
+    UNSUBSCRIBE = "unsubscribe"  # one kind of email, in one click (List-Unsubscribe)
 
 
 def _serializer(purpose: TokenPurpose) -> URLSafeTimedSerializer:

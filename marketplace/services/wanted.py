@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..localtime import local_today
 from ..models import (
     Category,
     Listing,
@@ -26,6 +27,7 @@ from ..models import (
 )
 from ..models.states import move, transition_update
 from ..security import Action, participation_block_reason, require
+from ..unit_of_work import atomic, savepoint
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
 from .matching import category_and_ancestors, text_tokens, words_match
@@ -52,7 +54,7 @@ def _validate(details: WantedDetails) -> None:
         raise DomainError(_("Say what you need in at least 3 characters."), field="title")
     if details.quantity is not None and not 1 <= details.quantity <= 100_000:
         raise DomainError(_("Enter a quantity from 1 to 100000."), field="quantity")
-    today = date.today()
+    today = local_today()
     if details.needed_by is None or not today <= details.needed_by <= today + timedelta(
             days=MAX_DAYS_AHEAD):
         raise DomainError(_("Choose a date from today on, within three months."),
@@ -62,6 +64,7 @@ def _validate(details: WantedDetails) -> None:
         raise DomainError(_("Choose a category."), field="category")
 
 
+@atomic
 def post_wanted(actor: User, details: WantedDetails) -> Wanted:
     block = participation_block_reason(actor)
     if block:
@@ -74,18 +77,18 @@ def post_wanted(actor: User, details: WantedDetails) -> Wanted:
                     category_id=details.category_id,
                     province=Province(details.province) if details.province else None)
     db.session.add(wanted)
-    db.session.commit()
     return wanted
 
 
+@atomic
 def close_wanted(actor: User, wanted: Wanted, fulfilled: bool) -> None:
     require(actor, Action.CLOSE_WANTED, wanted)
     if wanted.status is not WantedStatus.OPEN:
         raise DomainError(_("This request is closed already."))
     move(wanted, WantedStatus.FULFILLED if fulfilled else WantedStatus.WITHDRAWN)
-    db.session.commit()
 
 
+@atomic
 def answer_wanted(actor: User, wanted: Wanted, listing: Listing) -> WantedAnswer:
     """A giver links one of their organisation's published listings; the requester is told."""
     block = participation_block_reason(actor)
@@ -102,7 +105,6 @@ def answer_wanted(actor: User, wanted: Wanted, listing: Listing) -> WantedAnswer
     answer = _link(wanted, listing, responder=actor)
     if answer is None:
         raise DomainError(_("This listing has been offered for this request already."))
-    db.session.commit()
     return answer
 
 
@@ -114,8 +116,9 @@ def _link(wanted: Wanted, listing: Listing, responder: User | None) -> WantedAns
     answer = WantedAnswer(wanted_id=wanted.id, listing_id=listing.id,
                           responder_id=responder.id if responder else None)
     try:
-        with db.session.begin_nested():  # a savepoint: a race for the same pair loses quietly
+        with savepoint():  # a race for the same pair loses quietly
             db.session.add(answer)
+            db.session.flush()
     except IntegrityError:
         return None
     author = wanted.author
@@ -132,13 +135,13 @@ def suggest_for_listing(listing: Listing) -> int:
 
     A likely match: every word of the request's title starts a word of the listing, and its
     category and province (when given) fit. Called once per listing, by
-    `services.announcements.announce`; the caller commits.
+    `services.announcements.announce`, in its unit of work.
     """
     ancestors = category_and_ancestors(listing.category_id)
     candidates = db.session.scalars(select(Wanted).where(
         Wanted.status == WantedStatus.OPEN,
         Wanted.organisation_id != listing.organisation_id,
-        Wanted.needed_by >= date.today(),
+        Wanted.needed_by >= local_today(),
         or_(Wanted.category_id.is_(None), Wanted.category_id.in_(ancestors)),
         or_(Wanted.province.is_(None), Wanted.province == listing.site.province))).all()
     tokens = text_tokens(f"{listing.title} {listing.description}")
@@ -150,12 +153,12 @@ def suggest_for_listing(listing: Listing) -> int:
     return suggested
 
 
+@atomic
 def expire_wanted(today: date | None = None) -> int:
-    today = today or date.today()
+    today = today or local_today()
     # An UPDATE's result is a CursorResult; Session.execute's overloads cannot tell.
     result = cast("CursorResult[Any]", db.session.execute(
         transition_update(Wanted, WantedStatus.EXPIRED, Wanted.needed_by < today)))
-    db.session.commit()
     return result.rowcount
 
 
@@ -163,7 +166,7 @@ def open_wanted(category_id: int | None = None, province: Province | None = None
                 page_size: int = 50) -> list[Wanted]:
     # As with listings, an organisation that is not active shows nothing (security.VIEW_WANTED)
     statement = select(Wanted).join(Organisation, Organisation.id == Wanted.organisation_id) \
-        .where(Wanted.status == WantedStatus.OPEN, Wanted.needed_by >= date.today(),
+        .where(Wanted.status == WantedStatus.OPEN, Wanted.needed_by >= local_today(),
                Organisation.status == OrganisationStatus.ACTIVE)
     if category_id is not None:
         from .categories import category_with_descendants
@@ -177,4 +180,4 @@ def open_wanted(category_id: int | None = None, province: Province | None = None
 
 
 def default_needed_by() -> date:
-    return date.today() + timedelta(days=30)
+    return local_today() + timedelta(days=30)

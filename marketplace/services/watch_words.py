@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Listing, User, WatchWord, WatchWordKind
 from ..security import Action, require
+from ..unit_of_work import atomic, savepoint
 from . import audit
 from .errors import DomainError
 from .matching import fold, folded_with_positions
@@ -101,6 +102,7 @@ def all_watch_words() -> list[WatchWord]:
     return list(db.session.scalars(select(WatchWord).order_by(WatchWord.kind, WatchWord.word)))
 
 
+@atomic
 def add_watch_word(actor: User, word: str, kind: WatchWordKind | str) -> WatchWord:
     """Add a word or phrase (stored folded); raises DomainError(field="word") when it is
     empty, too long, has other characters than letters, digits, spaces and hyphens, or is
@@ -120,20 +122,19 @@ def add_watch_word(actor: User, word: str, kind: WatchWordKind | str) -> WatchWo
     if db.session.scalar(select(WatchWord.id).where(WatchWord.word == folded)) is not None:
         raise DomainError(_("“%(word)s” is on the list already.", word=folded), field="word")
     watch_word = WatchWord(word=folded, kind=kind)
-    db.session.add(watch_word)
     try:
-        db.session.flush()
+        with savepoint():
+            db.session.add(watch_word)
+            db.session.flush()
     except IntegrityError as error:  # added by another admin a moment ago
-        db.session.rollback()
         raise DomainError(_("“%(word)s” is on the list already.", word=folded),
                           field="word") from error
     audit.record(actor, "watch_word.add", watch_word, reason=kind.value)
-    db.session.commit()
     return watch_word
 
 
+@atomic
 def delete_watch_word(actor: User, watch_word: WatchWord) -> None:
     require(actor, Action.ADMINISTER_PLATFORM)
     audit.record(actor, "watch_word.delete", watch_word, reason=watch_word.kind.value)
     db.session.delete(watch_word)
-    db.session.commit()

@@ -65,7 +65,6 @@ def new() -> Response | tuple[str, int]:
                 quantity=form.quantity.data, needed_by=form.needed_by.data,
                 category_id=form.category.data, province=form.province.data or None))
         except DomainError as error:
-            db.session.rollback()
             if error.status_code == 403:
                 flash(error.message, "notice")
                 return redirect(url_for("wanted.index"))

@@ -42,9 +42,13 @@ class Mailbox:
 
     def wait_for(self, to: str, subject_part: str, timeout: float = 10) -> \
             email.message.EmailMessage:
+        """The first message to `to` whose subject, or the headline it starts with (the emails
+        of one claim share a subject), holds `subject_part`."""
         def find() -> email.message.EmailMessage | None:
             return next((message for message in self.messages
-                         if to in message["To"] and subject_part in message["Subject"]), None)
+                         if to in message["To"] and (subject_part in message["Subject"]
+                                                     or subject_part in headline(message))),
+                        None)
 
         with self.arrived:
             self.arrived.wait_for(lambda: find() is not None, timeout)
@@ -56,6 +60,10 @@ class Mailbox:
 
 def text_of(message: email.message.EmailMessage) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def headline(message: email.message.EmailMessage) -> str:
+    return text_of(message).strip().split("\n", 1)[0]
 
 
 def link_in(message: email.message.EmailMessage, fragment: str) -> str:

@@ -127,8 +127,8 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
         assert_fits_the_screen(page)
         check_accessibility(page)
         log = page.locator("main").inner_text()
-        for action in ("listing.reject", "listing.approve", "report.resolve", "listing.remove",
-                       "organisation.suspend"):
+        for action in ("Listing rejected", "Listing approved", "Report handled",
+                       "Listing removed", "Organisation suspended"):
             assert action in log, action
     except BaseException:
         keep_artifacts(request, [page])

@@ -66,7 +66,7 @@ def test_screenshots_of_the_main_pages_for_the_readme(request, live_server, brow
         for step in (seed, seed_listings, seed_activity, seed_moderation, seed_history):
             list(step())
         for address in (MEMBER, GIVER, ADMIN):
-            find_user_by_email(address).language = Language.EN
+            find_user_by_email(address).language = Language.NL  # the product speaks Dutch first
         db.session.commit()
         listing_id = db.session.query(Listing).filter_by(title=LISTING).one().id
         claim_id = db.session.query(Claim).join(Listing).filter(Listing.title == CLAIMED) \
@@ -86,14 +86,14 @@ def test_screenshots_of_the_main_pages_for_the_readme(request, live_server, brow
     pages = []
     try:
         for (address, tour), viewport in itertools.product(tours.items(), VIEWPORTS):
-            context = browser.new_context(locale="en-GB", viewport=VIEWPORTS[viewport],
+            context = browser.new_context(locale="nl-NL", viewport=VIEWPORTS[viewport],
                                           base_url=base_url, reduced_motion="reduce")
             login = context.new_page()
             pages.append(login)
             login.goto("/auth/login")
-            login.get_by_label("Email address").fill(address)
-            login.get_by_label("Password").fill(DEMO_PASSWORD)
-            login.get_by_role("button", name="Log in").click()
+            login.get_by_label("E-mailadres").fill(address)
+            login.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+            login.get_by_role("button", name="Inloggen").click()
             login.wait_for_url(f"{base_url}/")
             # A fresh tab for the pictures: no "welcome" message, no hover or focus left over.
             page = context.new_page()

@@ -32,8 +32,11 @@ from .password_links import (
     user_for_reset_token,
 )
 from .profile import (
+    preferences_token,
     set_language,
     set_notification_preference,
+    unsubscribe,
+    unsubscribe_request,
     update_profile,
     user_for_preferences_token,
 )
@@ -52,8 +55,9 @@ __all__ = [
     "_password_fingerprint", "active_platform_admin_count", "approve_member", "authenticate",
     "change_password", "confirm_email", "create_account", "deactivate_member",
     "end_all_sessions", "find_user_by_email", "log_out", "normalise_email",
-    "organisation_for_onboarding", "reactivate_member", "record_login",
+    "organisation_for_onboarding", "preferences_token", "reactivate_member", "record_login",
     "request_password_reset", "resend_confirmation", "reset_password", "set_language",
     "set_member_role", "set_notification_preference", "set_role", "sign_up",
-    "update_profile", "user_for_preferences_token", "user_for_reset_token",
+    "unsubscribe", "unsubscribe_request", "update_profile", "user_for_preferences_token",
+    "user_for_reset_token",
 ]

@@ -10,6 +10,7 @@ from ...extensions import db
 from ...models import Organisation, OrganisationStatus, Role, User, UserStatus
 from ...models.states import move
 from ...security import Action, can, require
+from ...unit_of_work import atomic
 from .. import audit
 from ..errors import DomainError, PermissionDenied
 from ..mail import queue_email
@@ -29,6 +30,7 @@ def _require_manager(actor: User, member: User) -> Organisation | None:
     return member.organisation
 
 
+@atomic
 def approve_member(actor: User, member: User) -> None:
     _require_manager(actor, member)
     if member.status is not UserStatus.PENDING:
@@ -42,7 +44,6 @@ def _let_in(actor: User, member: User, event: str) -> None:
     audit.record(actor, event, member)
     queue_email("account_approved", member, organisation=_organisation_name(member),
                 login_url=external_url("auth.login"))
-    db.session.commit()
 
 
 def _organisation_name(member: User) -> str:
@@ -59,6 +60,7 @@ def _is_last_org_admin(member: User) -> bool:
     )
 
 
+@atomic
 def deactivate_member(actor: User, member: User, reason: str | None = None) -> None:
     organisation = _require_manager(actor, member)
     if member.id == actor.id:
@@ -72,9 +74,9 @@ def deactivate_member(actor: User, member: User, reason: str | None = None) -> N
     move(member, UserStatus.DEACTIVATED)
     end_all_sessions(member)
     audit.record(actor, "user.deactivate", member, reason=(reason or "").strip() or None)
-    db.session.commit()
 
 
+@atomic
 def reactivate_member(actor: User, member: User) -> None:
     _require_manager(actor, member)
     if member.status is not UserStatus.DEACTIVATED or member.is_deleted:
@@ -82,6 +84,7 @@ def reactivate_member(actor: User, member: User) -> None:
     _let_in(actor, member, "user.reactivate")
 
 
+@atomic
 def set_member_role(actor: User, member: User, role: Role | str) -> None:
     """Organisation admins make colleagues admin or member; never platform admin."""
     _require_manager(actor, member)
@@ -96,7 +99,6 @@ def set_member_role(actor: User, member: User, role: Role | str) -> None:
         raise DomainError(_("Approve or reactivate this account first."))
     member.role = role
     audit.record(actor, f"user.role.{role.value}", member)
-    db.session.commit()
 
 
 # --- roles set by platform admins ----------------------------------------------------------
@@ -106,6 +108,7 @@ def active_platform_admin_count() -> int:
         User.role == Role.PLATFORM_ADMIN, User.status == UserStatus.ACTIVE)) or 0
 
 
+@atomic
 def set_role(actor: User, user: User, role: Role | str) -> None:
     """Platform admins make anyone member, organisation admin or platform admin.
 
@@ -137,4 +140,3 @@ def set_role(actor: User, user: User, role: Role | str) -> None:
                             "admin."), field="role")
     user.role = role
     audit.record(actor, f"user.role.{role.value}", user)
-    db.session.commit()

@@ -17,6 +17,7 @@ from ...models import (
     UserStatus,
 )
 from ...models.base import utcnow
+from ...unit_of_work import atomic
 from ..errors import DomainError
 from ..organisations import SiteDetails, find_organisation_by_name, new_organisation
 from ..passwords import check_password_policy, hash_password
@@ -24,6 +25,7 @@ from .addresses import find_user_by_email, normalise_email
 from .password_links import queue_password_link
 
 
+@atomic
 def create_account(
     email: str,
     *,
@@ -62,7 +64,6 @@ def create_account(
     db.session.flush()
     if password is None:
         queue_password_link(user, "reset_password")
-    db.session.commit()
     return user
 
 

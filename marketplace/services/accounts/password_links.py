@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from ...extensions import db
 from ...models import User
 from ...models.base import utcnow
+from ...unit_of_work import atomic
 from ..errors import DomainError, InvalidToken, WrongPassword
 from ..mail import queue_email
 from ..passwords import check_password_policy, hash_password, verify_password
@@ -24,13 +25,13 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
+@atomic
 def request_password_reset(email: str) -> None:
     """Email a reset link when the address has an active account; silent otherwise."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
     queue_password_link(user, "reset_password")
-    db.session.commit()
 
 
 def queue_password_link(user: User, template: str) -> None:
@@ -55,6 +56,7 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
+@atomic
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password from an emailed link; ends all sessions. Raises InvalidToken."""
     user = user_for_reset_token(token)
@@ -62,10 +64,10 @@ def reset_password(token: str, new_password: str) -> User:
     _set_password(user, new_password)
     if not user.email_confirmed:
         user.email_confirmed_at = utcnow()  # the link proved the address
-    db.session.commit()
     return user
 
 
+@atomic
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
         raise WrongPassword(_("Your current password is not right."), field="current_password")
@@ -74,7 +76,6 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     except DomainError as error:
         raise DomainError(error.message, field="new_password") from error
     _set_password(user, new_password)
-    db.session.commit()
 
 
 def _set_password(user: User, password: str) -> None:

@@ -6,11 +6,13 @@ from flask_babel import gettext as _
 
 from ...extensions import db
 from ...models import Language, NotificationPreference, User
+from ...unit_of_work import atomic
 from ..errors import DomainError, InvalidToken
-from ..mail import email_kinds_for
-from ..tokens import TokenPurpose, read_token
+from ..mail import EMAIL_KINDS, email_kinds_for
+from ..tokens import TokenPurpose, make_token, read_token
 
 
+@atomic
 def update_profile(
     user: User,
     *,
@@ -29,7 +31,6 @@ def update_profile(
     user.notifications = NotificationPreference(notifications)
     if email_kinds is not None:
         _set_email_kinds(user, email_kinds)
-    db.session.commit()
 
 
 def _set_email_kinds(user: User, wanted_kinds: list[str]) -> None:
@@ -38,9 +39,14 @@ def _set_email_kinds(user: User, wanted_kinds: list[str]) -> None:
     user.muted_email_kinds = ",".join(sorted(muted))
 
 
+@atomic
 def set_language(user: User, language: Language | str) -> None:
     user.language = Language(language)
-    db.session.commit()
+
+
+def preferences_token(user: User) -> str:
+    """The token of `user`'s email preferences link (the link in every email)."""
+    return make_token(TokenPurpose.PREFERENCES, {"u": user.id})
 
 
 def user_for_preferences_token(token: str) -> User:
@@ -52,9 +58,29 @@ def user_for_preferences_token(token: str) -> User:
     return user
 
 
+@atomic
 def set_notification_preference(user: User, preference: NotificationPreference | str,
                                 email_kinds: list[str] | None = None) -> None:
     user.notifications = NotificationPreference(preference)
     if email_kinds is not None:
         _set_email_kinds(user, email_kinds)
-    db.session.commit()
+
+
+def unsubscribe_request(token: str) -> tuple[User, str]:
+    """The member and the kind of email a one-click unsubscribe link (List-Unsubscribe) names.
+
+    Raises InvalidToken for a link that was tampered with, or whose account is gone.
+    """
+    # No expiry, as the preferences link: the link in an old email must still work.
+    payload = read_token(TokenPurpose.UNSUBSCRIBE, token, max_age=None)
+    user_id, kind = payload.get("u"), payload.get("k")
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.deleted_at is not None or kind not in EMAIL_KINDS:
+        raise InvalidToken(_("This link is not valid."))
+    return user, kind
+
+
+@atomic
+def unsubscribe(user: User, kind: str) -> None:
+    """Switch one kind of optional email off for `user`; doing it again changes nothing."""
+    user.muted_email_kinds = ",".join(sorted(user.muted_kinds | {kind}))

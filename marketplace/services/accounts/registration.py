@@ -20,6 +20,7 @@ from ...models import (
 )
 from ...models.base import utcnow
 from ...models.states import move
+from ...unit_of_work import atomic, unit_of_work
 from ..errors import DomainError, InvalidToken
 from ..mail import queue_email
 from ..organisations import SiteDetails, new_organisation, organisation_admins, platform_admins
@@ -35,6 +36,14 @@ class NewOrganisationRequest:
     kind: OrganisationKind | str
     first_site: SiteDetails
     kvk_number: str | None = None
+
+
+class _AddressTaken(Exception):
+    """Someone signed up with the address a moment ago (its unique index said so)."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(email)
+        self.email = email
 
 
 def sign_up(
@@ -53,6 +62,30 @@ def sign_up(
     nothing is created and its owner is told by email instead, so the response reveals nothing
     (returns None). Raises DomainError for bad input.
     """
+    try:
+        return _sign_up(name=name, email=email, password=password, language=language,
+                        organisation_id=organisation_id,
+                        new_organisation_request=new_organisation_request)
+    except _AddressTaken as taken:
+        # Rolled back, a new organisation with it; the address's owner is told instead.
+        with unit_of_work():
+            existing = find_user_by_email(taken.email)
+            if existing is None:
+                raise taken.__cause__ or taken from None
+            _tell_owner_of_sign_up_attempt(existing)
+        return None
+
+
+@atomic
+def _sign_up(
+    *,
+    name: str,
+    email: str,
+    password: str,
+    language: Language | str,
+    organisation_id: int | None,
+    new_organisation_request: NewOrganisationRequest | None,
+) -> User | None:
     name = " ".join(name.split())
     email = normalise_email(email)
     if not name:
@@ -74,16 +107,19 @@ def sign_up(
             role, status = Role.MEMBER, UserStatus.PENDING
         existing = find_user_by_email(email)
     if existing is not None:
-        db.session.rollback()  # the new organisation, if any, is not made
-        _tell_owner_of_sign_up_attempt(existing)  # reloaded after the rollback
+        if new_organisation_request is not None:
+            db.session.expunge(organisation)  # the new organisation (and its site) is not made
+        _tell_owner_of_sign_up_attempt(existing)
         return None
     user = User(name=name, email=email, password_hash=password_hash,
                 language=Language(language), role=role, organisation=organisation)
     move(user, status)
-    if not _added_unless_taken(user):
-        return None
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise _AddressTaken(email) from error
     _queue_confirmation(user)
-    db.session.commit()
     return user
 
 
@@ -116,23 +152,6 @@ def _requested_organisation(request: NewOrganisationRequest) -> Organisation:
                             kvk_number=request.kvk_number)
 
 
-def _added_unless_taken(user: User) -> bool:
-    """Flush the new `user`; False (its address's owner told) when someone signed up with the
-    same address a moment ago."""
-    email = user.email  # read before a rollback could expunge the user
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        existing = find_user_by_email(email)
-        if existing is None:
-            raise
-        _tell_owner_of_sign_up_attempt(existing)
-        return False
-    return True
-
-
 def _tell_owner_of_sign_up_attempt(user: User) -> None:
     queue_email(
         "account_exists",
@@ -140,7 +159,6 @@ def _tell_owner_of_sign_up_attempt(user: User) -> None:
         login_url=external_url("auth.login"),
         reset_url=external_url("auth.forgot_password"),
     )
-    db.session.commit()
 
 
 def _queue_confirmation(user: User) -> None:
@@ -153,14 +171,15 @@ def _queue_confirmation(user: User) -> None:
     )
 
 
+@atomic
 def resend_confirmation(email: str) -> None:
     """Send a fresh confirmation link if the address has an unconfirmed account."""
     user = find_user_by_email(email)
     if user is not None and not user.email_confirmed and user.is_active:
         _queue_confirmation(user)
-        db.session.commit()
 
 
+@atomic
 def confirm_email(token: str) -> tuple[User, bool]:
     """Confirm the address in `token`; returns the user and whether this confirmed it just now.
 
@@ -177,7 +196,6 @@ def confirm_email(token: str) -> tuple[User, bool]:
         return user, False
     user.email_confirmed_at = utcnow()
     _ask_for_approval(user)
-    db.session.commit()
     return user, True
 
 

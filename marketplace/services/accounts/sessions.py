@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ...extensions import db
 from ...models import User, UserStatus
 from ...models.base import utcnow
+from ...unit_of_work import atomic
 from ..errors import DomainError, PermissionDenied
 from ..passwords import verify_password
 from .addresses import find_user_by_email
@@ -40,9 +40,9 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+@atomic
 def record_login(user: User) -> None:
     user.last_login_at = utcnow()
-    db.session.commit()
 
 
 def end_all_sessions(user: User) -> None:
@@ -50,6 +50,6 @@ def end_all_sessions(user: User) -> None:
     user.session_version += 1
 
 
+@atomic
 def log_out(user: User) -> None:
     end_all_sessions(user)
-    db.session.commit()

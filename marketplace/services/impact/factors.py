@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Category, ImpactFactor, User
 from ...security import Action, require
+from ...unit_of_work import atomic
 from .. import audit
 from ..errors import DomainError
 from .rounding import KG, ZERO
@@ -133,6 +134,7 @@ def categories_without_factor() -> list[Category]:
                                    .order_by(Category.position, Category.name_en)))
 
 
+@atomic
 def update_factor(actor: User, factor: ImpactFactor, value: Decimal | str,
                   source: str) -> ImpactFactor:
     """Change a factor (platform admins). Raises DomainError for a value outside 0 to 100 or an
@@ -148,10 +150,10 @@ def update_factor(actor: User, factor: ImpactFactor, value: Decimal | str,
         reason += f"; source: {old_source} → {new_source}"
     audit.record(actor, "impact_factor.update", factor, reason=reason[:4000],
                  label=_factor_label(factor))
-    db.session.commit()
     return factor
 
 
+@atomic
 def set_factor(actor: User, category: Category, value: Decimal | str,
                source: str) -> ImpactFactor:
     """Give `category` a factor of its own (or change the one it has), platform admins only;
@@ -169,7 +171,6 @@ def set_factor(actor: User, category: Category, value: Decimal | str,
     db.session.flush()
     audit.record(actor, "impact_factor.create", factor, label=_factor_label(factor),
                  reason=f"{_plain(inherited.value)} (borrowed) → {_plain(new_value)} kg CO2e/kg")
-    db.session.commit()
     return factor
 
 

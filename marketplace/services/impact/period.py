@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ...extensions import db
+from ...localtime import local_today
 from ...models import Listing
 
 MAX_PERIOD_YEARS = 10
@@ -73,7 +74,7 @@ class Period:
 
     @classmethod
     def from_preset(cls, preset: Preset, today: date | None = None) -> Period:
-        today = today or datetime.now(UTC).date()
+        today = today or local_today()
         match preset:
             case Preset.THIS_MONTH:
                 return cls(today.replace(day=1), today, preset)
@@ -95,7 +96,7 @@ def parse_period(args: Mapping[str, str], today: date | None = None
                  ) -> tuple[Period, list[str]]:
     """The period a request asks for (`period` preset, or `from`/`to` dates), and messages for
     what could not be used. Bad input falls back to the default period; it never raises."""
-    today = today or datetime.now(UTC).date()
+    today = today or local_today()
     raw_preset = (args.get("period") or "").strip()
     raw_start = (args.get("from") or "").strip()[:20]
     raw_end = (args.get("to") or "").strip()[:20]

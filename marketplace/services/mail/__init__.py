@@ -17,7 +17,8 @@ which is logged (its stable Message-ID lets the receiving side drop the copy).
 
 The package, by concern:
   kinds.py       optional email by kind (EMAIL_KINDS, KIND_LABELS), wants_email
-  queueing.py    SUBJECTS and queue_email (into the outbox, in the caller's transaction)
+  queueing.py    SUBJECTS and queue_email (into the outbox, in the caller's transaction;
+                 a claim's mail in one thread, the unsubscribe link of optional mail)
   limits.py      time-outs, backoff, claim heartbeat and staleness (tests change them here)
   claiming.py    Sender and its claims: claim, confirm, take back stale ones, settle_claims
   delivery.py    deliver_pending (DeliveryReport), failures and backoff, retry_failed

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from ...extensions import db
 from ...models import OutboxMessage, OutboxStatus
 from ...models.base import utcnow
+from ...unit_of_work import atomic, unit_of_work
 from . import limits
 
 if TYPE_CHECKING:
@@ -64,28 +65,29 @@ def confirm_claims(message_ids: list[int], sender: Sender) -> list[int]:
 
 def settle_claims(sender: Sender) -> int:
     """Record what `sender` handed over without the database hearing of it (as sent), and give
-    its other claims back to the queue as they were (the attempt not counted). Commits; returns
-    how many were given back. Used when the sender stops and after a lost connection."""
-    if sender.handed_over:
-        db.session.execute(
+    its other claims back to the queue as they were (the attempt not counted), in a unit of work
+    of its own; returns how many were given back. Used when the sender stops and after a lost
+    connection."""
+    with unit_of_work():
+        if sender.handed_over:
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(sender.handed_over),
+                       OutboxMessage.status == OutboxStatus.SENDING,
+                       OutboxMessage.claimed_by == sender.name)
+                .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None,
+                        server_unreachable=False)
+                .execution_options(synchronize_session=False))
+        given_back = db.session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(sender.handed_over),
-                   OutboxMessage.status == OutboxStatus.SENDING,
+            .where(OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.claimed_by == sender.name)
-            .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None,
-                    server_unreachable=False)
-            .execution_options(synchronize_session=False))
-    given_back = db.session.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.SENDING,
-               OutboxMessage.claimed_by == sender.name)
-        .values(status=OutboxStatus.PENDING, attempts=OutboxMessage.attempts - 1,
-                claimed_at=None, claimed_by=None)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    sender.handed_over.clear()
+            .values(status=OutboxStatus.PENDING, attempts=OutboxMessage.attempts - 1,
+                    claimed_at=None, claimed_by=None)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    sender.handed_over.clear()  # once committed
     if given_back:
         log.info("Gave back %d claimed messages to the queue", len(given_back))
     return len(given_back)
@@ -109,8 +111,8 @@ def due_now_server_is_back() -> None:
 
 
 def claim_due(count: int, sender: Sender) -> list[int]:
-    """Mark up to `count` due messages SENDING for `sender`; return their ids ([] when nothing
-    is due).
+    """Mark up to `count` due messages SENDING for `sender`, in a unit of work of its own (each
+    round, when another sender was first); return their ids ([] when nothing is due).
 
     On PostgreSQL the due rows are picked and locked FOR UPDATE SKIP LOCKED, so concurrent
     senders take different rows instead of queueing behind each other, and marked in the same
@@ -120,32 +122,30 @@ def claim_due(count: int, sender: Sender) -> list[int]:
     again for every row, and its LIMIT then limits nothing.)
     """
     while True:
-        now = utcnow()
-        due = db.session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == OutboxStatus.PENDING,
-                   OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id)
-            .limit(count)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not due:
-            db.session.commit()
-            return []
-        claimed = db.session.scalars(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=sender.name,
-                    attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        ).all()
-        db.session.commit()
-        if claimed:
+        with unit_of_work():
+            now = utcnow()
+            due = db.session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == OutboxStatus.PENDING,
+                       OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.id)
+                .limit(count)
+                .with_for_update(skip_locked=True)
+            ).all()
+            claimed = db.session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=sender.name,
+                        attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            ).all() if due else []
+        if claimed or not due:
             return sorted(claimed)
         # Another sender took all of these a moment ago (SQLite): there may be more.
 
 
+@atomic
 def retry_stale_claims() -> None:
     stale = db.session.scalars(select(OutboxMessage.id).where(
         OutboxMessage.status == OutboxStatus.SENDING,
@@ -162,4 +162,3 @@ def retry_stale_claims() -> None:
         if result.rowcount == 1:
             log.warning("Mail %s was being sent by a sender that stopped; sending it again, "
                         "which may deliver it twice", message_id)
-    db.session.commit()

@@ -1,5 +1,5 @@
-"""Delivery: `deliver_pending` sends the due messages it claims, one commit each; a failure is
-retried with backoff, except that messages which failed only because the server could not be
+"""Delivery: `deliver_pending` sends the due messages it claims, one unit of work each; a failure
+is retried with backoff, except that messages which failed only because the server could not be
 reached go out, oldest first, as soon as it takes mail again."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import update
 from ...extensions import db
 from ...models import OutboxMessage, OutboxStatus, User
 from ...models.base import utcnow
+from ...unit_of_work import atomic, unit_of_work
 from .. import audit
 from . import limits
 from .claiming import (
@@ -49,9 +50,9 @@ def deliver_pending(limit: int = 100, sender: Sender | None = None) -> DeliveryR
     """Send up to `limit` due messages; safe to run in several processes at once.
 
     When `sender.stopping` becomes true, the message in hand is finished and the other claimed
-    messages are given back. A database error propagates: the caller rolls back and, once the
-    database answers, calls `settle_claims` (messages handed over meanwhile are remembered in
-    `sender.handed_over`).
+    messages are given back. A database error propagates (the unit of work in hand rolled back):
+    once the database answers, the caller calls `settle_claims` (messages handed over meanwhile
+    are remembered in `sender.handed_over`).
     """
     sender = sender or Sender()
     report = DeliveryReport()
@@ -69,8 +70,8 @@ def deliver_pending(limit: int = 100, sender: Sender | None = None) -> DeliveryR
                 probed = True
                 transport = transport or stack.enter_context(open_transport())
                 if transport.reachable():
-                    due_now_server_is_back()
-                    db.session.commit()
+                    with unit_of_work():
+                        due_now_server_is_back()
                 continue
             handled += len(message_ids)
             transport = transport or stack.enter_context(open_transport())
@@ -82,34 +83,34 @@ def deliver_pending(limit: int = 100, sender: Sender | None = None) -> DeliveryR
 
 def _send_claimed(message_ids: list[int], transport: Transport,
                   sender: Sender, report: DeliveryReport) -> None:
-    """Send the claimed messages in turn, each recorded in a commit of its own (with the
+    """Send the claimed messages in turn, each recorded in a unit of work of its own (with the
     remaining claims confirmed, every limits.CLAIM_HEARTBEAT)."""
     remaining = list(message_ids)
     server_is_back = False
     confirmed = time.monotonic()  # claimed just now
     while remaining and not sender.stopping:
         message_id = remaining.pop(0)
-        # get_one: our claim on the row stands, and outbox rows are never deleted.
-        message = db.session.get_one(OutboxMessage, message_id)
-        try:
-            transport.send(message)
-        except Exception as error:
-            _record_failure(message, error, report, transport.could_not_reach(error))
-        else:
-            sender.handed_over.add(message_id)
-            message.status = OutboxStatus.SENT
-            message.sent_at = utcnow()
-            message.last_error = None
-            message.server_unreachable = False
-            report.sent += 1
-            if not server_is_back:
-                server_is_back = True
-                due_now_server_is_back()
-        heartbeat = limits.CLAIM_HEARTBEAT.total_seconds()
-        if remaining and time.monotonic() - confirmed >= heartbeat:
-            remaining = confirm_claims(remaining, sender)
-            confirmed = time.monotonic()
-        db.session.commit()
+        with unit_of_work():
+            # get_one: our claim on the row stands, and outbox rows are never deleted.
+            message = db.session.get_one(OutboxMessage, message_id)
+            try:
+                transport.send(message)
+            except Exception as error:
+                _record_failure(message, error, report, transport.could_not_reach(error))
+            else:
+                sender.handed_over.add(message_id)
+                message.status = OutboxStatus.SENT
+                message.sent_at = utcnow()
+                message.last_error = None
+                message.server_unreachable = False
+                report.sent += 1
+                if not server_is_back:
+                    server_is_back = True
+                    due_now_server_is_back()
+            heartbeat = limits.CLAIM_HEARTBEAT.total_seconds()
+            if remaining and time.monotonic() - confirmed >= heartbeat:
+                remaining = confirm_claims(remaining, sender)
+                confirmed = time.monotonic()
         sender.handed_over.discard(message_id)
 
 
@@ -130,6 +131,7 @@ def _record_failure(message: OutboxMessage, error: Exception, report: DeliveryRe
                     delay, error)
 
 
+@atomic
 def retry_failed(actor: User | None, message_id: int) -> bool:
     """Give a failed message a new round of attempts (an admin's "send again", written to the
     audit log); False when it is not waiting for one."""
@@ -140,9 +142,7 @@ def retry_failed(actor: User | None, message_id: int) -> bool:
         .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow())
         .execution_options(synchronize_session=False)))
     if result.rowcount != 1:
-        db.session.rollback()
         return False
     message = db.session.get_one(OutboxMessage, message_id)  # it was just updated
     audit.record(actor, "mail.retry", message, label=f"{message.template} #{message.id}")
-    db.session.commit()
     return True

@@ -11,12 +11,14 @@ from typing import Any
 from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Language, OutboxMessage, User
+from ...models import Claim, Language, OutboxMessage, OutboxStatus, User
 from ..tokens import TokenPurpose, make_token
 from ..urls import external_url
-from .kinds import wants_email
+from .kinds import KIND_OF_TEMPLATE, wants_email
+from .transports import message_id_of
 
 # Subjects per template; the rendered templates live in templates/email/<name>.{txt,html}.
 SUBJECTS = {
@@ -60,6 +62,10 @@ SUBJECTS = {
     "report_resolved": _l("Your report has been handled: %(title)s"),
 }
 
+# Every email about one claim has this subject (the first one's, kept to the end), so mail
+# programs that thread by subject group them too; what happened is the email's first line.
+CLAIM_SUBJECT = _l("Claim for %(title)s")
+
 _LINE_BREAKS = re.compile(r"[\r\n\t\f\v\u2028\u2029\x85]+")
 
 
@@ -79,8 +85,9 @@ def queue_email(
     """Render `template` for `recipient` and add it to the outbox in the current transaction.
 
     `recipient` is a user (their language and a preferences link are used) or a bare address.
-    Returns None when the user has switched this kind of email off. The caller commits;
-    nothing is sent before that commit.
+    Returns None when the user has switched this kind of email off. Mail about a claim (a
+    `claim` in the context) joins the claim's thread; optional mail gets a one-click
+    unsubscribe link. It joins the caller's unit of work; nothing is sent before that commits.
     """
     user = recipient if isinstance(recipient, User) else None
     if user is not None and not wants_email(user, template):
@@ -95,10 +102,14 @@ def queue_email(
             "account.email_preferences",
             token=make_token(TokenPurpose.PREFERENCES, {"u": user.id}),
         )
+    thread_key = _thread_key(context)
+    first = _first_of_thread(thread_key, address.strip()) if thread_key else None
     with force_locale(language.value):
-        subject = str(SUBJECTS[template]) % {
-            key: value for key, value in context.items() if isinstance(value, str)
-        }
+        words = {key: value for key, value in context.items() if isinstance(value, str)}
+        subject = str(SUBJECTS[template]) % words
+        if thread_key:
+            context["headline"] = subject
+            subject = first.subject if first else str(CLAIM_SUBJECT) % words
         context["subject"] = subject
         body_text = render_template(f"email/{template}.txt", **context)
         body_html = render_template(f"email/{template}.html", **context)
@@ -110,7 +121,36 @@ def queue_email(
         body_text=body_text,
         body_html=body_html,
         attachments=json.dumps(attachments) if attachments else None,
+        thread_key=thread_key,
+        in_reply_to=message_id_of(first) if first else None,
+        unsubscribe_url=_unsubscribe_url(user, template),
     )
     db.session.add(message)
     g.mail_queued = True  # lets the app deliver right after the request when so configured
     return message
+
+
+def _thread_key(context: dict[str, Any]) -> str | None:
+    """The thread an email belongs to: the claim it is about, if any."""
+    claim = context.get("claim")
+    return f"claim-{claim.id}" if isinstance(claim, Claim) else None
+
+
+def _first_of_thread(thread_key: str, address: str) -> OutboxMessage | None:
+    """The first email of the thread to this address (mail programs thread per mailbox), the
+    one the later ones answer; one that failed never arrived, so it anchors nothing."""
+    # Selecting flushes the caller's new rows: an email queued a moment ago has its id.
+    return db.session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.thread_key == thread_key, OutboxMessage.recipient == address,
+               OutboxMessage.status != OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id).limit(1))
+
+
+def _unsubscribe_url(user: User | None, template: str) -> str | None:
+    """The one-click link that turns this kind of email off (optional email only)."""
+    kind = KIND_OF_TEMPLATE.get(template)
+    if user is None or kind is None:
+        return None
+    return external_url("account.unsubscribe",
+                        token=make_token(TokenPurpose.UNSUBSCRIBE, {"u": user.id, "k": kind}))

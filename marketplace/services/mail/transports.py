@@ -22,20 +22,37 @@ from . import limits
 log = logging.getLogger(__package__)
 
 
-def build_message(message: OutboxMessage) -> Message:
-    """The Flask-Mail message for an outbox row (also what the .eml files contain)."""
+def message_id_of(message: OutboxMessage) -> str:
+    """The Message-ID of a (flushed) outbox row: the same on every attempt, so receiving
+    servers drop a duplicate delivery, and later mail of its thread can answer it."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     domain = sender.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
+    return f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
+def _headers_of(message: OutboxMessage) -> dict[str, str]:
+    headers = {"Auto-Submitted": "auto-generated"}
+    if message.in_reply_to:
+        # One conversation per thread in mail programs: every later message answers the first.
+        headers["In-Reply-To"] = headers["References"] = message.in_reply_to
+    if message.unsubscribe_url:
+        # RFC 8058: mail providers post "List-Unsubscribe=One-Click" to the link themselves.
+        headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
+
+
+def build_message(message: OutboxMessage) -> Message:
+    """The Flask-Mail message for an outbox row (also what the .eml files contain)."""
     mail_message = Message(
         subject=message.subject,
         recipients=[message.recipient],
         body=message.body_text,
         html=message.body_html,
-        sender=sender,
-        extra_headers={"Auto-Submitted": "auto-generated"},
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        extra_headers=_headers_of(message),
     )
-    # A stable id per outbox row lets receiving servers drop a duplicate delivery.
-    mail_message.msgId = f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+    mail_message.msgId = message_id_of(message)
     for attachment in json.loads(message.attachments or "[]"):
         mail_message.attach(
             attachment["filename"],

@@ -1,10 +1,10 @@
 """Photos: uploads checked and processed by Pillow in memory, stored once per content hash.
 
 `prepare_photo` decodes an upload and makes every variant in memory, writing nothing;
-`save_prepared` writes the files and adds the Photo row (the caller commits). Files follow the
-transaction they belong to: files written for a row that is never committed are removed when the
-transaction ends, and the files of rows deleted by `delete_unreferenced_photos` are removed only
-once that deletion is committed.
+`save_prepared` writes the files and adds the Photo row (in the caller's unit of work). Files
+follow the transaction they belong to: files written for a row that is never committed are
+removed when the transaction ends, and the files of rows deleted by `delete_unreferenced_photos`
+are removed only once that deletion is committed.
 
 The package, by concern (each module's docstring says more):
   refusals.py   PhotoRejected, PhotosBusy, PhotoStorageFailed and the words of each refusal

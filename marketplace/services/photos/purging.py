@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import Listing, ListingPhoto, ListingStatus
+from ...unit_of_work import Skip, after_commit, each_in_own_unit, unit_of_work
 from .storing import delete_unreferenced_photos
 
 # Logged under the package's name, as before it was split.
@@ -32,11 +33,11 @@ def purge_refused_listing_photos(now: datetime | None = None,
     qualifies = (Listing.status.in_([ListingStatus.REJECTED, ListingStatus.REMOVED])
                  & (Listing.updated_at < now - grace))
     has_photos = select(ListingPhoto.id).where(ListingPhoto.listing_id == Listing.id).exists()
-    listing_ids = db.session.scalars(
-        select(Listing.id).where(qualifies, has_photos).order_by(Listing.id)).all()
-    db.session.commit()
-    purged = 0
-    for listing_id in listing_ids:
+    with unit_of_work():  # read, and the transaction ended, before the listings one by one
+        listing_ids = db.session.scalars(
+            select(Listing.id).where(qualifies, has_photos).order_by(Listing.id)).all()
+
+    def purge(listing_id: int) -> bool:
         # Lock the listing (PostgreSQL), so an edit at this moment waits, then check again.
         still = db.session.scalar(select(Listing.id).where(Listing.id == listing_id, qualifies)
                                   .with_for_update())
@@ -47,16 +48,15 @@ def purge_refused_listing_photos(now: datetime | None = None,
             delete(ListingPhoto).where(ListingPhoto.listing_id == listing_id)
             .execution_options(synchronize_session=False))).rowcount
         if not detached:
-            db.session.rollback()
-            continue  # changed since, or another run was first
+            raise Skip  # changed since, or another run was first
         try:
-            delete_unreferenced_photos(photo_ids)
-            db.session.commit()  # the files go once this has committed
+            delete_unreferenced_photos(photo_ids)  # the files go once this unit has committed
         except IntegrityError:
             # The same picture was just uploaded to another listing: try again next run.
-            db.session.rollback()
             log.warning("Photos of listing %s are in use again; kept for now", listing_id)
-            continue
-        purged += 1
-        log.info("Removed the photos of refused listing %s after the grace period", listing_id)
-    return purged
+            raise Skip from None
+        after_commit(lambda: log.info(
+            "Removed the photos of refused listing %s after the grace period", listing_id))
+        return True
+
+    return each_in_own_unit(listing_ids, purge)

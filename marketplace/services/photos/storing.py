@@ -28,9 +28,9 @@ _DELETED = "photos.files_of_deleted_rows"  # removed once the transaction commit
 
 def save_prepared(prepared: PreparedPhoto) -> Photo:
     """The Photo for the prepared upload: the existing one with that content, or a new one whose
-    files are written now (added and flushed; the caller commits). If writing fails, the files
-    written are deleted, the row is withdrawn and the error re-raised: PhotoStorageFailed for a
-    failure of the storage (an OSError: disk full, read-only folder, bucket error)."""
+    files are written now (added and flushed, in the caller's unit of work). If writing fails, the
+    files written are deleted, the row is withdrawn and the error re-raised: PhotoStorageFailed
+    for a failure of the storage (an OSError: disk full, read-only folder, bucket error)."""
     existing = db.session.scalar(
         select(Photo).where(Photo.content_hash == prepared.content_hash))
     if existing is not None:
@@ -66,7 +66,7 @@ def save_prepared(prepared: PreparedPhoto) -> Photo:
 def delete_unreferenced_photos(photo_ids: Iterable[int] | None = None) -> int:
     """Delete the Photo rows (of `photo_ids`, or all) that no listing shows; returns how many.
 
-    The caller commits; the files of the deleted rows are removed once that commit succeeds
+    In the caller's unit of work; the files of the deleted rows are removed once it commits
     (a rollback keeps them, with their rows).
     """
     referenced = select(ListingPhoto.id).where(ListingPhoto.photo_id == Photo.id).exists()

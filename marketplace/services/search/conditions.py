@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from ...extensions import db
+from ...localtime import local_today
 from ...models import Listing, ListingStatus, Organisation, OrganisationStatus, Site
 from ..categories import category_with_descendants
 from .limits import MAX_DAYS
@@ -26,7 +27,7 @@ def on_sqlite() -> bool:
 def listing_conditions(visibility: Visibility, query: SearchQuery, now: datetime,
                        column: Callable[[str], ColumnElement]) -> list[ColumnElement[bool]]:
     """What a listing must be to be seen with `visibility` and to pass the filters of `query`."""
-    today = now.astimezone().date()  # the server's date, as services/listings.py uses it
+    today = local_today(now)  # the platform's date, as services/listings.py uses it
     conditions = [column("status") == ListingStatus.PUBLISHED,
                   column("available_until") >= today]
     if not visibility.everything:
