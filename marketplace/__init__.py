@@ -149,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .claims.views import bp as claims_bp
     from .impact.views import bp as impact_bp
+    from .listings.staged import bp as staged_photos_bp
     from .listings.views import bp as listings_bp
     from .main.views import bp as main_bp
     from .organisations.views import bp as organisations_bp
@@ -157,7 +158,8 @@ def register_blueprints(app: Flask) -> None:
     from .wanted.views import bp as wanted_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, admin_bp, listings_bp,
-                      photos_bp, claims_bp, alerts_bp, wanted_bp, reports_bp, impact_bp):
+                      staged_photos_bp, photos_bp, claims_bp, alerts_bp, wanted_bp, reports_bp,
+                      impact_bp):
         app.register_blueprint(blueprint)
 
 

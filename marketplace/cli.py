@@ -67,6 +67,9 @@ def create_user(email: str, organisation_name: str, role: str, kind: str, name: 
         _fail(error)
     if is_new:
         click.echo(f"Created organisation {organisation.name} (active, no sites yet).")
+        click.echo("It still needs a pick-up site before its members can publish listings: "
+                   "an organisation admin adds one under Organisation > Sites "
+                   f"(/organisations/{organisation.id}/sites/new), or a platform admin does.")
     how = "" if password else "; a link to choose a password has been emailed"
     click.echo(f"Created {user.role.value} {user.email} of {organisation.name}{how}.")
 

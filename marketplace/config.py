@@ -52,6 +52,15 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
             **_language_and_log_settings()}
 
 
+PHOTOS_PER_LISTING = 8  # services.listings.MAX_PHOTOS, which the form states
+FORM_TEXT_BYTES = 1024 * 1024  # room for a form's text and multipart overhead
+
+
+def form_bytes_promised(photo_max_bytes: int) -> int:
+    """The largest posting form the form's stated limits allow: 8 photos at their limit."""
+    return PHOTOS_PER_LISTING * photo_max_bytes + FORM_TEXT_BYTES
+
+
 def _site_settings(instance_path: Path) -> dict[str, Any]:
     """Where the site lives and keeps its data, and its general rules."""
     return {
@@ -60,8 +69,10 @@ def _site_settings(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
-        # Requests larger than this are refused with 413 before Flask reads them.
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 64 * 1024 * 1024),
+        # Requests larger than this are refused with 413 before Flask reads them; never less
+        # than the posting form promises (8 photos of PHOTO_MAX_BYTES and its text).
+        "MAX_CONTENT_LENGTH": max(_int("MAX_CONTENT_LENGTH", 0), form_bytes_promised(
+            _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024))),
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
         "LISTING_DEFAULT_DAYS": _int("LISTING_DEFAULT_DAYS", 30),
         "LISTING_MAX_DAYS": _int("LISTING_MAX_DAYS", 90),
@@ -129,6 +140,9 @@ def _rate_limit_settings() -> dict[str, Any]:
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per minute;20 per hour",
         "REPORT_RATE_LIMIT": os.environ.get("REPORT_RATE_LIMIT") or "10 per hour",
         "CLAIM_RATE_LIMIT": os.environ.get("CLAIM_RATE_LIMIT") or "30 per hour",
+        # Photos a member may upload (staged, one request each) before waiting.
+        "PHOTO_STAGE_RATE_LIMIT": os.environ.get("PHOTO_STAGE_RATE_LIMIT")
+        or "20 per minute;200 per hour",
     }
 
 

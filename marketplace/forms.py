@@ -39,7 +39,9 @@ def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
 def email_field(label: Any = None) -> EmailField:
     return EmailField(
         label or _l("Email address"),
-        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+        validators=[DataRequired(_l("Enter your email address")), Length(max=254),
+                    Email(check_deliverability=False,
+                          message=_l("Enter an email address like name@example.org"))],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
@@ -48,7 +50,7 @@ def email_field(label: Any = None) -> EmailField:
 def new_password_field(label: Any = None) -> PasswordField:
     return PasswordField(
         label or _l("Password"),
-        validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)],
+        validators=[DataRequired(_l("Enter a password")), Length(max=PASSWORD_MAX_LENGTH)],
         description=_l("At least 8 characters. A few unrelated words make a strong password."),
         render_kw={"autocomplete": "new-password", "minlength": 8,
                    "maxlength": PASSWORD_MAX_LENGTH},
@@ -59,7 +61,7 @@ def language_field() -> SelectField:
     return SelectField(
         _l("Language"),
         choices=[SelectChoice(language.value, LANGUAGE_NAMES[language]) for language in Language],
-        validators=[DataRequired()],
+        validators=[DataRequired(_l("Choose a language"))],
     )
 
 
@@ -67,7 +69,7 @@ def notifications_field() -> SelectField:
     return SelectField(
         _l("Email me about claims, messages and matches"),
         choices=enum_choices(NotificationPreference),
-        validators=[DataRequired()],
+        validators=[DataRequired(_l("Choose when we email you"))],
     )
 
 
@@ -88,7 +90,8 @@ def organisation_kind_field(optional: bool = False) -> SelectField:
     return SelectField(
         _l("Kind of organisation"),
         choices=[SelectChoice("", _l("Choose…")), *enum_choices(OrganisationKind)],
-        validators=[Optional()] if optional else [DataRequired()],
+        validators=[Optional()] if optional
+        else [DataRequired(_l("Choose the kind of organisation"))],
     )
 
 

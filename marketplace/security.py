@@ -26,6 +26,7 @@ from .models import (
     Organisation,
     OrganisationStatus,
     Role,
+    StagedPhoto,
     User,
     UserStatus,
     Wanted,
@@ -64,6 +65,8 @@ class Action(enum.StrEnum):
     SUSPEND_ORGANISATION = "suspend_organisation"
     REACTIVATE_ORGANISATION = "reactivate_organisation"
     ACCESS_PERSONAL_DATA = "access_personal_data"  # export or delete an account (obj a User)
+    USE_STAGED_PHOTO = "use_staged_photo"  # see, use or remove a photo staged for a form
+    COPY_LISTING = "copy_listing"  # "post similar": a new draft from an own organisation's listing
 
 
 # The state an object must be in for an action to be offered (can); who may do it is decided
@@ -177,6 +180,9 @@ def _permitted_in_good_standing(user: User, action: Action, obj: Any) -> bool:
     match action:
         case Action.PARTICIPATE:
             return participation_block_reason(user) is None
+        case Action.COPY_LISTING:
+            return (isinstance(obj, Listing) and obj.organisation_id == user.organisation_id
+                    and participation_block_reason(user) is None)
         case Action.MANAGE_ORGANISATION | Action.VIEW_IMPACT:  # the same people, for now
             if platform_admin:
                 return True
@@ -213,6 +219,8 @@ def _permitted_in_good_standing(user: User, action: Action, obj: Any) -> bool:
                 or permitted(user, Action.MANAGE_ORGANISATION, obj.organisation))
         case Action.MANAGE_MEMBER:
             return isinstance(obj, User) and _manages(user, obj)
+        case Action.USE_STAGED_PHOTO:  # its uploader only, platform admins included
+            return isinstance(obj, StagedPhoto) and obj.owner_id == user.id
     return False
 
 

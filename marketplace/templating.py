@@ -8,6 +8,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
+from .error_summary import error_summary, page_has_errors
 from .formats import date_text, datetime_text, money_text, number_text
 from .i18n import current_language
 from .models import LANGUAGE_NAMES, Language
@@ -39,6 +40,7 @@ def register(app: Flask) -> None:
 
     # Globals, not context: imported macros (the listing card) see globals only.
     app.jinja_env.globals.update(photo_url=photo_url, srcset=srcset, listing_card=listing_card)
+    app.jinja_env.globals.update(error_summary=error_summary, page_has_errors=page_has_errors)
     # In the page's (or email's) language and the platform's time zone (formats.py).
     app.jinja_env.filters["datetime"] = lambda value: datetime_text(value) if value else ""
     app.jinja_env.filters["date"] = lambda value: date_text(value) if value else ""

@@ -33,6 +33,7 @@ from marketplace.models import (
     OutboxStatus,
     Photo,
     Role,
+    StagedPhoto,
     User,
     UserStatus,
     Wanted,
@@ -116,6 +117,8 @@ def _objects(name: str, admin: User, member: User, claimant: User, make_listing,
         "pending": make_listing(pending_title, organisation=organisation,
                                 status=ListingStatus.PENDING_REVIEW, created_by_id=member.id),
     }
+    if secret:  # A's draft is saved with a title alone: every page must cope with the gaps
+        _strip_to_title(listings["draft"])
     photos = {kind: _photo_for(listing, PHOTO_FILES[(name, kind)])
               for kind, listing in listings.items()}
     claim = Claim(listing=listings["published"], claimant=claimant,
@@ -132,6 +135,14 @@ def _objects(name: str, admin: User, member: User, claimant: User, make_listing,
     db.session.add_all([claim, *messages, wanted, alert])
     db.session.commit()
     return OrganisationObjects(organisation, listings, photos, claim, messages, wanted, alert)
+
+
+def _strip_to_title(draft: Listing) -> None:
+    for attribute in ("site_id", "category_id", "condition", "quantity", "quantity_available",
+                      "available_until"):
+        setattr(draft, attribute, None)
+    draft.description = ""
+    db.session.commit()
 
 
 def build_world(make_org, make_user, make_listing) -> World:
@@ -181,8 +192,16 @@ def build_world(make_org, make_user, make_listing) -> World:
         "reason_id": db.session.scalar(select(ModerationReason.id).limit(1)),
         "word_id": db.session.scalar(select(WatchWord.id).limit(1)),
         "factor_id": db.session.scalar(select(ImpactFactor.id).limit(1)),
+        "staged_id": _staged_photo(users["member_of_a"], a.photos["draft"]),
     }
     return world
+
+
+def _staged_photo(owner: User, photo: Photo) -> int:
+    staged = StagedPhoto(owner_id=owner.id, photo=photo, original_name="kast.jpg")
+    db.session.add(staged)
+    db.session.commit()
+    return staged.id
 
 
 # --- the routes -------------------------------------------------------------------------------

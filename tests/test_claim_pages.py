@@ -131,7 +131,8 @@ def test_withdrawing_a_listing_tells_those_still_waiting(app, make_listing, make
                                                         login_as):
     listing, giver, taker = _setup(make_listing, make_user)
     login_as(taker).post(f"/listings/{listing.id}/claim", data={"quantity": "1"})
-    login_as(giver).post(f"/listings/{listing.id}/withdraw")
+    login_as(giver).post(f"/listings/{listing.id}/withdraw",
+                         data={"confirmed": "yes"})
     claim = db.session.scalar(select(Claim))
     assert reload(claim).status is ClaimStatus.EXPIRED
     assert outbox("claim_listing_gone", to=taker.email)

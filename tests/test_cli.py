@@ -116,6 +116,8 @@ def test_create_user_creates_a_new_organisation_active_with_the_user_in_it(app, 
     assert result.exit_code == 0, result.output
     assert "Created organisation Huisartsen Oost" in result.output
     [organisation] = organisations_named("Huisartsen Oost")
+    assert "still needs a pick-up site" in result.output
+    assert f"/organisations/{organisation.id}/sites/new" in result.output
     assert organisation.status is OrganisationStatus.ACTIVE
     assert organisation.approved_at is not None
     user = find_user_by_email("nina@example.org")

@@ -292,7 +292,8 @@ CASES: dict[str, Case] = {
     "member role": Case("org_admin", lambda w: f"/organisations/{w.giver_org.id}/members/"
                         f"{w.colleague.id}/role", lambda w: {"role": values(Role)}, button=True),
     "deactivate member": Case("org_admin", lambda w: f"/organisations/{w.giver_org.id}/members/"
-                              f"{w.colleague.id}/deactivate", lambda w: {"reason": ["Weg."]},
+                              f"{w.colleague.id}/deactivate",
+                              lambda w: {"reason": ["Weg."], "confirmed": ["yes"]},
                               button=True),
     # Platform admins.
     "reject listing": Case("admin", lambda w: f"/admin/listings/{w.pending.id}/reject",

@@ -601,7 +601,7 @@ def test_platform_admins_add_and_delete_watch_words(admin, login_as):
 
 
 @pytest.mark.parametrize("word, message", [
-    ("", "This field is required."),
+    ("", "Enter a word or phrase"),
     ("pil<script>", "Use letters, digits, spaces and hyphens only."),
     ("x" * 61, "Field cannot be longer than 60 characters."),
     ("PIL", "is on the list already"),

@@ -127,7 +127,7 @@ def test_deactivating_a_colleague_ends_their_sessions_and_reactivating_restores_
     admin_client = login_as(admin)
 
     response = admin_client.post(members_url(organisation, colleague, "deactivate"),
-                                 data={"reason": "Left the organisation"},
+                                 data={"reason": "Left the organisation", "confirmed": "yes"},
                                  follow_redirects=True)
 
     assert "Mila Member has been deactivated and logged out." in response.get_data(as_text=True)
@@ -159,7 +159,7 @@ def test_an_org_admin_refuses_a_pending_colleague(make_user, login_as):
     colleague = make_user(organisation=admin.organisation, status=UserStatus.PENDING,
                           name="Piet Pending")
     response = login_as(admin).post(members_url(admin.organisation, colleague, "deactivate"),
-                                    follow_redirects=True)
+                                    data={"confirmed": "yes"}, follow_redirects=True)
     assert "Piet Pending has been deactivated and logged out." in response.get_data(as_text=True)
     assert reload(colleague).status is UserStatus.DEACTIVATED
     assert outbox(template="account_approved") == []
@@ -170,7 +170,7 @@ def test_an_org_admin_cannot_deactivate_themselves(make_user, login_as):
     make_user(organisation=admin.organisation, role=Role.ORG_ADMIN)  # not the last admin
     admin_client = login_as(admin)
     response = admin_client.post(members_url(admin.organisation, admin, "deactivate"),
-                                 follow_redirects=True)
+                                 data={"confirmed": "yes"}, follow_redirects=True)
     assert response.status_code == 200
     assert "You cannot deactivate your own account here." in response.get_data(as_text=True)
     assert reload(admin).status is UserStatus.ACTIVE
@@ -258,7 +258,8 @@ def test_an_org_admin_cannot_deactivate_a_platform_admin_linked_to_their_organis
     admin = make_user(role=Role.ORG_ADMIN)
     staff = make_user(role=Role.PLATFORM_ADMIN, organisation=admin.organisation)
     staff_client = login_as(staff)
-    login_as(admin).post(members_url(admin.organisation, staff, "deactivate"))
+    login_as(admin).post(members_url(admin.organisation, staff, "deactivate"),
+                         data={"confirmed": "yes"})
     assert reload(staff).status is UserStatus.ACTIVE
     assert staff_client.get("/admin/").status_code == 200
 

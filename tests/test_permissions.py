@@ -300,7 +300,7 @@ SITE_FORM = {"site_name": "Nieuw magazijn", "street": "Havenstraat 12", "postcod
 # route and form data; the organisation routes are about organisation A
 ORGANISATION_ACTIONS = [
     ("/organisations/{org}/members/{pending}/approve", {}),
-    ("/organisations/{org}/members/{member}/deactivate", {"reason": "Left"}),
+    ("/organisations/{org}/members/{member}/deactivate", {"reason": "Left", "confirmed": "yes"}),
     ("/organisations/{org}/members/{deactivated}/reactivate", {}),
     ("/organisations/{org}/members/{member}/role", {"role": "org_admin"}),
     ("/organisations/{org}/sites/new", SITE_FORM),

@@ -105,6 +105,11 @@ EXPECTED_GET: dict[str, tuple] = {
     "reports.report_listing:published": (LOGIN, 200, 403, 200, WAITING, LOGIN, WAITING),
     "reports.report_listing:draft": (LOGIN, 404, 403, 200, WAITING, LOGIN, WAITING),
     "reports.report_listing:pending": (LOGIN, 404, 403, 200, WAITING, LOGIN, WAITING),
+    # Confirmation steps (the POST acts only with the page's confirmation): who may act sees them.
+    "listings.withdraw:published": (LOGIN, 403, 200, 200, 403, LOGIN, 404),
+    "listings.withdraw:draft": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
+    "listings.withdraw:pending": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
+    "claims.cancel": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
 }
 
 CLAIM_ACTION = (LOGIN, 404, ANY, ANY, 404, LOGIN, 404)
@@ -146,10 +151,18 @@ EXPECTED_POST: dict[str, tuple] = {
     "listings.relist:published": EDIT_PUBLISHED,
     "listings.relist:draft": EDIT_PRIVATE,
     "listings.relist:pending": EDIT_PRIVATE,
+    # "Post similar": colleagues who may post; a platform admin has no organisation to post for.
+    "listings.copy:published": (LOGIN, 403, ANY, 403, 403, LOGIN, 404),
+    "listings.copy:draft": (LOGIN, 404, ANY, 403, 404, LOGIN, 404),
+    "listings.copy:pending": (LOGIN, 404, ANY, 403, 404, LOGIN, 404),
     "reports.report_listing:published": (LOGIN, 422, 403, ANY, WAITING, LOGIN, WAITING),
     "reports.report_listing:draft": (LOGIN, 404, 403, ANY, WAITING, LOGIN, WAITING),
     "reports.report_listing:pending": (LOGIN, 404, 403, ANY, WAITING, LOGIN, WAITING),
     "wanted.new": (LOGIN, 422, 422, ANY, WAITING, LOGIN, WAITING),
+    # Without a photo; platform admins without an organisation do not post.
+    "staged_photos.stage": (LOGIN, 400, 400, 403, WAITING, LOGIN, WAITING),
+    # A staged photo is its uploader's alone (a member of A who is none of the roles).
+    "staged_photos.remove": (LOGIN, 404, 404, 404, WAITING, LOGIN, WAITING),
     "wanted.close": (LOGIN, 403, ANY, ANY, WAITING, LOGIN, WAITING),
     "wanted.answer": (LOGIN, ANY, ANY, ANY, WAITING, LOGIN, WAITING),
 }
@@ -286,7 +299,9 @@ def private_actions(world: World, target) -> list[tuple[str, str, dict[str, str]
             ("GET", f"/listings/{listing}", {}, True),
             ("GET", f"/listings/{listing}/edit", {}, False),
             ("POST", f"/listings/{listing}/edit", listing_form(world), False),
+            ("GET", f"/listings/{listing}/withdraw", {}, False),
             ("POST", f"/listings/{listing}/withdraw", {}, False),
+            ("POST", f"/listings/{listing}/withdraw", {"confirmed": "yes"}, False),
             ("POST", f"/listings/{listing}/relist",
              {"available_until": (date.today() + timedelta(days=10)).isoformat()}, False),
             ("POST", f"/listings/{listing}/claim", {"quantity": "1", "message": "Mag ik?"},
@@ -302,7 +317,8 @@ def private_actions(world: World, target) -> list[tuple[str, str, dict[str, str]
         ("POST", f"/claims/{claim}/messages", {"body": "Ik lees mee"}, False),
         ("POST", f"/claims/{claim}/accept", {"note": "Prima"}, False),
         ("POST", f"/claims/{claim}/decline", {"note": "Nee"}, False),
-        ("POST", f"/claims/{claim}/cancel", {}, False),
+        ("GET", f"/claims/{claim}/cancel", {}, False),
+        ("POST", f"/claims/{claim}/cancel", {"confirmed": "yes"}, False),
         ("POST", f"/claims/{claim}/collected", {}, False),
         ("POST", f"/alerts/{target.alert.id}/pause", {}, False),
         ("POST", f"/alerts/{target.alert.id}/delete", {}, False),

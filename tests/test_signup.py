@@ -233,7 +233,7 @@ def test_oversize_fields_get_a_message_not_an_error(client, make_org):
 def test_an_invalid_email_address_is_refused(client, make_org):
     response = client.post("/auth/signup", data=join_form(make_org(), email="not-an-address"))
     assert response.status_code == 422
-    assert "Invalid email address" in response.get_data(as_text=True)
+    assert "Enter an email address like name@example.org" in response.get_data(as_text=True)
 
 
 def test_a_tampered_confirmation_link_is_refused_with_a_way_to_get_a_new_one(client, make_org):

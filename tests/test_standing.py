@@ -140,7 +140,8 @@ def test_a_suspended_organisations_member_only_cancels_their_own_claim(app, worl
     assert database_state(except_user=claimant) == before
     assert len(outbox()) == mail_before
 
-    answer = fetch(client, "POST", f"/claims/{claim_on_a.id}/cancel")
+    answer = fetch(client, "POST", f"/claims/{claim_on_a.id}/cancel",
+                   data={"confirmed": "yes"})
     assert answer.status == 302
     db.session.refresh(claim_on_a)
     assert claim_on_a.status is ClaimStatus.CANCELLED

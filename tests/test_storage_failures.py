@@ -23,7 +23,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Listing, ListingPhoto, ListingStatus, Photo, User
+from marketplace.models import Listing, ListingPhoto, ListingStatus, Photo, StagedPhoto, User
 from marketplace.services.photos import photo_file_name
 
 IMAGES = SHARED_TESTDATA / "images" / "good"
@@ -84,18 +84,22 @@ def test_posting_while_the_upload_folder_cannot_be_written_answers_503_with_the_
     assert rows() == before
 
 
-def test_a_failure_after_some_files_were_written_leaves_none_of_them(
+def test_a_failure_after_some_files_were_written_leaves_none_of_them_and_keeps_the_others(
         app: Flask, poster: User, login_as: Callable[[User], FlaskClient]):
-    # The first photo is stored whole and the second's first file too, before its second fails.
+    # The first photo is stored whole (and kept, staged for the poster) and the second's first
+    # file too, before its second fails: none of the second's files stays.
     blocker = block(app, "hopper.png", "page")
     folder = Path(app.config["UPLOAD_FOLDER"])
-    before_rows, before_files = rows(), everything_in(folder)
+    before_rows = rows()
     response = post(login_as(poster), "/listings/new", form(poster, "hopper.jpg", "hopper.png"))
     assert_refused_with_the_form_kept(response)
-    assert rows() == before_rows
-    # At most the shard folders the written files were in: no file, no half-written file.
-    assert all((folder / name).is_dir() for name in everything_in(folder) - before_files)
-    assert [path for path in folder.rglob("*") if path.is_file()] == []
+    assert rows() == {**before_rows, "photo": before_rows["photo"] + 1}
+    kept = db.session.scalar(select(StagedPhoto))
+    assert kept.original_name == "hopper.jpg"
+    assert f'name="staged_photo" value="{kept.id}"' in response.get_data(as_text=True)
+    # No file, no half-written file, but those of the photo kept.
+    assert {path.name.split("-")[0] for path in folder.rglob("*") if path.is_file()} == \
+        {kept.photo.content_hash}
     assert blocker.is_dir()
 
 

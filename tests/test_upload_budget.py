@@ -12,8 +12,9 @@ from __future__ import annotations
 import gc
 import io
 import os
+import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 
 import pytest
@@ -62,12 +63,15 @@ TYPED = {"title": "Hoog-laagbedden, elektrisch",
          "quantity": "3"}
 
 
-def post(client: FlaskClient, user: User, files: list[tuple[str, bytes]]):
-    """The listing form with `files` as its photos, in a body built here: the test client
-    would spool a large one to a temporary file it never closes."""
+def post(client: FlaskClient, user: User, files: list[tuple[str, bytes]],
+         staged_photo: Sequence[str] = ()):
+    """The listing form with `files` as its photos (and the staged photos it names), in a body
+    built here: the test client would spool a large one to a temporary file it never closes."""
     boundary = uuid.uuid4().hex
+    fields = [*listing_form(user, **TYPED).items(),
+              *(("staged_photo", number) for number in staged_photo)]
     parts = [f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode()
-             for name, value in listing_form(user, **TYPED).items()]
+             for name, value in fields]
     parts += [f'Content-Disposition: form-data; name="photos"; filename="{name}"\r\n'
               "Content-Type: application/octet-stream\r\n\r\n".encode() + content
               for name, content in files]
@@ -163,10 +167,12 @@ def test_photos_that_fit_alone_but_not_together_are_refused_naming_those_left_ov
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert escape(f"achterkant.png: {TOGETHER}") in body
-    assert "voorkant.png" not in body and "zijkant.png" not in body
-    assert stored() == (0, 0)
+    assert f"voorkant.png: {TOGETHER}" not in body and f"zijkant.png: {TOGETHER}" not in body
+    assert stored() == (0, 2)  # those that fit are kept (staged), shown on the form again
+    staged = re.findall(r'name="staged_photo" value="(\d+)"', body)
+    assert len(staged) == 2
 
-    assert post(client, poster, files[:2]).status_code == 302  # those that fit are taken
+    assert post(client, poster, [], staged_photo=staged).status_code == 302  # not chosen again
     assert stored() == (1, 2)
 
 

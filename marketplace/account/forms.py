@@ -11,7 +11,8 @@ from ..forms import email_kinds_field, language_field, new_password_field, notif
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)],
+    name = StringField(_l("Your name"), validators=[DataRequired(_l("Enter your name")),
+                                                      Length(max=120)],
                        render_kw={"autocomplete": "name"})
     phone = TelField(
         _l("Phone (optional)"),
@@ -28,7 +29,8 @@ class ProfileForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"),
-                                     validators=[DataRequired(), Length(max=1024)],
+                                     validators=[DataRequired(_l("Enter your current password")),
+                                                 Length(max=1024)],
                                      render_kw={"autocomplete": "current-password"})
     new_password = new_password_field(_l("New password"))
 
@@ -46,7 +48,8 @@ class ExportForm(FlaskForm):
 
 class DeleteAccountForm(FlaskForm):
     password = PasswordField(_l("Your password"),
-                             validators=[DataRequired(), Length(max=1024)],
+                             validators=[DataRequired(_l("Enter your password")),
+                                         Length(max=1024)],
                              render_kw={"autocomplete": "current-password"})
     understood = BooleanField(
         _l("I understand that my account is deleted for good and cannot be restored."),

@@ -12,7 +12,7 @@ from ..models.user import ROLE_LABELS, Role
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason (sent to the organisation and kept in the audit log)"),
-                           validators=[DataRequired(), Length(max=1000)])
+                           validators=[DataRequired(_l("Enter a reason")), Length(max=1000)])
 
 
 class TrustForm(FlaskForm):
@@ -22,7 +22,7 @@ class TrustForm(FlaskForm):
 
 class UserDeactivateForm(FlaskForm):
     reason = TextAreaField(_l("Reason (kept in the audit log)"),
-                           validators=[DataRequired(), Length(max=1000)])
+                           validators=[DataRequired(_l("Enter a reason")), Length(max=1000)])
 
 
 class UserRoleForm(FlaskForm):

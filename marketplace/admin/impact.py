@@ -22,9 +22,10 @@ from .views import bp
 
 class FactorForm(FlaskForm):
     value = StringField(_l("Kilograms of CO₂e avoided per kilogram reused"),
-                        validators=[DataRequired(), Length(max=20)])
+                        validators=[DataRequired(_l("Enter the kilograms of CO₂e")),
+                                    Length(max=20)])
     source = TextAreaField(_l("Source (shown on the dashboard)"),
-                           validators=[DataRequired(), Length(max=1000)])
+                           validators=[DataRequired(_l("Enter the source")), Length(max=1000)])
 
 
 class NewFactorForm(FactorForm):

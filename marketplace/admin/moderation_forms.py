@@ -34,9 +34,11 @@ class DecisionForm(FlaskForm):
 class ReasonTextsForm(FlaskForm):
     # Each text is marked as its language (screen readers, spelling checkers), whatever the page.
     text_en = TextAreaField(_l("Reason in English"), render_kw={"lang": "en"},
-                            validators=[DataRequired(), Length(max=500)])
+                            validators=[DataRequired(_l("Enter the reason in English")),
+                                        Length(max=500)])
     text_nl = TextAreaField(_l("Reason in Dutch"), render_kw={"lang": "nl"},
-                            validators=[DataRequired(), Length(max=500)])
+                            validators=[DataRequired(_l("Enter the reason in Dutch")),
+                                        Length(max=500)])
     position = IntegerField(_l("Position in the list (lower comes first)"),
                             validators=[Optional(), NumberRange(min=0, max=10_000)])
 
@@ -45,7 +47,7 @@ class WatchWordForm(FlaskForm):
     word = StringField(_l("Word or phrase"),
                        description=_l("Letters, digits, spaces and hyphens; matched as a whole "
                                       "word, whatever the capitals and accents."),
-                       validators=[DataRequired(), Length(max=60)])
+                       validators=[DataRequired(_l("Enter a word or phrase")), Length(max=60)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(kind.value, WATCH_WORD_KIND_LABELS[kind])
                                        for kind in WatchWordKind],
                        default=WatchWordKind.MEDICINE.value)

@@ -36,7 +36,8 @@ def _optional_int(value: Any) -> int | None:
 
 
 class SignUpForm(SiteFieldsMixin, FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)],
+    name = StringField(_l("Your name"), validators=[DataRequired(_l("Enter your name")),
+                                                      Length(max=120)],
                        render_kw={"autocomplete": "name"})
     email = email_field(_l("Work email address"))
     password = new_password_field()
@@ -46,7 +47,8 @@ class SignUpForm(SiteFieldsMixin, FlaskForm):
         choices=[SelectChoice(JOIN_EXISTING, _l("My organisation is on the marketplace already")),
                  SelectChoice(REQUEST_NEW, _l("Register my organisation"))],
         default=JOIN_EXISTING,
-        validators=[DataRequired()],
+        validators=[DataRequired(_l("Choose whether your organisation is on the marketplace "
+                                    "already"))],
     )
     organisation = SelectField(_l("Organisation"), coerce=_optional_int,
                                validators=[Optional()],
@@ -70,7 +72,9 @@ class SignUpForm(SiteFieldsMixin, FlaskForm):
 
 class LoginForm(FlaskForm):
     email = email_field()
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)],
+    password = PasswordField(_l("Password"),
+                             validators=[DataRequired(_l("Enter your password")),
+                                         Length(max=1024)],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Keep me logged in on this device"))
     next = HiddenField()

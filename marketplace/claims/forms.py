@@ -12,7 +12,8 @@ from ..services.claims import MAX_MESSAGE_LENGTH
 
 class ClaimForm(FlaskForm):
     quantity = IntegerField(_l("How many do you need?"),
-                            validators=[InputRequired(), NumberRange(min=1, max=100_000)],
+                            validators=[InputRequired(_l("Enter how many you need")),
+                                        NumberRange(min=1, max=100_000)],
                             render_kw={"min": 1, "inputmode": "numeric"})
     preferred_pickup_date = DateField(_l("Preferred pick-up date (optional)"),
                                       validators=[Optional()])
@@ -34,6 +35,6 @@ class DeclineForm(FlaskForm):
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField(_l("Message"), validators=[InputRequired(),
+    body = TextAreaField(_l("Message"), validators=[InputRequired(_l("Write a message")),
                                                    Length(max=MAX_MESSAGE_LENGTH)],
                          render_kw={"rows": 3})

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ..confirmation import ConfirmStepForm, cancel_claim_confirmation, confirmation_page, confirmed
 from ..extensions import db, limiter
 from ..models import Claim, ClaimStatus, Listing
 from ..organisations.forms import ConfirmForm
@@ -103,12 +104,18 @@ def decline(claim_id: int) -> Response:
                 _("The claim is declined; the claimant has been told."))
 
 
-@bp.route("/claims/<int:claim_id>/cancel", methods=["POST"])
+@bp.route("/claims/<int:claim_id>/cancel", methods=["GET", "POST"])
 @login_required
-def cancel(claim_id: int) -> Response:
-    return _act(claim_id, ConfirmForm,
-                lambda claim, _form: claim_service.cancel_claim(current_user, claim),
-                _("Your claim is cancelled; the giver has been told."))
+def cancel(claim_id: int) -> Response | tuple[str, int]:
+    """GET, or a POST without the confirmation, says what happens to the reserved quantity
+    and who is told; the confirmation acts."""
+    claim = _claim_or_404(claim_id)
+    form = ConfirmStepForm()
+    if not confirmed(form):
+        return confirmation_page(form, cancel_claim_confirmation(claim))
+    attempt(lambda: claim_service.cancel_claim(current_user, claim),
+            _("Your claim is cancelled; the giver has been told."), forbid=True)
+    return redirect(url_for("claims.show", claim_id=claim.id))
 
 
 @bp.route("/claims/<int:claim_id>/collected", methods=["POST"])

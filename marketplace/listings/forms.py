@@ -49,25 +49,30 @@ class FiniteDecimalField(DecimalField):
 
 
 class ListingForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)],
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title")),
+                                                  Length(max=120)],
                         description=_l("What is it, in a few words: \"12 rollators, foldable\"."))
     description = TextAreaField(
-        _l("Description"), validators=[DataRequired(), Length(max=5000)],
+        _l("Description"),
+        validators=[DataRequired(_l("Describe what you offer")), Length(max=5000)],
         description=_l("Size, brand and model, state, what is included, how it is packed."),
         render_kw={"rows": 6},
     )
-    category = SelectField(_l("Category"), coerce=_optional_int, validators=[DataRequired()])
+    category = SelectField(_l("Category"), coerce=_optional_int,
+                           validators=[DataRequired(_l("Choose a category"))])
     condition = SelectField(
         _l("Condition"),
-        choices=enum_choices(Condition),
-        validators=[DataRequired()],
+        # No preset: "new" was a likely wrong answer for surplus (required only to publish).
+        choices=[SelectChoice("", _l("Choose…")), *enum_choices(Condition)],
+        validators=[DataRequired(_l("Choose the condition"))],
     )
     quantity = IntegerField(_l("Quantity"),
-                            validators=[InputRequired(), NumberRange(min=1, max=MAX_QUANTITY)],
+                            validators=[InputRequired(_l("Enter how many you offer")),
+                                        NumberRange(min=1, max=MAX_QUANTITY)],
                             render_kw={"min": 1, "inputmode": "numeric"})
     unit = SelectField(_l("Unit"),
                        choices=enum_choices(Unit),
-                       validators=[DataRequired()])
+                       validators=[DataRequired(_l("Choose a unit"))])
     value_per_unit = FiniteDecimalField(
         _l("Estimated value per unit in euros (optional)"), places=2,
         validators=[Optional(), NumberRange(min=0, max=999_999)],
@@ -81,8 +86,10 @@ class ListingForm(FlaskForm):
         description=_l("For the kilograms kept out of the waste."),
         render_kw={"inputmode": "decimal"},
     )
-    site = SelectField(_l("Pick-up site"), coerce=_optional_int, validators=[DataRequired()])
-    available_until = DateField(_l("Available until"), validators=[DataRequired()])
+    site = SelectField(_l("Pick-up site"), coerce=_optional_int,
+                       validators=[DataRequired(_l("Choose a pick-up site"))])
+    available_until = DateField(_l("Available until"),
+                                validators=[DataRequired(_l("Enter the last day it is available"))])
     delivery_possible = BooleanField(_l("We can deliver"))
     internal_days = IntegerField(
         _l("Offer it to my own organisation first, for this many days"), default=0,
@@ -123,4 +130,5 @@ class ListingForm(FlaskForm):
 
 
 class RelistForm(FlaskForm):
-    available_until = DateField(_l("Available until"), validators=[DataRequired()])
+    available_until = DateField(_l("Available until"),
+                                validators=[DataRequired(_l("Enter the last day it is available"))])

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from ..claims.forms import ClaimForm
+from ..confirmation import (
+    ConfirmStepForm,
+    confirmation_page,
+    confirmed,
+    withdraw_confirmation,
+)
+from ..errors import render_error
 from ..extensions import db
+from ..formats import money_text, number_text
 from ..i18n import current_language
 from ..models import (
     Claim,
@@ -21,16 +39,28 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.listing import EDITABLE
 from ..organisations.forms import ConfirmForm
-from ..security import Action, can, is_insider, participation_block_reason, permitted
+from ..security import (
+    Action,
+    can,
+    in_good_standing,
+    is_insider,
+    participation_block_reason,
+    permitted,
+)
 from ..services import listings as listing_service
 from ..services.categories import category_tree
 from ..services.claims import open_claim_of
 from ..services.errors import DomainError
-from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit, Upload
+from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit
+from ..services.photos import recent_staged
+from ..services.pick_up import missing_site_reason
 from ..services.search import SearchQuery
+from ..services.typical_amounts import typical_amounts
 from ..web import attempt, member_required, refusals_on, render_form, require
 from . import pages
+from .drafts import form_ready
 from .forms import ListingForm, RelistForm
+from .kept_photos import REMOVE_FIELD, STAGED_FIELD, KeptPhotos, keep_photos, show_refusals
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
 
@@ -75,12 +105,6 @@ def _details(form: ListingForm) -> ListingDetails:
     )
 
 
-def _uploads(form: ListingForm) -> list[Upload]:
-    files: list[FileStorage] = [item for item in (form.photos.data or [])
-                                if isinstance(item, FileStorage) and item.filename]
-    return [Upload(filename=item.filename or "", data=item.read()) for item in files]
-
-
 def _photo_edits(listing: Listing) -> list[PhotoEdit]:
     """The gallery controls of the edit form: position, alt text, remove, per photo."""
     edits = []
@@ -113,20 +137,66 @@ def new() -> Response | tuple[str, int]:
     if block:
         flash(block, "notice")
         return redirect(url_for("main.home"))
-    form = ListingForm()
-    form.set_choices(_category_choices(), _site_choices(current_user.organisation_id))
-    if request.method == "GET":
-        form.available_until.data = listing_service.default_available_until()
-    if form.validate_on_submit():
+    form = _new_form()
+    kept = keep_photos(form)  # before anything else: no photo that reached us is lost
+    if form_ready(form, None) and not kept.refusals:
         with refusals_on(form) as call:
             listing = listing_service.create_listing(
-                current_user, _details(form), PhotoChanges(uploads=_uploads(form)),
+                current_user, _details(form), PhotoChanges(staged=kept.staged),
                 submit=bool(form.submit.data),
             )
         if call.succeeded:
             flash(_status_message(listing), "success")
             return redirect(url_for("listings.show", listing_id=listing.id))
-    return render_form("listings/form.html", form=form, listing=None)
+    return _form_page(form, None, kept)
+
+
+def _new_form(from_request: bool = True) -> ListingForm:
+    # formdata=None: a body too large to read is not read again.
+    form = ListingForm() if from_request else ListingForm(formdata=None)
+    form.set_choices(_category_choices(), _site_choices(current_user.organisation_id))
+    if request.method == "GET" or not from_request:
+        form.available_until.data = listing_service.default_available_until()
+    return form
+
+
+def _form_page(form: ListingForm, listing: Listing | None, kept: KeptPhotos,
+               status: int | None = None) -> tuple[str, int]:
+    """The form again, with the staged photos it keeps and why a photo was refused."""
+    show_refusals(form, kept)
+    organisation = listing.organisation if listing else current_user.organisation
+    no_site = missing_site_reason(current_user, organisation)
+    if no_site and form.site.errors:  # not "required": why there is none, and who adds one
+        form.site.errors = [no_site]
+    # The limits the form states are the real ones (PHOTO_MAX_BYTES can be configured).
+    form.photos.description = _(
+        "1 to %(max)d photos: JPEG, PNG, WebP or HEIC, at most %(size)s MB each. The first one "
+        "is shown on the card.", max=listing_service.MAX_PHOTOS,
+        size=format_decimal(current_app.config["PHOTO_MAX_BYTES"] / 1024 / 1024,
+                            format="#,##0.##"))
+    page, answer = render_form("listings/form.html", form=form, listing=listing,
+                               staged=kept.staged, staged_field=STAGED_FIELD,
+                               remove_field=REMOVE_FIELD, no_site=no_site,
+                               organisation=organisation, typical_hints=_typical_hints())
+    if kept.http_status and kept.http_status >= 500:
+        answer = kept.http_status
+    return page, status or answer
+
+
+def _typical_hints() -> dict[str, dict[str, str]]:
+    """Per category id, what its earlier listings were worth and weighed, in words: shown under
+    the value and weight fields for the chosen category (and swapped by app.js on a change)."""
+    hints: dict[str, dict[str, str]] = {}
+    for category_id, typical in typical_amounts().items():
+        words = {}
+        if typical.value is not None:
+            words["value"] = _("Listings in this category are usually worth about %(amount)s "
+                               "per unit.", amount=money_text(typical.value))
+        if typical.weight is not None:
+            words["weight"] = _("Listings in this category usually weigh about %(kilograms)s "
+                                "kg per unit.", kilograms=number_text(typical.weight))
+        hints[str(category_id)] = words
+    return hints
 
 
 def _status_message(listing: Listing) -> str:
@@ -172,37 +242,85 @@ def edit(listing_id: int) -> Response | tuple[str, int]:
         flash(_("A listing that is %(status)s cannot be edited.", status=listing.status.label),
               "error")
         return redirect(url_for("listings.show", listing_id=listing.id))
-    form = ListingForm(obj=listing if request.method == "GET" else None)
-    form.set_choices(_category_choices(), _site_choices(listing.organisation_id,
-                                                        listing.site_id))
-    if request.method == "GET":
-        form.category.data = listing.category_id
-        form.site.data = listing.site_id
-        form.condition.data = listing.condition.value
-        form.unit.data = listing.unit.value
-        form.packaging_unopened.data = listing.packaging_unopened
-    if form.validate_on_submit():
+    form = _edit_form(listing)
+    kept = keep_photos(form)  # before anything else: no photo that reached us is lost
+    if form_ready(form, listing) and not kept.refusals:
         with refusals_on(form) as call:
             listing_service.update_listing(
                 current_user, listing, _details(form),
-                PhotoChanges(uploads=_uploads(form), edits=_photo_edits(listing)),
+                PhotoChanges(edits=_photo_edits(listing), staged=kept.staged),
                 submit=bool(form.submit.data),
             )
         if call.succeeded:
             flash(_status_message(listing) if form.submit.data else
                   _("Your changes have been saved."), "success")
             return redirect(url_for("listings.show", listing_id=listing.id))
-    return render_form("listings/form.html", form=form, listing=listing)
+    return _form_page(form, listing, kept)
 
 
-@bp.route("/<int:listing_id>/withdraw", methods=["POST"])
+def _edit_form(listing: Listing, from_request: bool = True) -> ListingForm:
+    shown = request.method == "GET" or not from_request  # what the listing has, not a post
+    # formdata=None: a body too large to read is not read again.
+    form = ListingForm(obj=listing if shown else None) if from_request else \
+        ListingForm(formdata=None, obj=listing)
+    form.set_choices(_category_choices(), _site_choices(listing.organisation_id,
+                                                        listing.site_id))
+    if shown:
+        form.category.data = listing.category_id
+        form.site.data = listing.site_id
+        form.condition.data = listing.condition.value if listing.condition else ""
+        form.unit.data = listing.unit.value
+        form.packaging_unopened.data = listing.packaging_unopened
+    return form
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Response | tuple[str, int]:
+    """A posting form too large to read (the request limit): the form again, with the
+    member's staged photos, saying what happened; anywhere else the error page."""
+    if request.endpoint not in ("listings.new", "listings.edit") or \
+            not in_good_standing(current_user):
+        return render_error(413)  # type: ignore[return-value]
+    if request.endpoint == "listings.edit":
+        listing = _listing_or_404((request.view_args or {}).get("listing_id", 0))
+        require(Action.EDIT_LISTING, listing)
+        form = _edit_form(listing, from_request=False)
+    else:
+        listing, form = None, _new_form(from_request=False)
+    form.form_errors.append(_(
+        "What you sent was too large for us to receive (more than %(size)s MB at once), so "
+        "nothing you typed has reached us. The photos we received before are kept below. "
+        "Send fewer photos at a time: add two or three, save, then add the next ones.",
+        size=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)))
+    return _form_page(form, listing, KeptPhotos(staged=recent_staged(current_user)), 413)
+
+
+@bp.route("/<int:listing_id>/withdraw", methods=["GET", "POST"])
 @login_required
-def withdraw(listing_id: int) -> Response:
+def withdraw(listing_id: int) -> Response | tuple[str, int]:
+    """GET, or a POST without the confirmation, names who is told; the confirmation acts."""
     listing = _listing_or_404(listing_id)
     require(Action.EDIT_LISTING, listing)
+    form = ConfirmStepForm()
+    if not confirmed(form):
+        return confirmation_page(form, withdraw_confirmation(listing))
     attempt(lambda: listing_service.withdraw_listing(current_user, listing),
             _("The listing has been withdrawn."))
     return redirect(url_for("listings.show", listing_id=listing.id))
+
+
+@bp.route("/<int:listing_id>/copy", methods=["POST"])
+@login_required
+def copy(listing_id: int) -> Response:
+    """"Post similar": a draft with this listing's text and photos, opened for editing."""
+    listing = _listing_or_404(listing_id)
+    require(Action.COPY_LISTING, listing)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    draft = listing_service.copy_as_draft(current_user, listing)
+    flash(_("A copy is saved as a draft. Check the quantity and the dates, then publish it."),
+          "success")
+    return redirect(url_for("listings.edit", listing_id=draft.id))
 
 
 @bp.route("/<int:listing_id>/relist", methods=["POST"])

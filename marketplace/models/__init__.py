@@ -28,7 +28,7 @@ from .organisation import (
     Site,
 )
 from .outbox import OutboxMessage, OutboxStatus
-from .photo import ListingPhoto, Photo
+from .photo import ListingPhoto, Photo, StagedPhoto
 from .user import LANGUAGE_NAMES, Language, NotificationPreference, Role, User, UserStatus
 from .wanted import Wanted, WantedAnswer, WantedStatus
 
@@ -70,6 +70,7 @@ __all__ = [
     "ReportStatus",
     "Role",
     "Site",
+    "StagedPhoto",
     "Unit",
     "User",
     "UserStatus",

@@ -169,18 +169,22 @@ class Listing(Model):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))  # indexed above
-    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))  # indexed above
+    # NULL only in a draft (saved with a title alone; migration 0015): a listing leaves the
+    # draft state only once services/listings.py checked all of these (site, category,
+    # condition, quantities, availability), so the code that reads listings past that point
+    # (claims, alerts, impact) takes them as present, and its types say so.
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), nullable=True)  # indexed above
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), nullable=True)
 
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text)
-    condition: Mapped[Condition] = mapped_column(enum_column(Condition))
-    quantity: Mapped[int]
-    quantity_available: Mapped[int]
+    condition: Mapped[Condition] = mapped_column(enum_column(Condition), nullable=True)
+    quantity: Mapped[int] = mapped_column(nullable=True)
+    quantity_available: Mapped[int] = mapped_column(nullable=True)
     unit: Mapped[Unit] = mapped_column(enum_column(Unit), default=Unit.PIECE)
     value_per_unit: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))  # EUR, estimated
     weight_per_unit_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
-    available_until: Mapped[date] = mapped_column(Date)
+    available_until: Mapped[date] = mapped_column(Date, nullable=True)
     delivery_possible: Mapped[bool] = mapped_column(default=False)
 
     # Consumables.

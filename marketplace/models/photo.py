@@ -46,3 +46,21 @@ class ListingPhoto(Model):
     alt_text: Mapped[str] = mapped_column(String(200), default="")
 
     photo: Mapped[Photo] = relationship(lazy="joined")
+
+
+class StagedPhoto(Model):
+    """A photo a member has uploaded for a listing not yet saved: kept for that member only,
+    so that a form shown again (an error, a refused photo, a request too large) never asks for
+    it twice. It becomes a ListingPhoto when the form is saved; unused, it goes after a day
+    (services/photos/staging.py)."""
+
+    __tablename__ = "staged_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                          index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), index=True)
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    photo: Mapped[Photo] = relationship(lazy="joined")

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
+from ..confirmation import ConfirmStepForm
 from ..forms import SiteFieldsMixin
 from ..models import Role
 
@@ -24,6 +25,10 @@ class ConfirmForm(FlaskForm):
 class DeactivateForm(FlaskForm):
     reason = TextAreaField(_l("Reason (optional, kept in the audit log)"),
                            validators=[Optional(), Length(max=1000)])
+
+
+class DeactivateStepForm(DeactivateForm, ConfirmStepForm):
+    """The confirmation page for deactivating a colleague, with the reason brought along."""
 
 
 class RoleForm(FlaskForm):

@@ -10,13 +10,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..confirmation import confirmation_page, confirmed, deactivate_confirmation
 from ..extensions import db
 from ..models import Organisation, Site, User, UserStatus
 from ..security import Action
 from ..services import accounts, organisations
 from ..services.organisations import SiteDetails
 from ..web import attempt, member_required, refusals_on, render_form, require
-from .forms import ConfirmForm, DeactivateForm, RoleForm, SiteForm
+from .forms import ConfirmForm, DeactivateForm, DeactivateStepForm, RoleForm, SiteForm
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -93,15 +94,19 @@ def approve_member(organisation_id: int, user_id: int) -> Response:
     )
 
 
-@bp.route("/<int:organisation_id>/members/<int:user_id>/deactivate", methods=["POST"])
+@bp.route("/<int:organisation_id>/members/<int:user_id>/deactivate", methods=["GET", "POST"])
 @login_required
-def deactivate_member(organisation_id: int, user_id: int) -> Response:
-    return _member_action(
-        organisation_id, user_id, DeactivateForm,
-        lambda _org, member, form: accounts.deactivate_member(current_user, member,
-                                                             form.reason.data),
-        _("%(name)s has been deactivated and logged out."),
-    )
+def deactivate_member(organisation_id: int, user_id: int) -> Response | tuple[str, int]:
+    """GET, or a POST without the confirmation (the reason it brings is kept), says what
+    deactivating means; the confirmation acts."""
+    organisation = _managed_organisation(organisation_id)
+    member = _member_of(organisation, user_id)
+    form = DeactivateStepForm()
+    if not confirmed(form):
+        return confirmation_page(form, deactivate_confirmation(member))
+    attempt(lambda: accounts.deactivate_member(current_user, member, form.reason.data),
+            _("%(name)s has been deactivated and logged out.") % {"name": member.name})
+    return redirect(url_for("organisations.members", organisation_id=organisation.id))
 
 
 @bp.route("/<int:organisation_id>/members/<int:user_id>/reactivate", methods=["POST"])

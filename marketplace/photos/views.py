@@ -14,8 +14,8 @@ from werkzeug.http import generate_etag
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Listing, ListingPhoto, Photo
-from ..security import listing_visible_to
+from ..models import Listing, ListingPhoto, Photo, StagedPhoto
+from ..security import Action, listing_visible_to, permitted
 from ..services.photos import VARIANTS, photo_file_name
 from ..storage import Storage, content_type, get_storage
 
@@ -41,7 +41,7 @@ def serve(name: str) -> Response:
     for listing in listings:
         anonymous_may_see = anonymous_may_see or listing_visible_to(None, listing)
         viewer_may_see = viewer_may_see or listing_visible_to(current_user, listing)
-    if not viewer_may_see:
+    if not viewer_may_see and not _staged_by_viewer(photo):
         abort(404)
     storage = get_storage()
     path = storage.path(name)
@@ -58,6 +58,12 @@ def serve(name: str) -> Response:
     visibility = "public" if anonymous_may_see else "private"
     response.headers["Cache-Control"] = f"{visibility}, max-age={ONE_YEAR}, immutable"
     return response
+
+
+def _staged_by_viewer(photo: Photo) -> bool:
+    """The viewer uploaded this photo for a form not yet saved (their preview)."""
+    staged = db.session.scalars(select(StagedPhoto).where(StagedPhoto.photo_id == photo.id))
+    return any(permitted(current_user, Action.USE_STAGED_PHOTO, row) for row in staged)
 
 
 def _send_stored_bytes(storage: Storage, name: str, photo: Photo) -> Response:

@@ -326,6 +326,22 @@ def tell_waiting_claimants(listing: Listing) -> int:
     return len(waiting)
 
 
+@dataclass(frozen=True)
+class OpenClaims:
+    waiting: int  # closed, their claimants told, when the listing goes
+    accepted: int  # stay: their hand-over is agreed
+
+
+def open_claims_of(listing: Listing) -> OpenClaims:
+    """How many claims on `listing` are open, by what withdrawing it would do to them."""
+    counts = dict(db.session.execute(
+        select(Claim.status, func.count()).where(Claim.listing_id == listing.id,
+                                                 Claim.status.in_(OPEN_CLAIM_STATUSES))
+        .group_by(Claim.status)).all())
+    return OpenClaims(waiting=counts.get(ClaimStatus.REQUESTED, 0),
+                      accepted=counts.get(ClaimStatus.ACCEPTED, 0))
+
+
 # --- figures ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from .claims import (
 from .mail import deliver_pending, queue_email
 from .moderation import send_moderation_summary
 from .personal_data import forget_mail_of_deleted_accounts
-from .photos import purge_refused_listing_photos
+from .photos import purge_refused_listing_photos, purge_stale_staged
 from .urls import external_url
 from .wanted import expire_wanted
 
@@ -63,6 +63,7 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"moderation: {send_moderation_summary(now)} summaries"
     yield f"personal data: photos of {purge_refused_listing_photos(now)} refused listings " \
           f"deleted, {forget_mail_of_deleted_accounts()} mails to deleted accounts cleared"
+    yield f"photos: {purge_stale_staged(now)} staged a day ago and never used removed"
     report = deliver_pending()
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 

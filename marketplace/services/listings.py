@@ -22,7 +22,16 @@ from flask_babel import ngettext
 
 from ..extensions import db
 from ..localtime import local_today
-from ..models import Category, Listing, ListingPhoto, ListingStatus, Site, User
+from ..models import (
+    Category,
+    Listing,
+    ListingPhoto,
+    ListingStatus,
+    Organisation,
+    Site,
+    StagedPhoto,
+    User,
+)
 from ..models.base import utcnow
 from ..models.listing import EDITABLE, RELISTABLE, WITHDRAWABLE, Condition, Unit
 from ..models.states import move
@@ -40,7 +49,9 @@ from .photos import (
     over_decode_budget,
     prepare_photo,
     save_prepared,
+    take_staged,
 )
+from .pick_up import missing_site_reason
 from .watch_words import hold_for_watch_words
 
 log = logging.getLogger(__name__)
@@ -57,7 +68,7 @@ class ListingDetails:
     title: str
     description: str
     category_id: int | None
-    condition: Condition
+    condition: Condition | None  # None (or "") only in a draft
     quantity: int | None
     unit: Unit
     site_id: int | None
@@ -94,6 +105,9 @@ class PhotoEdit:
 class PhotoChanges:
     uploads: list[Upload] = field(default_factory=list)
     edits: list[PhotoEdit] = field(default_factory=list)
+    # The poster's staged photos (services/photos/staging.py), in the order they go on the
+    # listing, after the photos it has.
+    staged: list[StagedPhoto] = field(default_factory=list)
 
 
 def default_available_until(today: date | None = None) -> date:
@@ -108,7 +122,8 @@ def latest_available_until(today: date | None = None) -> date:
 
 @dataclass(frozen=True)
 class _Checked:
-    """What _validate found and guarantees: the fields it requires, no longer optional."""
+    """What _validate found and guarantees: the fields it requires, no longer optional (None
+    only in a draft, which may leave them empty)."""
 
     category: Category
     site: Site
@@ -116,26 +131,28 @@ class _Checked:
     available_until: date
 
 
-def _validate(organisation_id: int | None, details: ListingDetails) -> _Checked:
-    """Raise DomainError(field=…) for the first problem; return what it checked."""
+def _validate(actor: User, organisation_id: int | None, details: ListingDetails,
+              draft: bool = False) -> _Checked:
+    """Raise DomainError(field=…) for the first problem; return what it checked. A `draft`
+    needs only its title: what else it has must be valid, what it leaves empty may stay so."""
     if len(details.title.strip()) < 3:
         raise DomainError(_("Give the listing a title of at least 3 characters."), field="title")
-    if not details.description.strip():
-        raise DomainError(_("Describe what you offer: size, state, what is included."),
-                          field="description")
+    if not draft:
+        _require_details(actor, organisation_id, details)
     category = db.session.get(Category, details.category_id) if details.category_id else None
-    if category is None or category.retired:
+    if details.category_id and (category is None or category.retired):
         raise DomainError(_("Choose a category."), field="category")
-    if details.quantity is None or not 1 <= details.quantity <= MAX_QUANTITY:
+    if details.quantity is not None and not 1 <= details.quantity <= MAX_QUANTITY:
         raise DomainError(_("Enter a quantity from 1 to %(max)d.", max=MAX_QUANTITY),
                           field="quantity")
     site = db.session.get(Site, details.site_id) if details.site_id else None
-    if site is None or site.organisation_id != organisation_id or not site.active:
+    if details.site_id and (site is None or site.organisation_id != organisation_id
+                            or not site.active):
         raise DomainError(_("Choose one of your organisation's pick-up sites."), field="site")
     today = local_today()
-    if details.available_until is None or details.available_until <= today:
+    if details.available_until is not None and details.available_until <= today:
         raise DomainError(_("Choose a date after today."), field="available_until")
-    if details.available_until > latest_available_until(today):
+    if details.available_until and details.available_until > latest_available_until(today):
         raise DomainError(_("A listing can be available for at most %(days)d days.",
                             days=current_app.config["LISTING_MAX_DAYS"]),
                           field="available_until")
@@ -150,7 +167,32 @@ def _validate(organisation_id: int | None, details: ListingDetails) -> _Checked:
         value = getattr(details, name)
         if value is not None and not Decimal(0) <= value < Decimal(1_000_000):
             raise DomainError(_("Enter an amount from 0 to 999,999."), field=name)
-    return _Checked(category, site, details.quantity, details.available_until)
+    # Only a draft may leave them None (see Listing: NULL in drafts alone).
+    return _Checked(category, site, details.quantity,  # type: ignore[arg-type]
+                    details.available_until)  # type: ignore[arg-type]
+
+
+def _require_details(actor: User, organisation_id: int | None,
+                     details: ListingDetails) -> None:
+    """What a listing needs beyond its title before it leaves the draft state."""
+    if not details.description.strip():
+        raise DomainError(_("Describe what you offer: size, state, what is included."),
+                          field="description")
+    if not details.category_id:
+        raise DomainError(_("Choose a category."), field="category")
+    if not details.condition:
+        raise DomainError(_("Choose the condition."), field="condition")
+    if details.quantity is None:
+        raise DomainError(_("Enter a quantity from 1 to %(max)d.", max=MAX_QUANTITY),
+                          field="quantity")
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    no_site = missing_site_reason(actor, organisation)
+    if no_site:
+        raise DomainError(no_site, field="site")
+    if not details.site_id:
+        raise DomainError(_("Choose one of your organisation's pick-up sites."), field="site")
+    if details.available_until is None:
+        raise DomainError(_("Choose a date after today."), field="available_until")
 
 
 def _apply(listing: Listing, details: ListingDetails, checked: _Checked) -> None:
@@ -159,9 +201,13 @@ def _apply(listing: Listing, details: ListingDetails, checked: _Checked) -> None
     listing.category = checked.category
     listing.site = checked.site
     # The form gives the values as text: as enums, the listing reads them at once (its emails).
-    listing.condition = Condition(details.condition)
+    # A draft may have no condition yet (None only there).
+    listing.condition = Condition(details.condition) if details.condition \
+        else None  # type: ignore[assignment]
     listing.unit = Unit(details.unit)
-    if listing.quantity is None or listing.quantity_available == listing.quantity:
+    if checked.quantity is None:  # a draft, which nobody can claim
+        listing.quantity = listing.quantity_available = None
+    elif listing.quantity is None or listing.quantity_available == listing.quantity:
         listing.quantity_available = checked.quantity
     else:  # claims have taken part of it: keep what they took
         taken = listing.quantity - listing.quantity_available
@@ -226,9 +272,10 @@ def _prepare_uploads(uploads: list[Upload]) -> list[PreparedPhoto]:
     return prepared
 
 
-def _apply_photo_changes(listing: Listing, changes: PhotoChanges,
+def _apply_photo_changes(actor: User, listing: Listing, changes: PhotoChanges,
                          prepared: list[PreparedPhoto]) -> set[int]:
-    """Reorder, relabel and remove existing photos, then append new ones; returns removed ids."""
+    """Reorder, relabel and remove existing photos, then append new ones (uploads, then the
+    actor's staged photos, which are taken); returns the ids of photos taken off."""
     edits = {edit.listing_photo_id: edit for edit in changes.edits}
     removed: set[int] = set()
     kept: list[tuple[int, int, ListingPhoto]] = []
@@ -243,15 +290,15 @@ def _apply_photo_changes(listing: Listing, changes: PhotoChanges,
         kept.append((edit.position if edit else index + 1, index, listing_photo))
     kept.sort(key=lambda item: (item[0], item[1]))
     kept_hashes = {listing_photo.photo.content_hash for _p, _i, listing_photo in kept}
-    new_hashes = {item.content_hash for item in prepared} - kept_hashes
+    new_hashes = ({item.content_hash for item in prepared}
+                  | {row.photo.content_hash for row in changes.staged}) - kept_hashes
     if len(kept) + len(new_hashes) > MAX_PHOTOS:
         raise _too_many_photos()
     present = {listing_photo.photo_id for _position, _index, listing_photo in kept}
     for position, (_wanted, _index, listing_photo) in enumerate(kept):
         listing_photo.position = position
     position = len(kept)
-    for item in prepared:
-        photo = save_prepared(item)
+    for photo in [*map(save_prepared, prepared), *take_staged(actor, changes.staged)]:
         if photo.id in present:
             continue  # the same picture twice on one listing is shown once
         present.add(photo.id)
@@ -292,16 +339,44 @@ def create_listing(actor: User, details: ListingDetails, photos: PhotoChanges,
                    submit: bool) -> Listing:
     """A new listing, saved as a draft or submitted (for review, or published when trusted)."""
     _require_participation(actor)
-    checked = _validate(actor.organisation_id, details)
+    checked = _validate(actor, actor.organisation_id, details, draft=not submit)
     prepared = _prepare_uploads(photos.uploads)
     listing = Listing(organisation_id=actor.organisation_id, created_by=actor,
                       status=ListingStatus.DRAFT)
     _apply(listing, details, checked)
     db.session.add(listing)
-    _apply_photo_changes(listing, photos, prepared)
+    _apply_photo_changes(actor, listing, photos, prepared)
     if submit:
         _submit(actor, listing)
     return listing
+
+
+# What "post similar" takes over: what the thing is and where it is. Quantities, dates and
+# the facts of one batch (best-before, batch number, cleaning, inspection) are the poster's to
+# fill in again.
+_COPIED = ("title", "description", "category_id", "site_id", "condition", "unit", "quantity",
+           "value_per_unit", "weight_per_unit_kg", "delivery_possible", "packaging_unopened",
+           "storage_conditions")
+
+
+@atomic
+def copy_as_draft(actor: User, source: Listing) -> Listing:
+    """"Post similar": a new draft of the actor's organisation with what `source` says and
+    shows, its photos included, for the next batch of the same thing. Raises PermissionDenied."""
+    require(actor, Action.COPY_LISTING, source,
+            _("Only members of the organisation that offered it can post it again."))
+    draft = Listing(organisation_id=source.organisation_id, created_by=actor,
+                    status=ListingStatus.DRAFT)
+    archived_site = source.site is not None and not source.site.active
+    for name in _COPIED:
+        if name != "site_id" or not archived_site:  # archived since: the poster chooses another
+            setattr(draft, name, getattr(source, name))
+    draft.quantity_available = draft.quantity
+    draft.photos = [ListingPhoto(photo_id=item.photo_id, position=item.position,
+                                 alt_text=item.alt_text) for item in source.photos]
+    db.session.add(draft)
+    db.session.flush()
+    return draft
 
 
 @atomic
@@ -313,10 +388,11 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
     if listing.status not in EDITABLE:
         raise DomainError(_("A listing that is %(status)s cannot be edited.",
                             status=listing.status.label))
-    checked = _validate(listing.organisation_id, details)
+    checked = _validate(actor, listing.organisation_id, details,
+                        draft=not submit and listing.status is ListingStatus.DRAFT)
     prepared = _prepare_uploads(photos.uploads)
     _apply(listing, details, checked)
-    removed = _apply_photo_changes(listing, photos, prepared)
+    removed = _apply_photo_changes(actor, listing, photos, prepared)
     if listing.status is ListingStatus.PUBLISHED:
         if not listing.photos:
             raise DomainError(_("Add at least one photo."), field="photos")

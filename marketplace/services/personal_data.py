@@ -184,13 +184,16 @@ def _listings(user: User) -> list[dict[str, Any]]:
                                   .order_by(Listing.created_at, Listing.id))
     return [{
         "id": listing.id, "title": listing.title, "description": listing.description,
-        "status": listing.status, "category": listing.category.name_en,
+        # A draft may have no category or site yet (saved with a title alone).
+        "status": listing.status,
+        "category": listing.category.name_en if listing.category_id else None,
         "condition": listing.condition, "quantity": listing.quantity,
         "quantity_available": listing.quantity_available, "unit": listing.unit,
         "value_per_unit_eur": listing.value_per_unit,
         "weight_per_unit_kg": listing.weight_per_unit_kg,
         "available_until": listing.available_until, "best_before": listing.best_before,
-        "site": listing.site.name, "delivery_possible": listing.delivery_possible,
+        "site": listing.site.name if listing.site_id else None,
+        "delivery_possible": listing.delivery_possible,
         "moderation_reason": listing.moderation_reason,
         "created_at": listing.created_at, "published_at": listing.published_at,
         "photos": [{"file": f"photos/{item.photo.content_hash}.jpg",

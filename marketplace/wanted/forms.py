@@ -17,7 +17,8 @@ def _optional_int(value: str | int | None) -> int | None:
 
 
 class WantedForm(FlaskForm):
-    title = StringField(_l("What do you need?"), validators=[DataRequired(), Length(max=120)],
+    title = StringField(_l("What do you need?"),
+                        validators=[DataRequired(_l("Enter what you need")), Length(max=120)],
                         description=_l("In a few words, for example: \"Hoog-laag bed\"."))
     description = TextAreaField(_l("Details (optional)"),
                                 validators=[Optional(), Length(max=5000)],
@@ -25,7 +26,8 @@ class WantedForm(FlaskForm):
     quantity = IntegerField(_l("How many (optional)"),
                             validators=[Optional(), NumberRange(min=1, max=100_000)],
                             render_kw={"min": 1, "inputmode": "numeric"})
-    needed_by = DateField(_l("Needed by"), validators=[DataRequired()])
+    needed_by = DateField(_l("Needed by"),
+                          validators=[DataRequired(_l("Enter the date you need it by"))])
     category = SelectField(_l("Category (optional)"), coerce=_optional_int,
                            validators=[Optional()])
     province = SelectField(_l("Province (optional)"), validators=[Optional()])
@@ -38,4 +40,4 @@ class WantedForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     listing = SelectField(_l("Offer one of your listings"), coerce=_optional_int,
-                          validators=[DataRequired()])
+                          validators=[DataRequired(_l("Choose one of your listings"))])

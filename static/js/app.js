@@ -12,8 +12,46 @@
     });
   }
 
+  // The error summary (GOV.UK pattern): focused on load, so it is read out and seen first; its
+  // links focus the field they name (opening a closed <details> around it) with its label in view.
+  function setUpErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) { return; }
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest('a[href^="#"]');
+      var input = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!input) { return; }
+      event.preventDefault();
+      for (var box = input.closest("details"); box; box = box.parentElement.closest("details")) {
+        box.open = true;
+      }
+      var holder = input.closest("fieldset") || input.closest(".field");
+      var label = holder && holder.querySelector("legend, label");
+      (label || input).scrollIntoView();
+      input.focus({ preventScroll: true });
+    });
+  }
+
+  // The posting form: what earlier listings of the chosen category were worth and weighed.
+  function showTypicalAmounts() {
+    var source = document.getElementById("typical-hints");
+    var category = document.getElementById("category");
+    if (!source || !category) { return; }
+    var hints = JSON.parse(source.textContent);
+    var chosen = hints[category.value] || {};
+    document.querySelectorAll("[data-typical]").forEach(function (hint) {
+      hint.textContent = chosen[hint.getAttribute("data-typical")] || "";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncChoicePanels();
+    setUpErrorSummary();
+    var category = document.getElementById("category");
+    if (category && document.getElementById("typical-hints")) {
+      category.addEventListener("change", showTypicalAmounts);
+    }
     document.addEventListener("change", function (event) {
       if (event.target.matches('input[type="radio"]')) { syncChoicePanels(); }
     });
@@ -26,6 +64,7 @@
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll('input[type="file"][accept^="image"]').forEach(function (input) {
+      if (input.closest("[data-photo-uploader]")) { return; }  // photo-uploader.js shows those
       var previews = document.createElement("div");
       previews.className = "photo-previews";
       input.insertAdjacentElement("afterend", previews);

@@ -50,6 +50,7 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
         giver_page.get_by_label("Title").fill("Rolstoelen, opvouwbaar")
         giver_page.get_by_label("Description").fill("Drie opvouwbare rolstoelen, nagekeken.")
         giver_page.get_by_label("Category").select_option(label="— Walkers and wheelchairs")
+        giver_page.get_by_label("Condition", exact=True).select_option(label="Good")  # no preset
         giver_page.get_by_label("Quantity").fill("3")
         giver_page.get_by_label("Weight per unit in kg (optional)").fill("15")
         giver_page.get_by_label("Photos").set_input_files(

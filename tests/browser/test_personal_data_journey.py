@@ -101,7 +101,7 @@ def test_a_member_downloads_their_data_and_deletes_their_account(
         page.get_by_label("Email address").fill(MEMBER)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.get_by_text("The email address or password is incorrect.").wait_for()
+        page.get_by_text("The email address or password is incorrect.").first.wait_for()
     except BaseException:
         keep_artifacts(request, [page])
         raise

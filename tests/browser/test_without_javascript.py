@@ -74,6 +74,7 @@ def test_posting_searching_claiming_and_accepting_work_without_javascript(
         giver_page.get_by_label("Title").fill(TITLE)
         giver_page.get_by_label("Description").fill("Elektrisch hoog-laagbed met matras.")
         giver_page.get_by_label("Category").select_option(label="Care beds")
+        giver_page.get_by_label("Condition", exact=True).select_option(label="Good")  # no preset
         giver_page.get_by_label("Quantity").fill("2")
         giver_page.get_by_label("Photos").set_input_files(
             [str(SHARED_TESTDATA / "images" / "good" / "hopper.jpg")])

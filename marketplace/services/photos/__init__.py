@@ -15,6 +15,7 @@ The package, by concern (each module's docstring says more):
   names.py      storage names, URLs and srcset of the variants
   storing.py    save_prepared, delete_unreferenced_photos; the files follow the transaction
   purging.py    the photos of refused listings removed after the grace period
+  staging.py    uploads kept for their member until a listing takes them (a day at most)
 
 Everything other modules use is imported from here (`from ..services.photos import ...`). The
 configurable limits are read from the application's config when used (PHOTO_MAX_BYTES, …), so
@@ -27,14 +28,26 @@ from .names import photo_file_name, photo_url, srcset
 from .preparing import PreparedPhoto, decode_cost, prepare_photo
 from .purging import purge_refused_listing_photos
 from .refusals import PhotoRejected, PhotosBusy, PhotoStorageFailed
+from .staging import (
+    STAGED_FOR,
+    StagedUploads,
+    purge_stale_staged,
+    recent_staged,
+    remove_staged,
+    stage_photo,
+    stage_uploads,
+    staged_photos,
+    take_staged,
+)
 from .storing import delete_unreferenced_photos, save_prepared
 from .variants import FULL, SAVE_OPTIONS, VARIANTS, variant_sizes
 
 __all__ = [
     "ACCEPTED_FORMATS", "DEFAULT_DECODE_BUDGET_MB", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
-    "FULL", "HEIF_COST_FACTOR", "SAVE_OPTIONS", "VARIANTS",
-    "PhotoRejected", "PhotoStorageFailed", "PhotosBusy", "PreparedPhoto",
+    "FULL", "HEIF_COST_FACTOR", "SAVE_OPTIONS", "STAGED_FOR", "VARIANTS",
+    "PhotoRejected", "PhotoStorageFailed", "PhotosBusy", "PreparedPhoto", "StagedUploads",
     "decode_cost", "delete_unreferenced_photos", "over_decode_budget", "photo_file_name",
-    "photo_url", "prepare_photo", "purge_refused_listing_photos", "save_prepared", "srcset",
-    "variant_sizes",
+    "photo_url", "prepare_photo", "purge_refused_listing_photos", "purge_stale_staged",
+    "recent_staged", "remove_staged", "save_prepared", "srcset", "stage_photo",
+    "stage_uploads", "staged_photos", "take_staged", "variant_sizes",
 ]

@@ -52,13 +52,11 @@ def over_decode_budget(costs: Sequence[tuple[str, int]]) -> list[PhotoRejected]:
     a file over the budget on its own is refused as such; the others are taken in order while
     they fit, and those that do not are named together. Empty when all fit."""
     budget = budget_bytes()
-    refusals, total, left_out = [], 0, []
-    for filename, cost in costs:
+    refusals, left_out = [], []
+    for (filename, cost), fits in zip(costs, within_budget(costs), strict=True):
         if cost > budget:
             refusals.append(too_costly(display_name(filename), filename))
-        elif total + cost <= budget:
-            total += cost
-        else:
+        elif not fits:
             left_out.append(filename)
     if left_out:
         refusals.append(PhotoRejected(
@@ -66,6 +64,17 @@ def over_decode_budget(costs: Sequence[tuple[str, int]]) -> list[PhotoRejected]:
               "Add them in a second save (edit the listing), or send smaller photos.",
               names=", ".join(display_name(filename) for filename in left_out)), left_out[0]))
     return refusals
+
+
+def within_budget(costs: Sequence[tuple[str, int]]) -> list[bool]:
+    """For each upload (in the order sent), whether it is taken: those that fit the budget
+    together, in order (`over_decode_budget` names the others)."""
+    budget, total, taken = budget_bytes(), 0, []
+    for _filename, cost in costs:
+        fits = cost <= budget and total + cost <= budget
+        total += cost if fits else 0
+        taken.append(fits)
+    return taken
 
 
 def budget_bytes() -> int:

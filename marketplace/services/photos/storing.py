@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ...extensions import db
-from ...models import ListingPhoto, Photo
+from ...models import ListingPhoto, Photo, StagedPhoto
 from ...storage import Storage, get_storage
 from .names import photo_file_name
 from .preparing import PreparedPhoto
@@ -64,13 +64,15 @@ def save_prepared(prepared: PreparedPhoto) -> Photo:
 
 
 def delete_unreferenced_photos(photo_ids: Iterable[int] | None = None) -> int:
-    """Delete the Photo rows (of `photo_ids`, or all) that no listing shows; returns how many.
+    """Delete the Photo rows (of `photo_ids`, or all) that no listing shows and no member has
+    staged; returns how many.
 
     In the caller's unit of work; the files of the deleted rows are removed once it commits
     (a rollback keeps them, with their rows).
     """
     referenced = select(ListingPhoto.id).where(ListingPhoto.photo_id == Photo.id).exists()
-    statement = select(Photo).where(~referenced)
+    staged = select(StagedPhoto.id).where(StagedPhoto.photo_id == Photo.id).exists()
+    statement = select(Photo).where(~referenced, ~staged)
     if photo_ids is not None:
         ids = set(photo_ids)
         if not ids:
