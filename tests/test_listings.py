@@ -331,7 +331,7 @@ def test_photos_are_reordered_described_and_removed_and_unused_files_deleted(
         f"photo-{first.id}-position": "3", f"photo-{second.id}-position": "1",
         f"photo-{third.id}-position": "2", f"photo-{third.id}-remove": "y",
         f"photo-{second.id}-alt": "Rollator van de zijkant",
-        "photos": [],
+        "photos": [], "confirm_photo_removal": "yes",
     })
     response = client.post(f"/listings/{listing.id}/edit", data=data,
                            content_type="multipart/form-data")

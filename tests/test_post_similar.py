@@ -73,6 +73,7 @@ def test_the_copys_photos_stay_when_the_source_drops_them(poster, login_as):
     # The poster takes a photo off the source (a photo nothing shows is deleted then).
     data = listing_form(poster, photos=[], submit="", save_draft="Save")
     data[f"photo-{source.photos[0].id}-remove"] = "y"
+    data["confirm_photo_removal"] = "yes"
     response = client.post(f"/listings/{source.id}/edit", data=data,
                            content_type="multipart/form-data")
     assert response.status_code == 302

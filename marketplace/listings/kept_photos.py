@@ -24,13 +24,10 @@ def keep_photos(form: ListingForm) -> KeptPhotos:
     files uploaded with it, each staged by itself: a refused one is named, the others kept."""
     if request.method != "POST":
         return KeptPhotos()
-    removed = set(request.form.getlist(REMOVE_FIELD))
-    earlier = []
-    for row in staged_photos(current_user, request.form.getlist(STAGED_FIELD)):
-        if str(row.id) in removed:
-            remove_staged(current_user, row.id)
-        else:
-            earlier.append(row)
+    # A removed one may be named only there (the uploader's "Photo removed. Undo" place).
+    for row in staged_photos(current_user, request.form.getlist(REMOVE_FIELD)):
+        remove_staged(current_user, row.id)
+    earlier = staged_photos(current_user, request.form.getlist(STAGED_FIELD))
     uploads = [(item.filename or "", item.read()) for item in form.photos.data or []
                if isinstance(item, FileStorage) and item.filename]
     # What a listing has already is counted by the listing service (some may be removed now).

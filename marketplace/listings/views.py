@@ -61,6 +61,7 @@ from . import pages
 from .drafts import form_ready
 from .forms import ListingForm, RelistForm
 from .kept_photos import REMOVE_FIELD, STAGED_FIELD, KeptPhotos, keep_photos, show_refusals
+from .photo_removal import PhotoRemoval, removal_to_confirm
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
 
@@ -161,8 +162,10 @@ def _new_form(from_request: bool = True) -> ListingForm:
 
 
 def _form_page(form: ListingForm, listing: Listing | None, kept: KeptPhotos,
-               status: int | None = None) -> tuple[str, int]:
-    """The form again, with the staged photos it keeps and why a photo was refused."""
+               status: int | None = None, *, edits: list[PhotoEdit] | None = None,
+               removal: PhotoRemoval | None = None) -> tuple[str, int]:
+    """The form again, with the staged photos it keeps and why a photo was refused; the
+    photos' posted alt texts, positions and remove ticks; a removal to confirm at the top."""
     show_refusals(form, kept)
     organisation = listing.organisation if listing else current_user.organisation
     no_site = missing_site_reason(current_user, organisation)
@@ -177,7 +180,9 @@ def _form_page(form: ListingForm, listing: Listing | None, kept: KeptPhotos,
     page, answer = render_form("listings/form.html", form=form, listing=listing,
                                staged=kept.staged, staged_field=STAGED_FIELD,
                                remove_field=REMOVE_FIELD, no_site=no_site,
-                               organisation=organisation, typical_hints=_typical_hints())
+                               organisation=organisation, typical_hints=_typical_hints(),
+                               photo_edits={edit.listing_photo_id: edit for edit in edits or []},
+                               removal=removal)
     if kept.http_status and kept.http_status >= 500:
         answer = kept.http_status
     return page, status or answer
@@ -244,18 +249,21 @@ def edit(listing_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("listings.show", listing_id=listing.id))
     form = _edit_form(listing)
     kept = keep_photos(form)  # before anything else: no photo that reached us is lost
+    edits = _photo_edits(listing) if request.method == "POST" else []
     if form_ready(form, listing) and not kept.refusals:
+        removal = removal_to_confirm(listing, edits, kept)
+        if removal:  # named and confirmed first, with everything posted kept
+            return _form_page(form, listing, kept, edits=edits, removal=removal)
         with refusals_on(form) as call:
             listing_service.update_listing(
                 current_user, listing, _details(form),
-                PhotoChanges(edits=_photo_edits(listing), staged=kept.staged),
-                submit=bool(form.submit.data),
+                PhotoChanges(edits=edits, staged=kept.staged), submit=bool(form.submit.data),
             )
         if call.succeeded:
             flash(_status_message(listing) if form.submit.data else
                   _("Your changes have been saved."), "success")
             return redirect(url_for("listings.show", listing_id=listing.id))
-    return _form_page(form, listing, kept)
+    return _form_page(form, listing, kept, edits=edits)
 
 
 def _edit_form(listing: Listing, from_request: bool = True) -> ListingForm:

@@ -395,7 +395,9 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
     removed = _apply_photo_changes(actor, listing, photos, prepared)
     if listing.status is ListingStatus.PUBLISHED:
         if not listing.photos:
-            raise DomainError(_("Add at least one photo."), field="photos")
+            raise DomainError(_("Add at least one photo: a published listing cannot be "
+                                "without one. Add the new photo before you remove the last "
+                                "one."), field="photos")
         held = hold_for_watch_words(listing)
         if held or not listing.organisation.trusted:
             move(listing, ListingStatus.PENDING_REVIEW)

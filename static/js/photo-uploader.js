@@ -168,7 +168,7 @@
     var name = job.file.name;
     this.status(job.item, say(this.root, "preparing", name));
     shrink(job.file).then(function (blob) {
-      if (!job.item.isConnected) { self.finish(job); return; }
+      if (job.cancelled || !job.item.isConnected) { self.finish(job); return; }
       var data = new FormData();
       data.append("photo", blob, blob === job.file ? name : jpegName(name));
       self.send(job, data);
@@ -254,39 +254,85 @@
     this.announce(message);
   };
 
+  // One tap never loses a photo: a removed photo leaves "Photo removed. Undo" in its place, and
+  // stays on the server (staged for a day). Its place carries a `remove_staged` field, so saving
+  // the form drops it there; undo puts it back, and a photo still to be sent is sent again.
+  // A refused photo has nothing to lose: it goes at once.
   Uploader.prototype.remove = function (item) {
     var name = item.getAttribute("data-name");
+    if (item.classList.contains("photo-upload--refused")) { return this.drop(item); }
+    var job = this.current && this.current.item === item ? this.current : null;
+    job = job || this.queue.filter(function (queued) { return queued.item === item; })[0];
+    if (job) {  // not sent yet: stop it, and keep the file for an undo
+      item.photoFile = job.file;
+      job.cancelled = true;
+      this.queue = this.queue.filter(function (queued) { return queued !== job; });
+      if (job === this.current && job.request) { job.request.abort(); }
+      this.track(-1);
+    }
+    var place = element("li", "photo-upload photo-upload--removed");
+    place.appendChild(element("p", "", say(this.root, "removed-short", name)));
     var staged = item.getAttribute("data-staged-id");
-    var pending = !item.classList.contains("photo-upload--done") &&
-      !item.classList.contains("photo-upload--refused");
     if (staged) {
-      var request = new XMLHttpRequest();
-      request.open("POST", this.root.getAttribute("data-remove-url").replace("/0/", "/" + staged + "/"));
-      request.setRequestHeader("X-CSRFToken", this.token);
-      request.send();
+      var hidden = element("input");
+      hidden.type = "hidden";
+      hidden.name = "remove_staged";
+      hidden.value = staged;
+      place.appendChild(hidden);
     }
-    this.queue = this.queue.filter(function (job) { return job.item !== item; });
-    if (this.current && this.current.item === item && this.current.request) {
-      this.current.request.abort();
+    var undo = element("button", "button button--secondary button--small", say(this.root, "undo"));
+    undo.type = "button";
+    undo.setAttribute("data-action", "undo");
+    undo.appendChild(element("span", "visually-hidden", " " + name));
+    place.appendChild(undo);
+    place.removedItem = item;
+    this.list.replaceChild(place, item);
+    this.refreshMoves();
+    this.announce(say(this.root, "removed", name));
+    undo.focus();
+  };
+
+  Uploader.prototype.undo = function (place) {
+    var item = place.removedItem;
+    this.list.replaceChild(item, place);
+    if (item.photoFile) {  // it had not been sent: send it again, in its turn
+      var file = item.photoFile;
+      item.photoFile = null;
+      item.querySelector("progress").value = 0;
+      this.queue.push({file: file, item: item});
+      this.track(1);
+      this.next();
     }
+    this.refreshMoves();
+    this.announce(say(this.root, "back", item.getAttribute("data-name")));
+    item.querySelector('[data-action="remove"]').focus();
+  };
+
+  Uploader.prototype.drop = function (item) {
+    var name = item.getAttribute("data-name");
     var focusTo = item.nextElementSibling || item.previousElementSibling;
     item.remove();
-    if (pending) { this.track(-1); }
     this.list.hidden = !this.list.children.length;
     this.refreshMoves();
     this.announce(say(this.root, "removed", name));
-    var target = focusTo && focusTo.querySelector('[data-action="remove"]');
+    var target = focusTo && focusTo.querySelector('[data-action="remove"], [data-action="undo"]');
     (target || this.input).focus();
   };
 
   Uploader.prototype.moveUp = function (item) {
     var before = item.previousElementSibling;
+    while (before && before.classList.contains("photo-upload--removed")) {
+      before = before.previousElementSibling;
+    }
     if (before) { this.list.insertBefore(item, before); }
     this.moved(item, "moveUp");
   };
 
   Uploader.prototype.moveDown = function (item) {
     var after = item.nextElementSibling;
+    while (after && after.classList.contains("photo-upload--removed")) {
+      after = after.nextElementSibling;
+    }
     if (after && !after.classList.contains("photo-upload--refused")) {
       this.list.insertBefore(after, item);
     }
@@ -303,10 +349,12 @@
     button.focus();
   };
 
-  // The first photo cannot go up, the last cannot go down (refused ones, at the end, do not count).
+  // The first photo cannot go up, the last cannot go down (refused ones, at the end, and the
+  // places of removed ones do not count).
   Uploader.prototype.inOrder = function () {
     return Array.prototype.filter.call(this.list.children, function (item) {
-      return !item.classList.contains("photo-upload--refused");
+      return !item.classList.contains("photo-upload--refused") &&
+        !item.classList.contains("photo-upload--removed");
     });
   };
 

@@ -77,3 +77,19 @@ def browser() -> Iterator[object]:
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def poster(live_server, make_user, make_org) -> str:
+    """The address of a Dutch-speaking member of a trusted organisation (published at once)."""
+    from marketplace.extensions import db
+    from marketplace.models import Language
+
+    _base_url, app = live_server
+    with app.app_context():
+        organisation = make_org(name="Zorggroep West")
+        organisation.trusted = True
+        address = make_user("fatima@west.example.org", organisation=organisation,
+                            name="Fatima Foto", language=Language.NL).email
+        db.session.commit()
+    return address

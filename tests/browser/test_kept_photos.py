@@ -10,21 +10,15 @@ from browser_helpers import VIEWPORTS, assert_fits_the_screen, keep_artifacts
 from helpers import PASSWORD, SHARED_TESTDATA
 
 from marketplace.extensions import db
-from marketplace.models import Language, Listing
+from marketplace.models import Listing
 
 GOOD = SHARED_TESTDATA / "images" / "good"
 PHOTOS = [GOOD / "hopper.jpg", GOOD / "hopper.png", GOOD / "hopper.webp"]
 
 
 def test_a_form_error_keeps_the_three_photos_chosen_without_javascript(
-        request, live_server, browser, make_user, make_org):
+        request, live_server, browser, poster):
     base_url, app = live_server
-    with app.app_context():
-        organisation = make_org(name="Zorggroep West")
-        organisation.trusted = True
-        poster = make_user("wim@west.example.org", organisation=organisation,
-                           name="Wim Plaatser", language=Language.NL).email
-        db.session.commit()
     context = browser.new_context(locale="nl-NL", viewport=VIEWPORTS["phone"],
                                   java_script_enabled=False)
     page = context.new_page()

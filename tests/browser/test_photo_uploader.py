@@ -19,26 +19,13 @@ from phone_photos import make_phone_photos
 from PIL import Image
 
 from marketplace.extensions import db
-from marketplace.models import Language, Listing, ListingStatus
+from marketplace.models import Listing, ListingStatus
 from marketplace.models.photo import StagedPhoto
 
 IMAGES = SHARED_TESTDATA / "images"
 GOOD = [IMAGES / "good" / name for name in ("hopper.jpg", "hopper.png", "hopper.webp")]
 PUBLISHED = "Je advertentie is gepubliceerd."
 STAGED = "[data-photo-list] input[name='staged_photo']"
-
-
-@pytest.fixture
-def poster(live_server, make_user, make_org) -> str:
-    """A Dutch-speaking member of a trusted organisation (published at once, no review)."""
-    _base_url, app = live_server
-    with app.app_context():
-        organisation = make_org(name="Zorggroep West")
-        organisation.trusted = True
-        address = make_user("fatima@west.example.org", organisation=organisation,
-                            name="Fatima Foto", language=Language.NL).email
-        db.session.commit()
-    return address
 
 
 class Uploads:
