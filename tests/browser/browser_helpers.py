@@ -81,6 +81,19 @@ def log_in(page, base_url: str, address: str) -> None:
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
+def dutch_phone_page(browser, base_url: str, address: str, javascript: bool = True):
+    """A new page in a Dutch phone browser (JavaScript on or off), logged in as `address`."""
+    context = browser.new_context(locale="nl-NL", viewport=VIEWPORTS["phone"],
+                                  java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(f"{base_url}/auth/login")
+    page.get_by_label("E-mailadres").fill(address)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(f"{base_url}/")
+    return page
+
+
 def keep_artifacts(request, pages) -> None:
     """On failure: a screenshot and the HTML of every page, for the CI artefacts."""
     ARTIFACTS.mkdir(exist_ok=True)

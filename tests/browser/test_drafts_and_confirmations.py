@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from browser_helpers import VIEWPORTS, keep_artifacts
-from helpers import PASSWORD
+from browser_helpers import dutch_phone_page, keep_artifacts
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -23,18 +22,6 @@ from marketplace.models import (
 )
 
 
-def phone_page(browser, base_url: str, address: str, javascript: bool = True):
-    context = browser.new_context(locale="nl-NL", viewport=VIEWPORTS["phone"],
-                                  java_script_enabled=javascript)
-    page = context.new_page()
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label("E-mailadres").fill(address)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(f"{base_url}/")
-    return page
-
-
 def test_a_draft_with_only_a_title_is_saved_with_and_without_javascript(
         request, live_server, browser, poster, tmp_path):
     base_url, app = live_server
@@ -42,7 +29,7 @@ def test_a_draft_with_only_a_title_is_saved_with_and_without_javascript(
     try:
         for javascript in (True, False):
             title = f"Rolstoelen ({'met' if javascript else 'zonder'} JavaScript)"
-            page = phone_page(browser, base_url, poster, javascript)
+            page = dutch_phone_page(browser, base_url, poster, javascript)
             pages.append(page)
             page.goto(f"{base_url}/listings/new")
             page.get_by_label("Titel", exact=True).fill(title)
@@ -78,7 +65,7 @@ def test_each_confirmation_names_the_consequence_back_keeps_and_yes_acts(
         ids = (west.id, colleague.id, withdrawn.id, waiting.id, cancelled.id)
         addresses = (admin.email, taker.email)
     west_id, colleague_id, listing_id, waiting_id, cancelled_id = ids
-    giver, claimant = (phone_page(browser, base_url, address) for address in addresses)
+    giver, claimant = (dutch_phone_page(browser, base_url, address) for address in addresses)
     try:
         # Cancelling a claim: what was asked for goes back, and the giver is told.
         claimant.goto(f"{base_url}/claims/{cancelled_id}")
@@ -154,7 +141,7 @@ def test_the_value_and_weight_hint_follows_the_chosen_category(
             make_listing(category="medical-aids", value_per_unit=Decimal(value))
         furniture, aids = (db.session.scalar(select(Category.id).where(Category.slug == slug))
                            for slug in ("furniture", "medical-aids"))
-    page = phone_page(browser, base_url, poster)
+    page = dutch_phone_page(browser, base_url, poster)
     try:
         page.goto(f"{base_url}/listings/new")
         value_hint, weight_hint = page.locator("#value_per_unit-typical"), \

@@ -13,8 +13,13 @@ import threading
 
 import pillow_heif
 import pytest
-from browser_helpers import VIEWPORTS, assert_fits_the_screen, check_accessibility, keep_artifacts
-from helpers import PASSWORD, SHARED_TESTDATA
+from browser_helpers import (
+    assert_fits_the_screen,
+    check_accessibility,
+    dutch_phone_page,
+    keep_artifacts,
+)
+from helpers import SHARED_TESTDATA
 from phone_photos import make_phone_photos
 from PIL import Image
 
@@ -55,14 +60,8 @@ class Uploads:
 
 
 def phone_page(browser, base_url: str, address: str, javascript: bool = True):
-    context = browser.new_context(locale="nl-NL", viewport=VIEWPORTS["phone"],
-                                  java_script_enabled=javascript)
-    page = context.new_page()
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label("E-mailadres").fill(address)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(f"{base_url}/")
+    """The posting form in a Dutch phone browser, logged in as `address`."""
+    page = dutch_phone_page(browser, base_url, address, javascript)
     page.goto(f"{base_url}/listings/new")
     page.get_by_role("heading", name="Iets aanbieden").wait_for()
     return page

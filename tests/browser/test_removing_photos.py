@@ -5,9 +5,14 @@ place: undo puts it back, and saving without it drops it on the server too."""
 
 from __future__ import annotations
 
-from browser_helpers import VIEWPORTS, assert_fits_the_screen, check_accessibility, keep_artifacts
+from browser_helpers import (
+    assert_fits_the_screen,
+    check_accessibility,
+    dutch_phone_page,
+    keep_artifacts,
+)
 from builders import listing_details
-from helpers import PASSWORD, SHARED_TESTDATA
+from helpers import SHARED_TESTDATA
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -17,18 +22,6 @@ from marketplace.services.listings import PhotoChanges, Upload, create_listing
 
 GOOD = SHARED_TESTDATA / "images" / "good"
 STAGED = "[data-photo-list] input[name='staged_photo']"
-
-
-def phone_page(browser, base_url: str, address: str, javascript: bool):
-    context = browser.new_context(locale="nl-NL", viewport=VIEWPORTS["phone"],
-                                  java_script_enabled=javascript)
-    page = context.new_page()
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label("E-mailadres").fill(address)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(f"{base_url}/")
-    return page
 
 
 def test_removing_a_photo_without_javascript_is_named_and_confirmed_first(
@@ -41,7 +34,7 @@ def test_removing_a_photo_without_javascript_is_named_and_confirmed_first(
         listing = create_listing(member, listing_details(member), PhotoChanges(uploads=uploads),
                                  submit=True)
         listing_id, kept_photo = listing.id, listing.photos[1].photo_id
-    page = phone_page(browser, base_url, poster, javascript=False)
+    page = dutch_phone_page(browser, base_url, poster, javascript=False)
     try:
         page.goto(f"{base_url}/listings/{listing_id}/edit")
         page.get_by_label("Titel", exact=True).fill("Rollators, bijna nieuw")
@@ -71,7 +64,7 @@ def test_removing_a_photo_without_javascript_is_named_and_confirmed_first(
 def test_the_uploaders_remove_can_be_undone_and_saving_drops_the_photo(
         request, live_server, browser, poster, tmp_path):
     base_url, app = live_server
-    page = phone_page(browser, base_url, poster, javascript=True)
+    page = dutch_phone_page(browser, base_url, poster, javascript=True)
     try:
         page.goto(f"{base_url}/listings/new")
         page.locator("input[type='file'][name='photos']").set_input_files(
