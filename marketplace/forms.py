@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import LazyString
@@ -34,6 +35,19 @@ def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
     in the language of that request: a form's choices are built once, at import."""
     return [SelectChoice(member.value, LazyString(lambda member=member: member.label))
             for member in enum_class]
+
+
+def as_member_of(enum_class: type[enum.Enum]) -> Callable[[Any], Any]:
+    """A SelectField's `coerce`: the member of `enum_class` for a submitted value, so services
+    get the enum their types promise; anything else is kept as given, for the field's own
+    choice check to refuse in its usual words ("" stays "": not chosen)."""
+    def coerce(value: Any) -> Any:
+        try:
+            return enum_class(value)
+        except ValueError:
+            return value
+
+    return coerce
 
 
 def email_field(label: Any = None) -> EmailField:

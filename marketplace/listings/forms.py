@@ -20,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import enum_choices
+from ..forms import as_member_of, enum_choices
 from ..models import Condition, Unit
 from ..services.listings import MAX_INTERNAL_DAYS, MAX_QUANTITY
 
@@ -64,6 +64,7 @@ class ListingForm(FlaskForm):
         _l("Condition"),
         # No preset: "new" was a likely wrong answer for surplus (required only to publish).
         choices=[SelectChoice("", _l("Choose…")), *enum_choices(Condition)],
+        coerce=as_member_of(Condition),
         validators=[DataRequired(_l("Choose the condition"))],
     )
     quantity = IntegerField(_l("Quantity"),
@@ -71,7 +72,7 @@ class ListingForm(FlaskForm):
                                         NumberRange(min=1, max=MAX_QUANTITY)],
                             render_kw={"min": 1, "inputmode": "numeric"})
     unit = SelectField(_l("Unit"),
-                       choices=enum_choices(Unit),
+                       choices=enum_choices(Unit), coerce=as_member_of(Unit),
                        validators=[DataRequired(_l("Choose a unit"))])
     value_per_unit = FiniteDecimalField(
         _l("Estimated value per unit in euros (optional)"), places=2,

@@ -200,11 +200,9 @@ def _apply(listing: Listing, details: ListingDetails, checked: _Checked) -> None
     listing.description = details.description.strip()
     listing.category = checked.category
     listing.site = checked.site
-    # The form gives the values as text: as enums, the listing reads them at once (its emails).
     # A draft may have no condition yet (None only there).
-    listing.condition = Condition(details.condition) if details.condition \
-        else None  # type: ignore[assignment]
-    listing.unit = Unit(details.unit)
+    listing.condition = details.condition or None  # type: ignore[assignment]
+    listing.unit = details.unit
     if checked.quantity is None:  # a draft, which nobody can claim
         listing.quantity = listing.quantity_available = None
     elif listing.quantity is None or listing.quantity_available == listing.quantity:
