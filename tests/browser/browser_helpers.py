@@ -70,11 +70,19 @@ def link_in(message: email.message.EmailMessage, fragment: str) -> str:
     return next(url for url in re.findall(r"https?://\S+", text_of(message)) if fragment in url)
 
 
-def log_in(page, base_url: str, address: str) -> None:
+# The login form's words: the address field, the password field, the button.
+LOGIN_WORDS = {"en": ("Email address", "Password", "Log in"),
+               "nl": ("E-mailadres", "Wachtwoord", "Inloggen")}
+
+
+def log_in(page, base_url: str, address: str, language: str = "en",
+           password: str = PASSWORD) -> None:
+    """Log in as `address` on a page whose browser speaks `language`."""
+    address_label, password_label, button = LOGIN_WORDS[language]
     page.goto(f"{base_url}/auth/login")
-    page.get_by_label("Email address").fill(address)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_label(address_label).fill(address)
+    page.get_by_label(password_label).fill(password)
+    page.get_by_role("button", name=button).click()
     page.wait_for_url(f"{base_url}/")
 
 
@@ -86,11 +94,7 @@ def dutch_phone_page(browser, base_url: str, address: str, javascript: bool = Tr
     context = browser.new_context(locale="nl-NL", viewport=VIEWPORTS["phone"],
                                   java_script_enabled=javascript)
     page = context.new_page()
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label("E-mailadres").fill(address)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(f"{base_url}/")
+    log_in(page, base_url, address, "nl")
     return page
 
 

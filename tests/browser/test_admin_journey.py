@@ -11,6 +11,7 @@ from browser_helpers import (
     assert_fits_the_screen,
     check_accessibility,
     keep_artifacts,
+    log_in,
     text_of,
 )
 
@@ -45,11 +46,7 @@ def test_a_platform_admin_works_through_queue_reports_suspension_and_dashboard(
     page = browser.new_context(locale="en-GB", viewport=VIEWPORTS[viewport],
                                accept_downloads=True).new_page()
     try:
-        page.goto(f"{base_url}/auth/login")
-        page.get_by_label("Email address").fill(ADMIN)
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{base_url}/")
+        log_in(page, base_url, ADMIN, password=DEMO_PASSWORD)
         check_accessibility(page)
 
         # The queue: the listing held for a medicine word is rejected with a standard reason.

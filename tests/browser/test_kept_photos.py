@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 
-from browser_helpers import VIEWPORTS, assert_fits_the_screen, keep_artifacts
-from helpers import PASSWORD, SHARED_TESTDATA
+from browser_helpers import VIEWPORTS, assert_fits_the_screen, keep_artifacts, log_in
+from helpers import SHARED_TESTDATA
 
 from marketplace.extensions import db
 from marketplace.models import Listing
@@ -23,7 +23,7 @@ def test_a_form_error_keeps_the_three_photos_chosen_without_javascript(
                                   java_script_enabled=False)
     page = context.new_page()
     try:
-        log_in_nl(page, base_url, poster)
+        log_in(page, base_url, poster, "nl")
         page.goto(f"{base_url}/listings/new")
         page.get_by_label("Beschrijving", exact=True).fill("Drie rollators met mandje.")
         page.get_by_label("Categorie", exact=True).select_option(index=1)
@@ -52,11 +52,3 @@ def test_a_form_error_keeps_the_three_photos_chosen_without_javascript(
     finally:
         keep_artifacts(request, [page])
         context.close()
-
-
-def log_in_nl(page, base_url: str, address: str) -> None:
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label("E-mailadres").fill(address)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(f"{base_url}/")

@@ -15,7 +15,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from browser_helpers import VIEWPORTS, check_accessibility, keep_artifacts
+from browser_helpers import VIEWPORTS, check_accessibility, keep_artifacts, log_in
 from helpers import on_postgres
 from PIL import Image, ImageChops
 
@@ -90,11 +90,7 @@ def test_screenshots_of_the_main_pages_for_the_readme(request, live_server, brow
                                           base_url=base_url, reduced_motion="reduce")
             login = context.new_page()
             pages.append(login)
-            login.goto("/auth/login")
-            login.get_by_label("E-mailadres").fill(address)
-            login.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-            login.get_by_role("button", name="Inloggen").click()
-            login.wait_for_url(f"{base_url}/")
+            log_in(login, base_url, address, "nl", DEMO_PASSWORD)
             # A fresh tab for the pictures: no "welcome" message, no hover or focus left over.
             page = context.new_page()
             pages.append(page)
