@@ -48,14 +48,26 @@ from marketplace.models import (
     User,
     UserStatus,
 )
-from marketplace.services.categories import ensure_default_categories
-from marketplace.services.search import SearchQuery, Sort, search_listings
+from marketplace.services.defaults import ensure_defaults
+from marketplace.services.places import locate
+from marketplace.services.search import (
+    SearchQuery,
+    Sort,
+    did_you_mean,
+    refresh_vocabulary,
+    results_visibility,
+    search_listings,
+    with_origin,
+)
 
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
-POSTGRES_DATABASE = "bench_search"
+# Its own name per run where several people (or agents) bench on one server at once.
+POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "bench_search")
 MAX_REPETITIONS = 200
 SECONDS_PER_CASE = 4.0
 COMMON_WORD = "contact"  # in 85 % of the descriptions, in both languages
+TYPO = "typo suggestion"
+CASE_FILTER = [""]  # --cases
 HTTP_CASES = {"home: newest, page 1", "words + 2 filters", f"common word '{COMMON_WORD}', newest",
               "page 200, no words"}
 
@@ -138,6 +150,7 @@ class Case:
     name: str
     query: SearchQuery
     viewer: str = "anonymous"  # or "member"
+    kind: str = "search"  # or "typo suggestion": the search, then "Did you mean …?" under it
 
 
 def cases(category_ids: dict[str, int]) -> list[Case]:
@@ -163,6 +176,38 @@ def cases(category_ids: dict[str, int]) -> list[Case]:
         Case(f"page 200, '{COMMON_WORD}', newest", SearchQuery(text=COMMON_WORD, page=200)),
         Case(f"page 200, '{COMMON_WORD}', relevance",
              SearchQuery(text=COMMON_WORD, sort=Sort.RELEVANCE, page=200)),
+        # Dutch words (issue 18): a stem, part of a word, a synonym, a category's name.
+        Case("stem 'stoelen'", SearchQuery(text="stoelen")),
+        Case("part of a word 'stoel' (douchestoel, bureaustoel)", SearchQuery(text="stoel")),
+        Case("part of a word 'stoel', relevance",
+             SearchQuery(text="stoel", sort=Sort.RELEVANCE)),
+        Case("part of a word 'kast' + province",
+             SearchQuery(text="kast", province=Province.UTRECHT)),
+        Case("synonym 'gloves' (handschoenen)", SearchQuery(text="gloves")),
+        Case("category name 'hulpmiddelen'", SearchQuery(text="hulpmiddelen")),
+        Case("two words, one by part 'stoel elektrische'",
+             SearchQuery(text="stoel elektrische", sort=Sort.RELEVANCE)),
+        # From the member's first site, as the search page does (search.with_origin).
+        Case("within 25 km", SearchQuery(within_km=25), viewer="member"),
+        Case("within 25 km + word", SearchQuery(text="rolstoel", within_km=25), viewer="member"),
+        Case("within 5 km", SearchQuery(within_km=5), viewer="member"),
+        Case("nearest first", SearchQuery(sort=Sort.NEAREST), viewer="member"),
+        Case("nearest first + word", SearchQuery(text="rolstoel", sort=Sort.NEAREST),
+             viewer="member"),
+        Case("nearest first + rare word",
+             SearchQuery(text="zuurstofconcentrator", sort=Sort.NEAREST), viewer="member"),
+        Case("nearest first within 25 km, page 20",
+             SearchQuery(sort=Sort.NEAREST, within_km=25, page=20), viewer="member"),
+        # Typos (issue 18): what the results page does when a search finds 0-2 listings.
+        Case("typo 'rolator' (rollator)", SearchQuery(text="rolator"), kind=TYPO),
+        Case("typo 'handschoenem' + province",
+             SearchQuery(text="handschoenem", province=Province.UTRECHT), kind=TYPO),
+        Case("typo 'wheelchiar' (member)", SearchQuery(text="wheelchiar"), viewer="member",
+             kind=TYPO),
+        Case("two typos 'elektrishe rolstol'", SearchQuery(text="elektrishe rolstol"),
+             kind=TYPO),
+        Case("typo, nothing close 'xylofoonstandaard'",
+             SearchQuery(text="xylofoonstandaard"), kind=TYPO),
     ]
 
 
@@ -171,22 +216,28 @@ def cases(category_ids: dict[str, int]) -> list[Case]:
 def build(count: int) -> None:
     """Organisations, sites, a member and `count` listings, in the app's database."""
     db.create_all()
-    ensure_default_categories()
+    ensure_defaults()  # categories and synonyms, as a new platform has them
     rng = random.Random(20261126)  # noqa: S311 - the same test data on every run
     now = datetime.now(UTC)
     today = date.today()
     categories = {slug: id_ for id_, slug in db.session.execute(select(Category.id,
                                                                         Category.slug))}
     organisations = []
+    # Sites spread around each province's city (about 30 by 30 km), from their own generator
+    # so that the listings stay the same as without coordinates.
+    spread = random.Random(20261205)  # noqa: S311 - the same test data on every run
     for number in range(1, 301):
         status = OrganisationStatus.ACTIVE if number % 20 else OrganisationStatus.SUSPENDED
         organisation = Organisation(name=f"Zorggroep {number}", status=status,
                                     kind=rng.choice(list(OrganisationKind)))
         for site_number in range(rng.choice([1, 1, 2, 3])):
             province = rng.choice(list(Province))
+            latitude, longitude = locate("1234 AB", CITIES[province], province) or (52.1, 5.1)
             organisation.sites.append(Site(
                 name=f"Locatie {site_number + 1}", street=f"Zorgweg {number}",
-                postcode="1234 AB", city=CITIES[province], province=province))
+                postcode="1234 AB", city=CITIES[province], province=province,
+                latitude=latitude + spread.uniform(-0.14, 0.14),
+                longitude=longitude + spread.uniform(-0.22, 0.22)))
         organisations.append(organisation)
     db.session.add_all(organisations)
     db.session.flush()
@@ -244,6 +295,7 @@ def build(count: int) -> None:
     if batch:
         db.session.execute(insert(Listing), batch)
     db.session.commit()
+    refresh_vocabulary()  # PostgreSQL's words of titles, as housekeeping keeps them
 
 
 def _description(rng: random.Random, english: bool, item: str) -> str:
@@ -299,12 +351,21 @@ def run_cases(app, label: str) -> list[Timing]:
             select(Category.id, Category.slug))}
         member_id = db.session.scalar(select(User.id).where(User.email == "member@example.org"))
         for case in cases(category_ids):
+            if CASE_FILTER[0] not in case.name:
+                continue
+
             def call(case: Case = case):
                 viewer = db.session.get(User, member_id) if case.viewer == "member" else None
-                return search_listings(viewer, case.query)
+                query = with_origin(viewer, case.query)
+                found = search_listings(viewer, query)
+                if case.kind == TYPO:
+                    return found, did_you_mean(results_visibility(viewer), query, found.total)
+                return found, None
 
-            timings, last = measure(call)
+            timings, (last, suggestion) = measure(call)
             total = f"{last.total}{'' if last.total_is_exact else '+'}"
+            if case.kind == TYPO:
+                total += f", suggests {suggestion!r}"
             if last.sorted_by is not case.query.sort:
                 total += f" (sorted {last.sorted_by})"
             results.append(summarise(f"{label} service: {case.name}", timings, total))
@@ -334,9 +395,12 @@ def bench_app(url: str, instance: Path):
     })
 
 
-def run_sqlite(count: int, workdir: Path) -> list[Timing]:
-    path = workdir / "bench.sqlite"
+def run_sqlite(count: int, workdir: Path, kept: Path | None = None) -> list[Timing]:
+    path = kept / f"bench-{count}.sqlite" if kept else workdir / "bench.sqlite"
     app = bench_app(f"sqlite:///{path}", workdir / "instance-sqlite")
+    if path.exists():
+        print(f"SQLite {path}: kept from an earlier run (--keep)", flush=True)
+        return run_cases(app, "SQLite")
     print(f"SQLite {path}: building {count:,} listings …", flush=True)
     started = time.perf_counter()
     with app.app_context():
@@ -348,33 +412,43 @@ def run_sqlite(count: int, workdir: Path) -> list[Timing]:
     return run_cases(app, "SQLite")
 
 
-def run_postgres(count: int, workdir: Path) -> list[Timing]:
+def run_postgres(count: int, workdir: Path, keep: bool = False) -> list[Timing]:
+    """On a fresh database, dropped afterwards; with --keep on `bench_search_<count>`, built
+    once and used again."""
+    name = f"{POSTGRES_DATABASE}_{count}" if keep else POSTGRES_DATABASE
     server = make_url(normalise_database_url(POSTGRES_SERVER))
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{POSTGRES_DATABASE}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{POSTGRES_DATABASE}"'))
+            kept = keep and connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if not kept:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # no server: say so and go on
         print(f"PostgreSQL at {POSTGRES_SERVER} not usable ({error}); skipped")
         return []
-    url = server.set(database=POSTGRES_DATABASE).render_as_string(hide_password=False)
+    url = server.set(database=name).render_as_string(hide_password=False)
     app = bench_app(url, workdir / "instance-postgres")
     try:
-        print(f"PostgreSQL {POSTGRES_DATABASE}: building {count:,} listings …", flush=True)
-        started = time.perf_counter()
-        with app.app_context():
-            build(count)
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-        print(f"  built in {time.perf_counter() - started:.1f} s (ANALYZE run)", flush=True)
+        if kept:
+            print(f"PostgreSQL {name}: kept from an earlier run (--keep)", flush=True)
+        else:
+            print(f"PostgreSQL {name}: building {count:,} listings …", flush=True)
+            started = time.perf_counter()
+            with app.app_context():
+                build(count)
+                db.session.execute(text("ANALYZE"))
+                db.session.commit()
+            print(f"  built in {time.perf_counter() - started:.1f} s (ANALYZE run)", flush=True)
         return run_cases(app, "PostgreSQL")
     finally:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{POSTGRES_DATABASE}" WITH (FORCE)'))
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -392,13 +466,20 @@ def main() -> None:
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--sqlite-only", action="store_true")
     only.add_argument("--postgres-only", action="store_true")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the SQLite database in DIR (and PostgreSQL's as "
+                             "bench_search_<listings>) and use them again when there (delete "
+                             "them after changing the schema or the data)")
+    parser.add_argument("--cases", metavar="TEXT", default="",
+                        help="run only the cases whose name holds TEXT")
     options = parser.parse_args()
+    CASE_FILTER[0] = options.cases
     timings: list[Timing] = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as workdir:
         if not options.postgres_only:
-            timings += run_sqlite(options.listings, Path(workdir))
+            timings += run_sqlite(options.listings, Path(workdir), options.keep)
         if not options.sqlite_only:
-            timings += run_postgres(options.listings, Path(workdir))
+            timings += run_postgres(options.listings, Path(workdir), options.keep is not None)
     if timings:
         print_table(timings)
 

@@ -143,7 +143,14 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = DatabaseIdConverter
     from .account.views import bp as account_bp
-    from .admin import categories, impact, moderation, reports, users  # noqa: F401  (routes)
+    from .admin import (  # noqa: F401  (routes)
+        categories,
+        impact,
+        moderation,
+        reports,
+        synonyms,
+        users,
+    )
     from .admin.views import bp as admin_bp
     from .alerts.views import bp as alerts_bp
     from .auth.views import bp as auth_bp

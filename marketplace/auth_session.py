@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import User
 
 
 def load_user(session_id: str) -> User | None:
-    """Session ids are "<user id>:<session version>"; a bumped version ends old sessions."""
+    """Session ids are "<user id>:<session version>"; a bumped version ends old sessions.
+
+    The user is read afresh for every request, with its organisation in the same statement:
+    every page asks whether the member is in good standing (security.in_good_standing), which
+    reads the organisation's status, and a second query cost a member's page a round trip."""
     user_id, _separator, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user

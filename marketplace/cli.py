@@ -16,8 +16,8 @@ from .unit_of_work import unit_of_work
 
 
 def register(app: Flask) -> None:
-    for command in (create_admin, create_user, send_mail, housekeeping, seed_demo, backup,
-                    restore):
+    for command in (create_admin, create_user, send_mail, receive_mail, housekeeping,
+                    seed_demo, backup, restore):
         app.cli.add_command(command)
 
 
@@ -92,6 +92,23 @@ def send_mail(loop: bool, interval: float, batch: int) -> None:
     run(loop=loop, interval=interval, batch=batch, say=click.echo)
 
 
+@click.command("receive-mail")
+@click.option("--host", help="Address to listen on  [default: RECEIVE_MAIL_HOST]")
+@click.option("--port", type=int, help="Port to listen on  [default: RECEIVE_MAIL_PORT]")
+@with_appcontext
+def receive_mail(host: str | None, port: int | None) -> None:
+    """Receive replies to claim mail by SMTP (the mail server forwards REPLY_DOMAIN here) and
+    add them to their claims, until SIGTERM."""
+    from flask import current_app
+
+    from .inbound_mail import run
+
+    # The app itself, not the proxy: the server's threads push contexts of their own.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run(app, host or app.config["RECEIVE_MAIL_HOST"], port or app.config["RECEIVE_MAIL_PORT"],
+        say=click.echo)
+
+
 @click.command("housekeeping")
 @with_appcontext
 def housekeeping() -> None:
@@ -113,6 +130,10 @@ def seed_demo() -> None:
     for step in (seed, seed_listings, seed_activity, seed_moderation, seed_history):
         for line in step():
             click.echo(line)
+    # PostgreSQL's vocabulary of typo suggestions holds the new listings' words from now on.
+    from .services.search import refresh_vocabulary
+
+    refresh_vocabulary()
 
 
 @click.command("backup")

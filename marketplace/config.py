@@ -48,8 +48,8 @@ REDIS_TIMEOUT_SECONDS = 0.25  # a Redis slower than this is as good as down
 def settings_from_environment(instance_path: Path) -> dict[str, Any]:
     """Return the configuration built from environment variables and safe defaults."""
     return {**_site_settings(instance_path), **_mail_settings(instance_path),
-            **_rate_limit_settings(), **_photo_settings(), **_session_settings(),
-            **_language_and_log_settings()}
+            **_reply_settings(), **_rate_limit_settings(), **_photo_settings(),
+            **_session_settings(), **_language_and_log_settings()}
 
 
 PHOTOS_PER_LISTING = 8  # services.listings.MAX_PHOTOS, which the form states
@@ -101,6 +101,23 @@ def _mail_settings(instance_path: Path) -> dict[str, Any]:
         # Without an SMTP server there is no mail worker to wait for, so deliver right away.
         "MAIL_DELIVER_AFTER_REQUEST": _bool("MAIL_DELIVER_AFTER_REQUEST", mail_server is None),
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+    }
+
+
+def _reply_settings() -> dict[str, Any]:
+    """Replies by email (`flask receive-mail`, docs/operations.md)."""
+    return {
+        # The domain whose mail the organisation's mail server forwards to receive-mail; claim
+        # mail gets a Reply-To there. Empty: replies by email are off (no Reply-To).
+        "REPLY_DOMAIN": (os.environ.get("REPLY_DOMAIN") or "").strip().lower(),
+        # Where `flask receive-mail` listens (SMTP, behind the organisation's mail server).
+        "RECEIVE_MAIL_HOST": os.environ.get("RECEIVE_MAIL_HOST") or "127.0.0.1",
+        "RECEIVE_MAIL_PORT": _int("RECEIVE_MAIL_PORT", 2525),
+        # Larger replies are refused during the SMTP conversation (552); attachments are not
+        # kept anyway, so this only needs room for a reply with a few photos.
+        "RECEIVE_MAIL_MAX_BYTES": _int("RECEIVE_MAIL_MAX_BYTES", 10 * 1024 * 1024),
+        # A claim's reply addresses stop working this many days after it closed or was collected.
+        "REPLY_ADDRESS_DAYS": _int("REPLY_ADDRESS_DAYS", 30),
     }
 
 

@@ -34,6 +34,7 @@ from marketplace.models import (
     Photo,
     Role,
     StagedPhoto,
+    SynonymGroup,
     User,
     UserStatus,
     Wanted,
@@ -191,6 +192,7 @@ def build_world(make_org, make_user, make_listing) -> World:
         "category_id": db.session.scalar(select(Category.id).where(Category.slug == "furniture")),
         "reason_id": db.session.scalar(select(ModerationReason.id).limit(1)),
         "word_id": db.session.scalar(select(WatchWord.id).limit(1)),
+        "synonym_id": db.session.scalar(select(SynonymGroup.id).limit(1)),
         "factor_id": db.session.scalar(select(ImpactFactor.id).limit(1)),
         "staged_id": _staged_photo(users["member_of_a"], a.photos["draft"]),
     }

@@ -32,7 +32,8 @@ _ACCESS_LINE = re.compile(r'^<(?P<pid>\d+)> "(?P<method>[A-Z]+) (?P<path>\S*)" (
 # The developer's own settings must not leak into a server under test.
 _APP_SETTING_PREFIXES = ("DATABASE_URL", "SECRET_KEY", "INSTANCE_PATH", "UPLOAD_FOLDER",
                          "BASE_URL", "MAIL_", "RATELIMIT_", "PHOTO_", "S3_", "SESSION_",
-                         "REMEMBER_", "PROXY_FIX", "FLASK_", "LOG_LEVEL", "GUNICORN_CMD_ARGS")
+                         "REMEMBER_", "PROXY_FIX", "FLASK_", "LOG_LEVEL", "GUNICORN_CMD_ARGS",
+                         "REPLY_", "RECEIVE_MAIL_", "TIMEZONE")
 
 
 def free_port() -> int:

@@ -22,6 +22,7 @@ from marketplace.models import (
     Report,
     ReportReason,
     Role,
+    SynonymGroup,
     User,
     UserStatus,
     WatchWord,
@@ -72,6 +73,7 @@ def world(app, make_org, make_user, make_listing) -> World:
         "reason_id": db.session.scalar(select(ModerationReason.id).limit(1)),
         "word_id": db.session.scalar(select(WatchWord.id).limit(1)),
         "watch_word_id": db.session.scalar(select(WatchWord.id).limit(1)),
+        "synonym_id": db.session.scalar(select(SynonymGroup.id).limit(1)),
         "factor_id": db.session.scalar(select(ImpactFactor.id).limit(1)),
     }
     return World(users=users, ids=ids)

@@ -42,6 +42,7 @@ from marketplace.models import (
     Province,
     Report,
     Role,
+    SynonymGroup,
     Unit,
     User,
     Wanted,
@@ -328,6 +329,10 @@ CASES: dict[str, Case] = {
                                               "position": ["1"]}),
     "watch-word": Case("admin", lambda w: "/admin/moderation/watch-words", lambda w: {
         "word": ["morfine", "oxy-codon"], "kind": values(WatchWordKind)}),
+    "synonyms": Case("admin", lambda w: "/admin/synonyms", lambda w: {
+        "words": ["fietsbel, bicycle bell", "gloves, handschoen", "x"]}),
+    "edit synonyms": Case("admin", lambda w: f"/admin/synonyms/{a_synonym_group()}/edit",
+                          lambda w: {"words": ["rolstoel, wheelchair", "walker, rolstoel"]}),
     "new category": Case("admin", lambda w: "/admin/categories", lambda w: {
         "name_nl": ["Tilliften"], "name_en": ["Hoists"], "parent": ["", str(w.category.id)]}),
     "edit category": Case("admin", lambda w: f"/admin/categories/{w.category.id}/edit",
@@ -343,6 +348,10 @@ CASES: dict[str, Case] = {
     "switch language": Case(None, lambda w: "/language", lambda w: {
         "language": values(Language), "next": ["/listings/", "//evil.example"]}),
 }
+
+def a_synonym_group() -> int | None:
+    return db.session.scalar(select(SynonymGroup.id).order_by(SynonymGroup.id).limit(1))
+
 
 made_up_files = st.lists(st.tuples(st.binary(max_size=64) | st.just(GOOD_PHOTO.read_bytes()),
                                    st.text(max_size=40) | st.sampled_from(
@@ -377,7 +386,8 @@ GROUPS = {
     "platform admin": ["reject listing", "remove listing", "resolve reports",
                        "suspend organisation", "trust organisation", "deactivate user",
                        "user role", "delete user", "moderation reason",
-                       "edit moderation reason", "watch-word", "new category",
+                       "edit moderation reason", "watch-word", "synonyms", "edit synonyms",
+                       "new category",
                        "edit category", "move category", "impact factor",
                        "new impact factor"],
 }

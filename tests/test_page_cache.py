@@ -96,7 +96,10 @@ def test_members_get_the_page_kept_for_everyone_unless_their_organisation_has_in
         app, client, make_listing, make_user, login_as, giver):
     make_listing("Rolstoel")
     colleague = login_as(make_user(organisation=giver.organisation))
-    assert card_titles(search(client)) == ["Rolstoel"]
+    # Members' pages are kept per origin (search.with_origin: their organisation's first site,
+    # whose distances the cards show), shared by colleagues.
+    assert card_titles(search(login_as(make_user(organisation=giver.organisation)))) == \
+        ["Rolstoel"]
     titles, statements = listing_queries(colleague, "")
     assert titles == ["Rolstoel"]
     assert not [statement for statement in statements if "ORDER BY" in statement]

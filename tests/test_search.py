@@ -103,13 +103,10 @@ def test_accents_do_not_count(app, make_listing):
 @sqlite_only
 def test_sqlite_matches_words_that_start_with_a_search_word(app, make_listing):
     make_listing("Rolstoelen", description="Twee stuks.")
-    make_listing("Wheelchair cushion", description="Pressure relief.")
+    make_listing("Pressure cushion", description="Pressure relief.")
 
-    assert titles(text="rolstoel") == ["Rolstoelen"]
     assert titles(text="rolst") == ["Rolstoelen"]
-    assert titles(text="wheelchair") == ["Wheelchair cushion"]
-    # No stemming: a longer form does not find a shorter one.
-    assert titles(text="wheelchairs") == []
+    assert titles(text="cush") == ["Pressure cushion"]
 
 
 @sqlite_only
@@ -120,14 +117,14 @@ def test_sqlite_matches_one_letter_words_whole(app, make_listing):
     assert titles(text="c") == ["Vitamine C tabletten"]
 
 
-@postgres_only
-def test_postgres_finds_dutch_and_english_word_forms(app, make_listing):
+def test_finds_dutch_and_english_word_forms(app, make_listing):
     make_listing("Rolstoel", description="Lichtgewicht, opvouwbaar.")
     make_listing("Wheelchair", description="Foldable, with cushions.")
     make_listing("Bedden", description="Hoog-laag bedden met tilliften.")
 
-    assert titles(text="rolstoelen") == ["Rolstoel"]
-    assert titles(text="wheelchairs") == ["Wheelchair"]
+    # The seeded synonyms (rolstoel = wheelchair) find both.
+    assert sorted(titles(text="rolstoelen")) == ["Rolstoel", "Wheelchair"]
+    assert sorted(titles(text="wheelchairs")) == ["Rolstoel", "Wheelchair"]
     assert titles(text="cushion") == ["Wheelchair"]
     assert titles(text="bed tillift") == ["Bedden"]
 
@@ -440,7 +437,8 @@ def test_results_come_with_what_a_card_needs(app, make_listing, queries):
 
     assert len(cards) == 3
     assert len(queries) == during_search
-    assert during_search <= 5
+    # The words' terms (the categories' names, the word's synonyms), the matches, the cards.
+    assert during_search <= 7
 
 
 def test_words_in_too_many_listings_are_not_ranked(app, make_listing, monkeypatch):

@@ -13,8 +13,9 @@ User classes:
   with a real (small, each time different) JPEG.
 - Giver (logged in at start, a member of one of the giver organisations): opens the claims on
   their listings and accepts those that wait.
-- LivezUser and SearchUser, no think time: the framework's ceiling (`/livez`) and the search
-  pages alone, at the same concurrency, for the throughput ratio.
+- LivezUser, SearchUser and MemberSearchUser, no think time: the framework's ceiling
+  (`/livez`) and the search pages alone, asked by visitors and by logged-in members, at the same
+  concurrency, for the throughput ratios.
 
 A request fails on a 5xx, a connection error or an unexpected status; refusals the application
 is expected to give in a race (a claim answered a moment ago) are counted under their own name.
@@ -215,6 +216,7 @@ class SearchUser(FastHttpUser):
     cycle, so each run asks the same."""
 
     wait_time = constant(0)
+    request_name = "search (all kinds)"  # in the statistics
 
     def on_start(self) -> None:
         self.requests = itertools.cycle(search_cycle(PLAN.get("categories", [])))
@@ -222,7 +224,30 @@ class SearchUser(FastHttpUser):
     @task
     def search(self) -> None:
         url = next(self.requests)
-        with self.client.get(url, name="search (all kinds)", catch_response=True,
+        with self.client.get(url, name=self.request_name, catch_response=True,
                              allow_redirects=False) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
+
+
+_ratio_member_numbers = itertools.count()
+
+
+class MemberSearchUser(SearchUser):
+    """The same cycle asked by members in good standing, logged in: each user one of the plan's
+    `ratio_members` (run.py asked their pages once too, as it did the visitors'), so what the
+    ratio shows beyond the visitors' is what a member's request costs the application. A
+    redirect (a session that stopped working) counts as a failure."""
+
+    request_name = "search (member)"
+
+    def on_start(self) -> None:
+        super().on_start()
+        members = PLAN["ratio_members"]
+        email = members[next(_ratio_member_numbers) % len(members)]
+        page = self.client.get("/auth/login", name="login: form").text or ""
+        token = CSRF.search(page)
+        self.client.post("/auth/login", name="login", headers={"Content-Type": FORM},
+                         data=urlencode({"csrf_token": token.group(1) if token else "",
+                                         "email": email, "password": PLAN["password"]}),
+                         allow_redirects=False)

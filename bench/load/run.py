@@ -10,11 +10,12 @@ For each database:
    every run starts from the same data;
 2. gunicorn serves the app with --workers sync workers on 127.0.0.1 and a free port (SQLite in
    WAL mode with a busy timeout, as marketplace/__init__.py configures every connection);
-3. Locust (bench/load/locustfile.py, headless, loopback only) runs three phases:
-   - `/livez` alone, then the search pages alone, each for --ratio-time seconds with
-     --ratio-users users and no think time, in --ratio-rounds alternating rounds: the ratio of
-     their throughputs is the search page's share of the framework's ceiling, measured by the
-     same gunicorn in the same run;
+3. Locust (bench/load/locustfile.py, headless, loopback only) runs these phases:
+   - `/livez` alone, then the search pages alone asked by visitors, then the same pages asked
+     by logged-in members (--ratio-users of them, each of another organisation), each for
+     --ratio-time seconds with --ratio-users users and no think time, in --ratio-rounds
+     alternating rounds: the ratio of each search's throughput to `/livez`'s is the search
+     page's share of the framework's ceiling, measured by the same gunicorn in the same run;
    - the mix (visitors, members who claim and post with photos, givers who accept) for
      --mixed-time seconds with --mixed-users users and --wait think time;
 4. prints requests per second, p50 and p95 per page, failures (5xx per route), the ratio, and
@@ -32,15 +33,19 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.cookiejar
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -119,8 +124,9 @@ def postgres_database(cache: Path, work: Path, options: argparse.Namespace) -> t
     return server.set(database=name).render_as_string(hide_password=False), uploads
 
 
-def write_plan(url: str, path: Path) -> None:
-    """What the simulated users need from the data: logins and listing ids."""
+def write_plan(url: str, path: Path, ratio_members: int) -> None:
+    """What the simulated users need from the data: logins and listing ids; for the members'
+    ratio, `ratio_members` members of as many organisations, spread over them."""
     engine = create_engine(normalise_database_url(url))
     givers = seeding.GIVER_ORGANISATIONS
     with engine.connect() as connection:
@@ -140,10 +146,18 @@ def write_plan(url: str, path: Path) -> None:
             "SELECT email FROM user_account WHERE organisation_id <= :givers ORDER BY id"),
             {"givers": givers}))
         categories = list(connection.scalars(text("SELECT id FROM category ORDER BY id")))
+        # The first member of each organisation whose members are in `members`.
+        firsts = list(connection.scalars(text(
+            "SELECT min(user_account.email) FROM user_account JOIN organisation ON "
+            "organisation.id = user_account.organisation_id WHERE organisation.status = "
+            "'active' AND organisation.id > :givers GROUP BY organisation.id "
+            "ORDER BY organisation.id"), {"givers": givers}))
     engine.dispose()
+    step = max(len(firsts) // max(ratio_members, 1), 1)
     path.write_text(json.dumps({
         "password": seeding.PASSWORD, "listings": visible[::10], "giver_listings":
         giver_listings, "members": members, "givers": giver_users, "categories": categories,
+        "ratio_members": firsts[::step][:ratio_members],
     }))
 
 
@@ -244,10 +258,87 @@ def print_stats(title: str, stats: dict[str, dict]) -> None:
             print(f"      {error}")
 
 
+def logged_in(host: str, email: str, password: str) -> urllib.request.OpenerDirector:
+    """An opener holding the session of `email`, logged in through the login form."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(f"{host}/auth/login", timeout=60) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    form = urllib.parse.urlencode({"csrf_token": token.group(1) if token else "",
+                                   "email": email, "password": password}).encode()
+    with opener.open(f"{host}/auth/login", data=form, timeout=60) as response:
+        if urllib.parse.urlsplit(response.url).path.startswith("/auth/login"):
+            raise RuntimeError(f"could not log in as {email}")
+    return opener
+
+
+def warm(host: str, plan: dict) -> float:
+    """Ask each page of the search cycle once, as a visitor and as each of the members of the
+    members' ratio (one thread each): the ratios are measured in the steady state of a running
+    site, where the popular searches have been asked before, so the cache holds them (a member
+    of an organisation with listings in their internal phase has pages of its own)."""
+    started = time.monotonic()
+    cycle = search_cycle(plan["categories"])
+
+    def ask_all(email: str | None) -> None:
+        opener = logged_in(host, email, plan["password"]) if email \
+            else urllib.request.build_opener()
+        for path in cycle:
+            with opener.open(f"{host}{path}", timeout=60):
+                pass
+
+    with ThreadPoolExecutor(max_workers=len(plan["ratio_members"]) + 1) as pool:
+        for done in [pool.submit(ask_all, email)
+                     for email in [None, *plan["ratio_members"]]]:
+            done.result()
+    return time.monotonic() - started
+
+
+# Each phase of the ratio: its Locust user class and the request name its throughput is read
+# from (the members' logins at their start are not counted).
+RATIO_PHASES = {"livez": ("LivezUser", "/livez"),
+                "search": ("SearchUser", "search (all kinds)"),
+                "member search": ("MemberSearchUser", "search (member)")}
+
+
+def ratio_rounds(label: str, host: str, plan: Path, work: Path,
+                 options: argparse.Namespace) -> dict[str, list[dict[str, dict]]]:
+    """--ratio-rounds rounds of each phase in turn: a change in the machine's other load hits
+    every phase alike."""
+    rounds: dict[str, list[dict[str, dict]]] = {phase: [] for phase in RATIO_PHASES}
+    for number in range(options.ratio_rounds):
+        for phase, (user_class, _name) in RATIO_PHASES.items():
+            rounds[phase].append(locust(
+                host, plan, work / f"{label}-{phase.replace(' ', '-')}-{number}",
+                options.ratio_users, options.ratio_time, "0,0", [user_class]))
+    return rounds
+
+
+def ratios(rounds: dict[str, list[dict[str, dict]]]) -> dict[str, dict]:
+    """Each search phase's throughput over /livez's: the mean over the rounds, and each
+    round's."""
+    def rps(found: dict[str, dict], phase: str) -> float:
+        return found.get(RATIO_PHASES[phase][1], {}).get("rps", 0.0)
+
+    ceiling = [rps(found, "livez") for found in rounds["livez"]]
+    results: dict[str, dict] = {}
+    for phase in RATIO_PHASES:
+        if phase == "livez":
+            continue
+        searched = [rps(found, phase) for found in rounds[phase]]
+        results[phase] = {
+            "rps": statistics.mean(searched), "livez_rps": statistics.mean(ceiling),
+            "ratio": sum(searched) / sum(ceiling) if sum(ceiling) else 0.0,
+            "rounds": [one / livez if livez else 0.0
+                       for one, livez in zip(searched, ceiling, strict=True)]}
+    return results
+
+
 def run_database(label: str, url: str, uploads: Path, work: Path,
                  options: argparse.Namespace) -> dict:
     plan = work / "plan.json"
-    write_plan(url, plan)
+    write_plan(url, plan, options.ratio_users)
     port = free_port()
     log = work / f"gunicorn-{label}.log"
     server = start_gunicorn(url, uploads, work, port, options.workers, log,
@@ -255,45 +346,35 @@ def run_database(label: str, url: str, uploads: Path, work: Path,
     host = f"http://127.0.0.1:{port}"
     results: dict = {"database": label, "workers": options.workers,
                      "search_cache": options.search_cache}
+    mixed: dict[str, dict] = {}
     try:
-        # The ratio is measured in the steady state of a running site, where the popular
-        # searches have been asked before: each search page once, so the cache holds it.
-        warm_started = time.monotonic()
-        for path in search_cycle(json.loads(plan.read_text())["categories"]):
-            with urllib.request.urlopen(f"{host}{path}", timeout=60):  # noqa: S310 - loopback
-                pass
-        results["warm_seconds"] = time.monotonic() - warm_started
-        # Alternating rounds: a change in the machine's other load hits both pages alike.
-        livez_rounds, search_rounds = [], []
-        for number in range(options.ratio_rounds):
-            livez_rounds.append(locust(host, plan, work / f"{label}-livez-{number}",
-                                       options.ratio_users, options.ratio_time, "0,0",
-                                       ["LivezUser"]))
-            search_rounds.append(locust(host, plan, work / f"{label}-search-{number}",
-                                        options.ratio_users, options.ratio_time, "0,0",
-                                        ["SearchUser"]))
-        livez, search = combine(livez_rounds), combine(search_rounds)
-        mixed = locust(host, plan, work / f"{label}-mixed", options.mixed_users,
-                       options.mixed_time, options.wait, ["Visitor", "Member", "Giver"])
+        results["warm_seconds"] = warm(host, json.loads(plan.read_text()))
+        rounds = ratio_rounds(label, host, plan, work, options)
+        if options.mixed_time:
+            mixed = locust(host, plan, work / f"{label}-mixed", options.mixed_users,
+                           options.mixed_time, options.wait, ["Visitor", "Member", "Giver"])
     finally:
         server.terminate()
         server.wait(timeout=30)
     server_log = log.read_text(errors="replace")
-    ratio = search["all"]["rps"] / livez["all"]["rps"] if livez["all"]["rps"] else 0.0
-    results["round_ratios"] = [
-        found["all"]["rps"] / ceiling["all"]["rps"]
-        for found, ceiling in zip(search_rounds, livez_rounds, strict=True)]
-    results.update(livez=livez, search=search, mixed=mixed, ratio=ratio,
+    phases = {phase: combine(found) for phase, found in rounds.items()}
+    found = ratios(rounds)
+    results.update(phases=phases, livez=phases["livez"], search=phases["search"], mixed=mixed,
+                   ratios=found, ratio=found["search"]["ratio"],
+                   round_ratios=found["search"]["rounds"],
                    database_locked=server_log.count("database is locked"),
                    exceptions=server_log.count("Traceback"), load=os.getloadavg())
-    print_stats(f"{label}: /livez alone, {options.ratio_users} users, no think time", livez)
-    print_stats(f"{label}: search pages alone, {options.ratio_users} users, no think time",
-                search)
-    print_stats(f"{label}: the mix, {options.mixed_users} users, think time {options.wait} s",
-                mixed)
-    print(f"\n{label}: search / livez = {search['all']['rps']:.1f} / "
-          f"{livez['all']['rps']:.1f} req/s = {ratio:.1%} (rounds: "
-          f"{', '.join(f'{value:.1%}' for value in results['round_ratios'])})")
+    for phase, stats in phases.items():
+        print_stats(f"{label}: {phase} alone, {options.ratio_users} users, no think time",
+                    stats)
+    if mixed:
+        print_stats(f"{label}: the mix, {options.mixed_users} users, think time "
+                    f"{options.wait} s", mixed)
+    print()
+    for phase, ratio in found.items():
+        print(f"{label}: {phase} / livez = {ratio['rps']:.1f} / {ratio['livez_rps']:.1f} "
+              f"req/s = {ratio['ratio']:.1%} (rounds: "
+              f"{', '.join(f'{value:.1%}' for value in ratio['rounds'])})")
     print(f"{label}: server log: {results['database_locked']} x 'database is locked', "
           f"{results['exceptions']} tracebacks ({log})")
     print(f"{label}: load average at the end: {' '.join(f'{x:.2f}' for x in results['load'])}")
@@ -314,7 +395,8 @@ def main() -> None:
     parser.add_argument("--ratio-rounds", type=int, default=3,
                         help="rounds of /livez alone, then search alone")
     parser.add_argument("--mixed-users", type=int, default=12)
-    parser.add_argument("--mixed-time", type=int, default=60, help="seconds of the mix")
+    parser.add_argument("--mixed-time", type=int, default=60,
+                        help="seconds of the mix (0: no mix, the ratios only)")
     parser.add_argument("--wait", default="0.5,2", help="think time of the mix: min,max s")
     parser.add_argument("--cache", type=Path, default=ROOT / "instance" / "bench-load")
     parser.add_argument("--search-cache", default=os.environ.get("BENCH_SEARCH_CACHE",
@@ -341,9 +423,10 @@ def main() -> None:
         summary.append(results)
     print(f"\nDone in {time.monotonic() - started:.0f} s.")
     for results in summary:
-        failures = results["mixed"]["all"]["failures"] + results["search"]["all"]["failures"] \
-            + results["livez"]["all"]["failures"]
-        print(f"  {results['database']}: ratio {results['ratio']:.1%}, {failures} failed "
+        failures = sum(stats["all"]["failures"] for stats in
+                       (*results["phases"].values(), results["mixed"]) if "all" in stats)
+        print(f"  {results['database']}: ratio {results['ratio']:.1%} (members "
+              f"{results['ratios']['member search']['ratio']:.1%}), {failures} failed "
               f"requests, {results['database_locked']} x database is locked")
 
 

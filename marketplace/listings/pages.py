@@ -17,16 +17,21 @@ from ..models.base import utcnow
 from ..page_cache import page_cache
 from ..services.categories import RetiredCategories, browsing_category_tree, retired_categories
 from ..services.search import (
+    DISTANCE_CHOICES,
+    SUGGEST_UP_TO,
     Found,
     SearchQuery,
     Sort,
+    did_you_mean,
     find_listings,
     next_visibility_change,
+    origin_choices,
     page_ids,
     page_of,
     refind,
     results_visibility,
 )
+from .filter_chips import active_filters, posted_choices, without_filters_url
 
 # A part rendered from the results found, for the query.
 Part = Callable[[Found], str]
@@ -43,18 +48,35 @@ def search_parts(viewer: Any, query: SearchQuery) -> dict[str, Markup]:
             categories=browsing_category_tree(current_language(), retired),
             conditions=list(Condition),
             provinces=list(Province), organisation_kinds=list(OrganisationKind),
-            posted_choices=[(1, _("Today")), (7, _("In the last week")),
-                            (30, _("In the last month"))],
-            sort_choices=[(Sort.NEWEST, _("Newest first")),
-                          (Sort.EXPIRING, _("Expiring soonest")),
-                          (Sort.RELEVANCE, _("Best match"))])
+            posted_choices=posted_choices(), filters_on=len(active_filters(query)),
+            origins=origin_choices(query), distance_choices=DISTANCE_CHOICES)
 
     def results(found: Found) -> str:
+        # The chips and the sort sit above the cards: on a phone the filters fold away.
         return _fragment("listings/_search_results.html", query=query,
-                         results=page_of(found, query))
+                         results=page_of(found, query), chips=active_filters(query),
+                         without_filters=without_filters_url(query),
+                         sort_choices=_sort_choices(query),
+                         suggestion=_suggestion(viewer, query, found))
 
     return _kept("search", viewer, query, results={"results": results}, form=form,
                  posted_within=query.posted_within_days is not None)
+
+
+def _suggestion(viewer: Any, query: SearchQuery, found: Found) -> str | None:
+    """"Did you mean …?" under few results: kept with them, as the same visibility sees it."""
+    if found.total > SUGGEST_UP_TO or not query.words:
+        return None
+    return did_you_mean(results_visibility(viewer), query, found.total)
+
+
+def _sort_choices(query: SearchQuery) -> list[tuple[Sort, str]]:
+    # Words: the best match first (the default); without words every listing matches alike.
+    choices = [(Sort.RELEVANCE, _("Best match"))] if query.words else []
+    choices += [(Sort.NEWEST, _("Newest first")), (Sort.EXPIRING, _("Expiring soonest"))]
+    if query.located_origin is not None:  # from one of the viewer's sites (search.with_origin)
+        choices.append((Sort.NEAREST, _("Nearest first")))
+    return choices
 
 
 def newest_part(viewer: Any, count: int) -> Markup:

@@ -54,7 +54,7 @@ from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit
 from ..services.photos import recent_staged
 from ..services.pick_up import missing_site_reason
-from ..services.search import SearchQuery
+from ..services.search import SearchQuery, with_origin
 from ..services.typical_amounts import typical_amounts
 from ..web import attempt, member_required, refusals_on, render_form, require
 from . import pages
@@ -126,7 +126,7 @@ def _photo_edits(listing: Listing) -> list[PhotoEdit]:
 
 @bp.route("/")
 def search() -> str:
-    query = SearchQuery.from_args(request.args)
+    query = with_origin(current_user, SearchQuery.from_args(request.args))
     return render_template("listings/search.html", query=query,
                            parts=pages.search_parts(current_user, query))
 

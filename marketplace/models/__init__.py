@@ -1,6 +1,9 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
-from . import search_index  # noqa: F401  (attaches the full-text index DDL to listing)
+from . import (
+    search_index,  # noqa: F401  (attaches the full-text index DDL to listing)
+    search_vocabulary,  # noqa: F401  (its DDL comes after the index's)
+)
 from .alert import Alert, AlertFrequency, AlertMatch
 from .audit import AuditEvent
 from .category import DEFAULT_CATEGORIES, DEFAULT_SUBCATEGORIES, Category
@@ -29,6 +32,7 @@ from .organisation import (
 )
 from .outbox import OutboxMessage, OutboxStatus
 from .photo import ListingPhoto, Photo, StagedPhoto
+from .synonym import DEFAULT_SYNONYM_GROUPS, SynonymGroup, SynonymWord
 from .user import LANGUAGE_NAMES, Language, NotificationPreference, Role, User, UserStatus
 from .wanted import Wanted, WantedAnswer, WantedStatus
 
@@ -37,6 +41,7 @@ __all__ = [
     "DEFAULT_IMPACT_FACTORS",
     "DEFAULT_MODERATION_REASONS",
     "DEFAULT_SUBCATEGORIES",
+    "DEFAULT_SYNONYM_GROUPS",
     "DEFAULT_WATCH_WORDS",
     "LANGUAGE_NAMES",
     "PROVINCE_NAMES",
@@ -71,6 +76,8 @@ __all__ = [
     "Role",
     "Site",
     "StagedPhoto",
+    "SynonymGroup",
+    "SynonymWord",
     "Unit",
     "User",
     "UserStatus",

@@ -41,6 +41,10 @@ class Alert(Model):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
     province: Mapped[Province | None] = mapped_column(enum_column(Province))
     condition: Mapped[Condition | None] = mapped_column(enum_column(Condition))
+    # Only listings within `within_km` of this site of the member's organisation; a site
+    # removed leaves the alert without a radius.
+    near_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    within_km: Mapped[int | None] = mapped_column()
     frequency: Mapped[AlertFrequency] = mapped_column(enum_column(AlertFrequency),
                                                       default=AlertFrequency.INSTANT)
     paused: Mapped[bool] = mapped_column(default=False, index=True)

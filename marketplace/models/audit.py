@@ -78,6 +78,9 @@ AUDIT_ACTION_LABELS = {
     "impact_factor.create": _l("Impact factor added"),
     "impact_factor.update": _l("Impact factor changed"),
     "mail.retry": _l("Failed email sent again"),
+    "synonym_group.add": _l("Synonyms added"),
+    "synonym_group.update": _l("Synonyms changed"),
+    "synonym_group.delete": _l("Synonyms deleted"),
 }
 
 

@@ -106,6 +106,10 @@ class ClaimMessage(Model):
     """A short message between giver and claimant on one claim (also emailed)."""
 
     __tablename__ = "claim_message"
+    __table_args__ = (
+        # A reply by email is stored once, however often its mail server delivers it.
+        Index("uq_claim_message_source_message_id", "source_message_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"),
@@ -114,6 +118,8 @@ class ClaimMessage(Model):
         ForeignKey("user_account.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The Message-ID of the email reply it came from (None: written on the website).
+    source_message_id: Mapped[str | None] = mapped_column(String(255))
 
     claim: Mapped[Claim] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship()

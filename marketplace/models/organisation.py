@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .base import Model, UTCDateTime, enum_column, shown_on_cards, utcnow
@@ -165,6 +165,10 @@ class Site(Model):
     postcode: Mapped[str] = mapped_column(String(7))
     city: Mapped[str] = mapped_column(String(80))
     province: Mapped[Province] = mapped_column(enum_column(Province))
+    # From the offline gazetteer (services/places.py) whenever the address changes; NULL
+    # where the place is unknown: the site works, its distances cannot be shown.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     # Sites are archived rather than deleted: listings and claims keep pointing at them.
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -55,6 +55,9 @@ class OutboxMessage(Model):
     in_reply_to: Mapped[str | None] = mapped_column(String(255))
     # Optional mail only: the signed one-click unsubscribe link (List-Unsubscribe, RFC 8058).
     unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    # Mail about a claim, when replies by email are on: the signed address that makes a reply
+    # a message on the claim (services/mail/reply_addresses.py).
+    reply_to: Mapped[str | None] = mapped_column(String(254))
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.template} to {self.recipient} {self.status.value}>"

@@ -1,12 +1,15 @@
 """The full-text index over listings' title and description, one design per database.
 
 SQLite: `listing_fts`, an FTS5 table with external content (it stores only the index, the text
-stays in `listing`), kept in step by triggers on `listing`. Diacritics are folded, there is no
-stemming; services/search/ prefix-matches words instead.
+stays in `listing`), kept in step by triggers on `listing`: title, description and
+`search_stems`, the Dutch and English Snowball stems of both, made in Python
+(models/search_text.py). Diacritics are folded. `listing_parts` indexes the title's trigrams
+(FTS5's trigram tokenizer), so part of a word finds it: "stoel" in "Douchestoelen".
 
 PostgreSQL: `listing.search_vector`, a generated tsvector column with both Dutch and English
 stems (title weight A, description weight B) and a GIN index. The column exists only in the
-database: the model does not know it, so it is never part of an INSERT or UPDATE.
+database: the model does not know it, so it is never part of an INSERT or UPDATE. Part of a
+word: a pg_trgm GIN index on the title, read by ILIKE '%part%'.
 
 `db.create_all()` and `db.drop_all()` make and remove these through the DDL events below;
 migration 0003 holds the same statements for real databases (it copies them: migrations never
@@ -18,9 +21,12 @@ drops the triggers with the old table; such a migration must create them again.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, event
+from typing import Any
+
+from sqlalchemy import DDL, event, inspect
 
 from .listing import Listing
+from .search_text import listing_stems
 
 FTS_TABLE = "listing_fts"
 SEARCH_VECTOR_COLUMN = "search_vector"
@@ -29,23 +35,29 @@ SEARCH_VECTOR_INDEX = "ix_listing_search_vector"
 SQLITE_CREATE = (
     # Prefix indexes for 2 and 3 characters keep short prefix queries ("ro*") fast.
     """CREATE VIRTUAL TABLE listing_fts USING fts5(
-        title, description, content='listing', content_rowid='id',
+        title, description, search_stems, content='listing', content_rowid='id',
         tokenize='unicode61 remove_diacritics 2', prefix='2 3')""",
+    """CREATE VIRTUAL TABLE listing_parts USING fts5(
+        title, content='listing', content_rowid='id', tokenize='trigram')""",
     """CREATE TRIGGER listing_fts_after_insert AFTER INSERT ON listing BEGIN
-        INSERT INTO listing_fts(rowid, title, description)
-        VALUES (new.id, new.title, new.description);
+        INSERT INTO listing_fts(rowid, title, description, search_stems)
+        VALUES (new.id, new.title, new.description, new.search_stems);
+        INSERT INTO listing_parts(rowid, title) VALUES (new.id, new.title);
     END""",
     """CREATE TRIGGER listing_fts_after_delete AFTER DELETE ON listing BEGIN
-        INSERT INTO listing_fts(listing_fts, rowid, title, description)
-        VALUES ('delete', old.id, old.title, old.description);
+        INSERT INTO listing_fts(listing_fts, rowid, title, description, search_stems)
+        VALUES ('delete', old.id, old.title, old.description, old.search_stems);
+        INSERT INTO listing_parts(listing_parts, rowid, title) VALUES ('delete', old.id, old.title);
     END""",
     # Only when the text changes: quantities and statuses change far more often.
-    """CREATE TRIGGER listing_fts_after_update AFTER UPDATE OF title, description ON listing
-    BEGIN
-        INSERT INTO listing_fts(listing_fts, rowid, title, description)
-        VALUES ('delete', old.id, old.title, old.description);
-        INSERT INTO listing_fts(rowid, title, description)
-        VALUES (new.id, new.title, new.description);
+    """CREATE TRIGGER listing_fts_after_update AFTER UPDATE OF title, description, search_stems
+    ON listing BEGIN
+        INSERT INTO listing_fts(listing_fts, rowid, title, description, search_stems)
+        VALUES ('delete', old.id, old.title, old.description, old.search_stems);
+        INSERT INTO listing_fts(rowid, title, description, search_stems)
+        VALUES (new.id, new.title, new.description, new.search_stems);
+        INSERT INTO listing_parts(listing_parts, rowid, title) VALUES ('delete', old.id, old.title);
+        INSERT INTO listing_parts(rowid, title) VALUES (new.id, new.title);
     END""",
 )
 SQLITE_DROP = (
@@ -53,6 +65,7 @@ SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS listing_fts_after_delete",
     "DROP TRIGGER IF EXISTS listing_fts_after_update",
     "DROP TABLE IF EXISTS listing_fts",
+    "DROP TABLE IF EXISTS listing_parts",
 )
 # Both stemmers on both fields: a listing in either language is found by words in either.
 POSTGRES_CREATE = (
@@ -64,6 +77,9 @@ POSTGRES_CREATE = (
         || setweight(to_tsvector('english'::regconfig, description), 'B')
     ) STORED""",
     "CREATE INDEX ix_listing_search_vector ON listing USING gin (search_vector)",
+    # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX ix_listing_title_trigrams ON listing USING gin (title gin_trgm_ops)",
 )
 
 for _statement in SQLITE_CREATE:
@@ -74,3 +90,11 @@ for _statement in POSTGRES_CREATE:
     event.listen(Listing.__table__, "after_create",
                  DDL(_statement).execute_if(dialect="postgresql"))
 # On PostgreSQL the column and its index go with the table; nothing to drop first.
+
+
+@event.listens_for(Listing, "before_update")
+def _stem_changed_text(_mapper: Any, _connection: Any, listing: Listing) -> None:
+    """The stems follow an ORM change of title or description (inserts: the column default)."""
+    state = inspect(listing)
+    if state.attrs.title.history.has_changes() or state.attrs.description.history.has_changes():
+        listing.search_stems = listing_stems(listing.title, listing.description)

@@ -1,9 +1,8 @@
 """Wanted alerts: saved searches, matched against each listing once it is visible to others.
 
-Matching happens in Python, word by word, the same way on every database: an alert's words
-must each start a word of the listing's title or description (accents and case ignored, as
-the search does: `services.matching`), and its category (with children), province and
-condition must fit. `services.announcements` decides when a listing is matched (once, when
+An alert's words find a listing exactly when the search for them finds it (`search.has_words`:
+the search's own terms and SQL), and its category (with children), province, condition and
+radius must fit. `services.announcements` decides when a listing is matched (once, when
 others can see it).
 """
 
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -31,6 +30,7 @@ from ..models import (
     NotificationPreference,
     OutboxMessage,
     Province,
+    Site,
     User,
     UserStatus,
 )
@@ -39,8 +39,8 @@ from ..security import Action, participation_block_reason, require
 from ..unit_of_work import Skip, atomic, each_in_own_unit
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
-from .matching import category_and_ancestors, text_tokens, words_match
-from .search import SearchQuery, search_words
+from .matching import category_and_ancestors
+from .search import SearchQuery, has_words, search_words, sites_around, with_origin
 from .urls import external_url
 
 if TYPE_CHECKING:
@@ -54,12 +54,15 @@ MAX_ALERTS_PER_USER = 50
 @atomic
 def create_alert(actor: User, query: SearchQuery,
                  frequency: AlertFrequency | str = AlertFrequency.INSTANT) -> Alert:
-    """Save the words and filters of a search as an alert (one click on the search page)."""
+    """Save the words and filters of a search as an alert (one click on the search page), with
+    its radius around one of the actor's organisation's sites (another's site is ignored)."""
     block = participation_block_reason(actor)
     if block:
         raise PermissionDenied(block)
     words = " ".join(search_words(query.text))
-    if not (words or query.category_id or query.province or query.condition):
+    origin = with_origin(actor, query).origin if query.within_km is not None else None
+    radius = query.within_km if origin is not None else None
+    if not (words or query.category_id or query.province or query.condition or radius):
         raise DomainError(_("Add a word or a filter first: an alert on everything would "
                             "email you about every listing."))
     count = len(db.session.scalars(select(Alert.id).where(Alert.user_id == actor.id)).all())
@@ -70,7 +73,8 @@ def create_alert(actor: User, query: SearchQuery,
         raise DomainError(_("Choose a category."))
     alert = Alert(user=actor, words=words, category_id=query.category_id,
                   province=query.province, condition=query.condition,
-                  frequency=AlertFrequency(frequency))
+                  near_site_id=origin.site_id if origin is not None else None,
+                  within_km=radius, frequency=AlertFrequency(frequency))
     db.session.add(alert)
     return alert
 
@@ -98,7 +102,9 @@ def delete_alert(actor: User, alert: Alert) -> None:
 def alert_query(alert: Alert) -> SearchQuery:
     """The search an alert stands for (to show its listings on the search page)."""
     return SearchQuery(text=alert.words, category_id=alert.category_id,
-                       province=alert.province, condition=alert.condition)
+                       province=alert.province, condition=alert.condition,
+                       near=alert.near_site_id,
+                       within_km=alert.within_km if alert.near_site_id is not None else None)
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -115,12 +121,15 @@ def match_alerts(listing: Listing, now: datetime) -> int:
                User.organisation_id != listing.organisation_id,
                or_(Alert.category_id.is_(None), Alert.category_id.in_(ancestors)),
                or_(Alert.province.is_(None), Alert.province == listing.site.province),
-               or_(Alert.condition.is_(None), Alert.condition == listing.condition))
+               or_(Alert.condition.is_(None), Alert.condition == listing.condition),
+               _within_radius(listing))
     ).all()
-    tokens = text_tokens(f"{listing.title} {listing.description}")
+    found: dict[str, bool] = {}  # by words: many alerts share them
     matched = 0
     for alert in candidates:
-        if not words_match(text_tokens(alert.words), tokens):
+        if alert.words not in found:
+            found[alert.words] = has_words(listing.id, alert.words)
+        if not found[alert.words]:
             continue
         match = AlertMatch(alert=alert, listing=listing, matched_at=now)
         db.session.add(match)
@@ -136,6 +145,17 @@ def match_alerts(listing: Listing, now: datetime) -> int:
             match.notified_at = now  # recorded, never sent
     db.session.flush()
     return matched
+
+
+def _within_radius(listing: Listing) -> ColumnElement[bool]:
+    """An alert's radius lets the listing through when its site is that close to the alert's
+    site; an alert without a radius, or whose site is gone or its place unknown (as the search
+    does: no distance filter), lets every listing through."""
+    unlocated = select(Site.id).where(or_(Site.latitude.is_(None), Site.longitude.is_(None)))
+    return or_(Alert.within_km.is_(None), Alert.near_site_id.is_(None),
+               Alert.near_site_id.in_(unlocated),
+               Alert.near_site_id.in_(sites_around(listing.site.latitude,
+                                                   listing.site.longitude, Alert.within_km)))
 
 
 DIGEST_INTERVAL = timedelta(hours=20)  # once a day, at the first run after DIGEST_HOUR
@@ -191,4 +211,7 @@ def describe(alert: Alert, language: str) -> str:
         parts.append(Province(alert.province).label)
     if alert.condition is not None:
         parts.append(Condition(alert.condition).label)
+    site = db.session.get(Site, alert.near_site_id) if alert.near_site_id is not None else None
+    if site is not None and alert.within_km is not None:
+        parts.append(_("within %(km)s km of %(site)s", km=alert.within_km, site=site.name))
     return " · ".join(parts)

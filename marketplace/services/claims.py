@@ -241,9 +241,11 @@ def mark_collected(actor: User, claim: Claim) -> None:
 
 @atomic
 def post_message(actor: User, claim: Claim, body: str,
-                 now: datetime | None = None) -> ClaimMessage:
+                 now: datetime | None = None,
+                 source_message_id: str | None = None) -> ClaimMessage:
     """A message on the claim, written `now` (default: this moment), emailed to the other
-    side."""
+    side. A reply by email passes its Message-ID (unique: an IntegrityError when stored
+    already)."""
     require(actor, Action.MESSAGE_CLAIM, claim,
             _("Only the giver and the claimant can write here."))
     giver_side = is_giver(actor, claim)
@@ -253,7 +255,8 @@ def post_message(actor: User, claim: Claim, body: str,
     if len(body) > MAX_MESSAGE_LENGTH:
         raise DomainError(_("Keep the message under %(max)d characters.",
                             max=MAX_MESSAGE_LENGTH), field="body")
-    message = ClaimMessage(claim=claim, author=actor, body=body, created_at=now or utcnow())
+    message = ClaimMessage(claim=claim, author=actor, body=body, created_at=now or utcnow(),
+                           source_message_id=source_message_id)
     db.session.add(message)
     recipients = [claim.claimant] if giver_side else givers_of(claim.listing, claim)
     for user in recipients:

@@ -1,5 +1,5 @@
 """The reference rows migrations seed (categories, moderation reasons, watch-words, impact
-factors), added when missing: for tests, which build the schema without migrations."""
+factors, synonyms), added when missing: for tests, which build the schema without migrations."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ..models import (
 )
 from ..unit_of_work import atomic
 from .categories import ensure_default_categories
+from .synonyms import ensure_default_groups
 
 
 @atomic
@@ -38,3 +39,4 @@ def ensure_defaults() -> None:
             if slug is None or slug in category_ids:
                 db.session.add(ImpactFactor(category_id=category_ids.get(slug) if slug else None,
                                             kg_co2e_per_kg=Decimal(value), source=source))
+    ensure_default_groups()

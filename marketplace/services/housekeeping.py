@@ -36,6 +36,7 @@ from .mail import deliver_pending, queue_email
 from .moderation import send_moderation_summary
 from .personal_data import forget_mail_of_deleted_accounts
 from .photos import purge_refused_listing_photos, purge_stale_staged
+from .search import refresh_vocabulary
 from .urls import external_url
 from .wanted import expire_wanted
 
@@ -64,6 +65,7 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"personal data: photos of {purge_refused_listing_photos(now)} refused listings " \
           f"deleted, {forget_mail_of_deleted_accounts()} mails to deleted accounts cleared"
     yield f"photos: {purge_stale_staged(now)} staged a day ago and never used removed"
+    yield f"search: {refresh_vocabulary()} words of titles for typo suggestions"
     report = deliver_pending()
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 

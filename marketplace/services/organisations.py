@@ -29,7 +29,7 @@ from ..models.organisation import organisation_name_key
 from ..models.states import move
 from ..security import Action, require
 from ..unit_of_work import atomic
-from . import audit
+from . import audit, places
 from .errors import DomainError
 from .mail import queue_email
 
@@ -118,6 +118,9 @@ def _apply_site_details(site: Site, details: SiteDetails) -> None:
         site.province = Province(details.province)
     except ValueError as error:
         raise DomainError(_("Choose a province."), field="province") from error
+    # Offline, never an online geocoder; an unknown place leaves the site without distances.
+    site.latitude, site.longitude = \
+        places.locate(site.postcode, site.city, site.province) or (None, None)
 
 
 def new_organisation(name: str, kind: OrganisationKind | str, first_site: SiteDetails,

@@ -30,7 +30,8 @@ from ..security import Action, participation_block_reason, require
 from ..unit_of_work import atomic, savepoint
 from .errors import DomainError, PermissionDenied
 from .mail import queue_email
-from .matching import category_and_ancestors, text_tokens, words_match
+from .matching import category_and_ancestors
+from .search import has_words, search_words
 from .urls import external_url
 
 if TYPE_CHECKING:
@@ -133,8 +134,9 @@ def _link(wanted: Wanted, listing: Listing, responder: User | None) -> WantedAns
 def suggest_for_listing(listing: Listing) -> int:
     """At publication: tell authors of open wanted posts this listing likely matches (once).
 
-    A likely match: every word of the request's title starts a word of the listing, and its
-    category and province (when given) fit. Called once per listing, by
+    A likely match: searching the request's title finds the listing by its words
+    (`search.has_words`, the search's own matcher), and its category and province (when given)
+    fit. Called once per listing, by
     `services.announcements.announce`, in its unit of work.
     """
     ancestors = category_and_ancestors(listing.category_id)
@@ -144,11 +146,10 @@ def suggest_for_listing(listing: Listing) -> int:
         Wanted.needed_by >= local_today(),
         or_(Wanted.category_id.is_(None), Wanted.category_id.in_(ancestors)),
         or_(Wanted.province.is_(None), Wanted.province == listing.site.province))).all()
-    tokens = text_tokens(f"{listing.title} {listing.description}")
     suggested = 0
     for wanted in candidates:
-        words = text_tokens(wanted.title)
-        if words and words_match(words, tokens) and _link(wanted, listing, None) is not None:
+        if search_words(wanted.title) and has_words(listing.id, wanted.title) \
+                and _link(wanted, listing, None) is not None:
             suggested += 1
     return suggested
 

@@ -1,7 +1,7 @@
 """Watch-words: words and phrases that make a submitted listing wait for review.
 
 A listing whose text contains one (whole word or phrase, case and accents ignored, folded as
-`services.matching.fold`) waits for review even when its organisation is trusted; the words
+`words.fold`) waits for review even when its organisation is trusted; the words
 found are kept in `Listing.held_words` and highlighted for the moderator.
 """
 
@@ -20,9 +20,9 @@ from ..extensions import db
 from ..models import Listing, User, WatchWord, WatchWordKind
 from ..security import Action, require
 from ..unit_of_work import atomic, savepoint
+from ..words import fold, folded_with_positions
 from . import audit
 from .errors import DomainError
-from .matching import fold, folded_with_positions
 
 MAX_WORD_LENGTH = 60
 HELD_WORDS_LENGTH = 255  # the column's size

@@ -98,6 +98,13 @@ def dutch_phone_page(browser, base_url: str, address: str, javascript: bool = Tr
     return page
 
 
+def show_filters(page) -> None:
+    """Unfold the search page's filters ("Filters (N)") where they are folded: on a phone."""
+    toggle = page.locator("summary.filter-toggle")
+    if toggle.is_visible() and not page.locator("details.filter-panel").evaluate("d => d.open"):
+        toggle.click()
+
+
 def keep_artifacts(request, pages) -> None:
     """On failure: a screenshot and the HTML of every page, for the CI artefacts."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -19,6 +19,7 @@ from browser_helpers import (
     check_accessibility,
     keep_artifacts,
     log_in,
+    show_filters,
 )
 from helpers import SHARED_TESTDATA
 from PIL import Image
@@ -112,6 +113,7 @@ def test_posting_with_photos_finding_it_with_filters_and_switching_language(
         log_in(seeker_page, base_url, seeker)
         seeker_page.get_by_role("link", name="Find surplus").first.click()
         seeker_page.get_by_label("Search", exact=True).fill("rollator zitje")
+        show_filters(seeker_page)
         seeker_page.get_by_label("Category").select_option(label="— Walkers and wheelchairs")
         seeker_page.get_by_label("Province").select_option(label="Utrecht")
         seeker_page.get_by_label("Condition", exact=True).select_option(label="As new")
@@ -121,6 +123,7 @@ def test_posting_with_photos_finding_it_with_filters_and_switching_language(
         check_accessibility(seeker_page)
         seeker_page.get_by_role("link", name=TITLE).first.wait_for()
         # A filter it does not match leaves it out, and says how to widen the search.
+        show_filters(seeker_page)
         seeker_page.get_by_label("Province").select_option(label="Zeeland")
         seeker_page.get_by_role("button", name="Search", exact=True).click()
         seeker_page.get_by_role("heading", name="Nothing found").wait_for()

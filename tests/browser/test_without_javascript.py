@@ -13,6 +13,7 @@ from browser_helpers import (
     keep_artifacts,
     link_in,
     log_in,
+    show_filters,
     text_of,
 )
 from helpers import SHARED_TESTDATA
@@ -88,6 +89,7 @@ def test_posting_searching_claiming_and_accepting_work_without_javascript(
         log_in(taker_page, base_url, taker)
         taker_page.get_by_role("link", name="Find surplus").first.click()
         taker_page.get_by_label("Search", exact=True).fill("laagbed")
+        show_filters(taker_page)
         taker_page.get_by_label("Category").select_option(label="Care beds")
         taker_page.get_by_role("button", name="Search", exact=True).click()
         taker_page.get_by_text("1 listing found").wait_for()

@@ -18,6 +18,7 @@ from ...models import Claim, Language, OutboxMessage, OutboxStatus, User
 from ..tokens import TokenPurpose, make_token
 from ..urls import external_url
 from .kinds import KIND_OF_TEMPLATE, wants_email
+from .reply_addresses import make_reply_address
 from .transports import message_id_of
 
 # Subjects per template; the rendered templates live in templates/email/<name>.{txt,html}.
@@ -60,6 +61,8 @@ SUBJECTS = {
     "moderation_summary": _l("Waiting for moderation: %(count)s"),
     "report_received": _l("A listing was reported: %(title)s"),
     "report_resolved": _l("Your report has been handled: %(title)s"),
+    "claim_reply_refused": _l("Your reply was not added to the claim: %(title)s"),
+    "claim_reply_attachments": _l("Your reply was added without its attachments: %(title)s"),
 }
 
 # Every email about one claim has this subject (the first one's, kept to the end), so mail
@@ -104,6 +107,9 @@ def queue_email(
         )
     thread_key = _thread_key(context)
     first = _first_of_thread(thread_key, address.strip()) if thread_key else None
+    # A member's mail about a claim: replying to it writes on the claim (the layout says so).
+    context["reply_to"] = reply_to = make_reply_address(context["claim"].id, user.id) \
+        if thread_key and user is not None else None
     with force_locale(language.value):
         words = {key: value for key, value in context.items() if isinstance(value, str)}
         subject = str(SUBJECTS[template]) % words
@@ -124,6 +130,7 @@ def queue_email(
         thread_key=thread_key,
         in_reply_to=message_id_of(first) if first else None,
         unsubscribe_url=_unsubscribe_url(user, template),
+        reply_to=reply_to,
     )
     db.session.add(message)
     g.mail_queued = True  # lets the app deliver right after the request when so configured

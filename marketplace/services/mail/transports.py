@@ -50,6 +50,7 @@ def build_message(message: OutboxMessage) -> Message:
         body=message.body_text,
         html=message.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        reply_to=message.reply_to,
         extra_headers=_headers_of(message),
     )
     mail_message.msgId = message_id_of(message)

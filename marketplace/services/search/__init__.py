@@ -1,11 +1,14 @@
 """Searching listings: words, filters, sorting and pages, the same on SQLite and PostgreSQL.
 
-Words are matched by the full-text index of models/search_index.py. On SQLite (FTS5) every word
-of two or more characters also matches longer words that start with it ("rolstoel" finds
-"rolstoelen" and "rolstoelkussen"); accents never count. On PostgreSQL words are stemmed in
-Dutch and in English ("rolstoelen" finds "rolstoel", "wheelchairs" finds "wheelchair"). All
-words must match. Whatever the user types is split into words here and passed to the database
-as quoted phrases (SQLite) or through plainto_tsquery (PostgreSQL), never as query syntax.
+Words are matched by the full-text indexes of models/search_index.py, on both databases by their
+Dutch and English stems ("rolstoelen" finds "rolstoel", "wheelchairs" finds "wheelchair"), by
+their synonyms (services/synonyms.py), by part of a title's word from PART_MIN_LENGTH characters
+("stoel" finds "Douchestoelen") and by the names of categories in both languages (terms.py). On
+SQLite every word of two or more characters also matches longer words that start with it
+("rolst" finds "rolstoelen"). Accents never count. All words must match; whole words and stems
+rank before the rest. Whatever the user types is split into words here and passed to the
+database as quoted strings (SQLite) or through plainto_tsquery and an escaped ILIKE
+(PostgreSQL), never as query syntax.
 
 Only listings a viewer may see are found: published, not past their "available until" date, of
 an active organisation, and not in their internal phase unless the viewer belongs to the
@@ -23,6 +26,10 @@ The package, by concern (each module's docstring says more):
   finding.py        find_listings (Found: the ids, with what they are sorted by), page_of
   refinding.py      refind: a kept Found brought up to date by asking about changed listings
   cards.py          ListingCard (what a result card shows, read with two plain queries)
+  terms.py          what each typed word matches: its forms, synonyms, parts, category names
+  one_listing.py    has_words: whether the words find one listing (alerts, wanted posts)
+  distance.py       the origin a viewer may measure from (with_origin), within N km, nearest first
+  suggestions.py    "Did you mean …?": typo suggestions from the listings' own vocabulary
 
 Everything other modules use is imported from here (`from ..services.search import ...`). The
 limits tests change (COUNT_LIMIT, DEEP_PAGE, …) are not re-exported: set on this package they
@@ -30,6 +37,7 @@ would change nothing; tests set them on `search.limits`.
 """
 
 from .cards import ListingCard, SearchResults
+from .distance import DISTANCE_CHOICES, origin_choices, sites_around, with_origin
 from .finding import Found, find_listings, page_ids, page_of, search_listings
 from .limits import (
     DEFAULT_PER_PAGE,
@@ -41,14 +49,44 @@ from .limits import (
     MAX_WORD_LENGTH,
     MAX_WORDS,
 )
-from .query import SearchQuery, Sort, search_words
+from .one_listing import has_words
+from .query import Origin, SearchQuery, Sort, search_words
 from .refinding import refind
+from .suggestions import SUGGEST_UP_TO, did_you_mean, refresh_vocabulary, suggest
 from .visibility import Visibility, next_visibility_change, results_visibility, visibility_of
 
 __all__ = [
-    "DEFAULT_PER_PAGE", "MAX_DAYS", "MAX_PAGE_ARG", "MAX_PER_PAGE", "MAX_RESULTS",
-    "MAX_TEXT_LENGTH", "MAX_WORDS", "MAX_WORD_LENGTH",
-    "Found", "ListingCard", "SearchQuery", "SearchResults", "Sort", "Visibility",
-    "find_listings", "next_visibility_change", "page_ids", "page_of", "refind",
-    "results_visibility", "search_listings", "search_words", "visibility_of",
+    "DEFAULT_PER_PAGE",
+    "DISTANCE_CHOICES",
+    "MAX_DAYS",
+    "MAX_PAGE_ARG",
+    "MAX_PER_PAGE",
+    "MAX_RESULTS",
+    "MAX_TEXT_LENGTH",
+    "MAX_WORDS",
+    "MAX_WORD_LENGTH",
+    "SUGGEST_UP_TO",
+    "Found",
+    "ListingCard",
+    "Origin",
+    "SearchQuery",
+    "SearchResults",
+    "Sort",
+    "Visibility",
+    "did_you_mean",
+    "find_listings",
+    "has_words",
+    "next_visibility_change",
+    "origin_choices",
+    "page_ids",
+    "page_of",
+    "refind",
+    "refresh_vocabulary",
+    "results_visibility",
+    "search_listings",
+    "search_words",
+    "sites_around",
+    "suggest",
+    "visibility_of",
+    "with_origin",
 ]

@@ -7,12 +7,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Category, Condition, Listing, ListingPhoto, Organisation, Photo, Site, Unit
-from .query import Sort
+from .distance import km_between
+from .query import Origin, Sort
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ class ListingCard:
     delivery_possible: bool
     available_until: date
     cover: CardCover | None
+    # From the query's origin (search.with_origin), in whole km (0: under one); None without
+    # an origin or where a place is unknown. Part of the card's key, as everything here.
+    distance_km: int | None = None
+    distance_from: str | None = None  # the origin site's name
 
 
 @dataclass
@@ -89,8 +95,8 @@ class SearchResults:
         return self.page > 1
 
 
-def load_cards(ids: list[int]) -> list[ListingCard]:
-    """The cards of the listings `ids`, in that order."""
+def load_cards(ids: list[int], origin: Origin | None = None) -> list[ListingCard]:
+    """The cards of the listings `ids`, in that order, with their distance from `origin`."""
     if not ids:
         return []
     covers = _covers(ids)
@@ -98,7 +104,7 @@ def load_cards(ids: list[int]) -> list[ListingCard]:
         select(Listing.id, Listing.title, Listing.organisation_id, Organisation.name,
                Site.city, Listing.category_id, Category.slug, Listing.quantity_available,
                Listing.unit, Listing.condition, Listing.delivery_possible,
-               Listing.available_until)
+               Listing.available_until, Site.latitude, Site.longitude)
         .join(Organisation, Organisation.id == Listing.organisation_id)
         .join(Site, Site.id == Listing.site_id)
         .join(Category, Category.id == Listing.category_id)
@@ -109,8 +115,17 @@ def load_cards(ids: list[int]) -> list[ListingCard]:
         category=CardCategory(row.category_id, row.slug),
         quantity_available=row.quantity_available, unit=row.unit, condition=row.condition,
         delivery_possible=row.delivery_possible, available_until=row.available_until,
-        cover=covers.get(row.id)) for row in rows}
+        cover=covers.get(row.id), **_distance(origin, row.latitude, row.longitude))
+        for row in rows}
     return [by_id[listing_id] for listing_id in ids if listing_id in by_id]
+
+
+def _distance(origin: Origin | None, latitude: float | None,
+              longitude: float | None) -> dict[str, Any]:
+    km = None if origin is None else km_between(origin, latitude, longitude)
+    if origin is None or km is None:
+        return {}
+    return {"distance_km": round(km) if km >= 1 else 0, "distance_from": origin.name}
 
 
 def _covers(ids: list[int]) -> dict[int, CardCover]:

@@ -15,6 +15,7 @@ from ...extensions import db
 from ...localtime import local_today
 from ...models import Listing, ListingStatus, Organisation, OrganisationStatus, Site
 from ..categories import category_with_descendants
+from .distance import sites_within
 from .limits import MAX_DAYS
 from .query import SearchQuery, Sort
 from .visibility import Visibility
@@ -53,6 +54,9 @@ def listing_conditions(visibility: Visibility, query: SearchQuery, now: datetime
     if query.posted_within_days is not None:
         days = min(max(query.posted_within_days, 1), MAX_DAYS)
         conditions.append(column("published_at") >= now - timedelta(days=days))
+    origin, km = query.located_origin, query.distance_km
+    if origin is not None and km is not None:
+        conditions.append(column("site_id").in_(sites_within(origin, km)))
     return conditions
 
 
@@ -70,6 +74,9 @@ def order(sort: Sort, score: ColumnElement | None) -> list[ColumnElement]:
         return [score.asc(), *newest]
     if sort is Sort.EXPIRING:
         return [Listing.available_until.asc(), Listing.id.asc()]
+    if sort is Sort.NEAREST and score is not None:
+        # The score is the site's squared distance (distance.nearest_order); unknown last.
+        return [score.asc().nulls_last(), *newest]
     return newest
 
 

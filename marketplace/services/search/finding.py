@@ -7,7 +7,7 @@ shows. Pages past the first MAX_RESULTS results are empty."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from ...models import Listing
 from ...models.base import utcnow
 from . import limits
 from .cards import SearchResults, load_cards
+from .distance import first_ring, next_ring
 from .plan import plan
 from .query import SearchQuery, Sort, per_page, read_limit
 from .visibility import Visibility, visibility_of
@@ -69,6 +70,18 @@ def find_listings(visibility: Visibility, query: SearchQuery,
     """The ordered ids of the listings `visibility` sees that match `query`, as far as the page
     `query.page` and the count need."""
     now = now or utcnow()
+    radius = first_ring(query)
+    while radius is not None:
+        # Nearest first: the listings within a radius, all of them sorted, are the nearest once
+        # there are enough; else a wider radius, or all (distance.py).
+        found = _find(visibility, replace(query, within_km=radius), now)
+        if not found.exact:
+            return found
+        radius = next_ring(query, radius, found.total, found.limit)
+    return _find(visibility, query, now)
+
+
+def _find(visibility: Visibility, query: SearchQuery, now: datetime) -> Found:
     limit = read_limit(query)
     chosen = plan(visibility, query, now)
     if chosen.statement is None:
@@ -95,7 +108,7 @@ def _read(statement: Select, sorted_by: Sort, limit: int, offset: int) -> Found:
 
 def page_of(found: Found, query: SearchQuery) -> SearchResults:
     """The page `query.page` of `found`, with its cards."""
-    return SearchResults(load_cards(list(page_ids(found, query))), found.total,
+    return SearchResults(load_cards(list(page_ids(found, query)), query.origin), found.total,
                          max(query.page, 1), per_page(query), found.exact, found.sorted_by)
 
 

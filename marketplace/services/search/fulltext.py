@@ -1,20 +1,46 @@
-"""The words in SQL: FTS5 on SQLite (every word a quoted phrase, prefix-matched), tsquery on
-PostgreSQL (Dutch or English stems), so nothing typed is query syntax; and `WordMatch`, how a
+"""The words in SQL, from their terms (terms.py). SQLite: FTS5 over the words and their stems
+(every form a quoted string, so nothing typed is query syntax), FTS5 trigrams for part of a
+title's word. PostgreSQL: tsquery (Dutch or English stems, through plainto_tsquery, which reads
+no syntax) and ILIKE on the title's trigram index. Every word must match, one way or another;
+whole words and stems rank before part of a word and a category's name. And `WordMatch`, how a
 plan lets the words take part in the query."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    intersect,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
+from ...models import Listing
+from ...models.base import escape_like
+from ...words import stems
 from .conditions import listing_column
-from .limits import PREFIX_MIN_LENGTH
+from .limits import PREFIX_MIN_LENGTH, TITLE_WEIGHT
 from .query import Sort
+from .terms import WordTerms
 
 FTS = table("listing_fts", literal_column("rowid"))
+PARTS = table("listing_parts", literal_column("rowid"))
+# The score of a listing found only by part of a word or by its category: after every listing
+# found by its words (bm25 is negative, lower is better).
+BEYOND_WORDS_SCORE = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,44 +56,174 @@ class WordMatch:
     indexed: tuple[str, ...] = ()  # SQLite: the columns whose index the query may use
 
 
-def fts5_query(words: list[str]) -> str:
-    """Each word an FTS5 string (a '"' inside doubled), so nothing typed is query syntax;
-    words of PREFIX_MIN_LENGTH characters or more also match longer words."""
-    phrases = []
-    for word in words:
-        phrase = '"' + word.replace('"', '""') + '"'
-        phrases.append(phrase + "*" if len(word) >= PREFIX_MIN_LENGTH else phrase)
-    return " ".join(phrases)
+# --- SQLite ---------------------------------------------------------------------------------
+
+def _fts5_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fts5_group(terms: WordTerms) -> str:
+    """One word's forms as FTS5 strings (long enough ones also as the start of a longer word)
+    or any of their stems."""
+    alternatives: dict[str, None] = {}
+    for form in terms.forms:
+        string = _fts5_string(form)
+        alternatives.setdefault(string + "*" if len(form) >= PREFIX_MIN_LENGTH else string)
+        if " " not in form:
+            for stem in stems(form):
+                alternatives.setdefault(_fts5_string(stem))
+    return "(" + " OR ".join(alternatives) + ")"
+
+
+def fts5_query(terms: list[WordTerms]) -> str:
+    """Every word's group: all must match."""
+    return " AND ".join(fts5_group(word) for word in terms)
 
 
 def fts_match(fts_query: str) -> ColumnElement[bool]:
     return literal_column("listing_fts").op("MATCH", is_comparison=True)(fts_query)
 
 
-def fts_condition(match: ColumnElement[bool]) -> ColumnElement[bool]:
+def _parts_match(parts: tuple[str, ...]) -> ColumnElement[bool]:
+    query = " OR ".join(_fts5_string(part) for part in parts)
+    return literal_column("listing_parts").op("MATCH", is_comparison=True)(query)
+
+
+def _index_matches(index: Any, match: ColumnElement[bool], only: int | None) -> Select:
+    statement: Select = select(literal_column("rowid").label("id")).select_from(index).where(
+        match)
+    return statement if only is None else statement.where(literal_column("rowid") == only)
+
+
+def _union(ways: list[Select], distinct: bool = True) -> Select:
+    # SQLite reads no parenthesised compound inside another: each a subquery.
+    if len(ways) == 1:
+        return ways[0]
+    return select(literal_column("id")).select_from(
+        (union(*ways) if distinct else union_all(*ways)).subquery())
+
+
+def sqlite_text_ids(word: WordTerms, only: int | None = None, distinct: bool = True) -> Select:
+    """SELECT id of the listings one word matches by its text: words, stems, part of a word
+    (not `distinct`: an id may come twice, which an IN list and an upper bound do not mind and
+    which costs half a UNION's time)."""
+    ways = [_index_matches(FTS, fts_match(fts5_group(word)), only)]
+    if word.parts:
+        ways.append(_index_matches(PARTS, _parts_match(word.parts), only))
+    return _union(ways, distinct)
+
+
+def sqlite_matching_ids(terms: list[WordTerms], only: int | None = None) -> Select:
+    """SELECT id of the listings every word matches (drafts and the rest included: the search's
+    conditions decide what is seen); of listing `only` alone, when given."""
+    plain = [word for word in terms if not word.beyond_words]
+    if len(plain) == len(terms):
+        return _index_matches(FTS, fts_match(fts5_query(terms)), only)
+    each_word: list[Select] = []
+    if plain:
+        each_word.append(_index_matches(FTS, fts_match(fts5_query(plain)), only))
+    for word in terms:
+        if word.beyond_words:
+            ways = [sqlite_text_ids(word, only)]
+            if word.category_ids:
+                in_category = select(Listing.id.label("id")).where(
+                    Listing.category_id.in_(word.category_ids))
+                ways.append(in_category if only is None
+                            else in_category.where(Listing.id == only))
+            each_word.append(_union(ways))
+    matching = intersect(*each_word) if len(each_word) > 1 else each_word[0]
+    return select(literal_column("id")).select_from(matching.subquery("matching_words"))
+
+
+def sqlite_words_condition(terms: list[WordTerms]) -> ColumnElement[bool]:
+    """The same matches as `sqlite_matching_ids`, as a condition tested on each listing read:
+    a category's listings are never listed, its id is compared (a word naming a category of
+    12,000 listings made a list of them all)."""
+    plain = [word for word in terms if not word.beyond_words]
+    each_word = []
+    if plain:
+        each_word.append(fts_condition(_index_matches(FTS, fts_match(fts5_query(plain)), None)))
+    for word in terms:
+        if word.beyond_words:
+            by_text = fts_condition(sqlite_text_ids(word, distinct=False))
+            each_word.append(or_(by_text, listing_column("category_id", True, ()).in_(
+                word.category_ids)) if word.category_ids else by_text)
+    return and_(*each_word)
+
+
+def sqlite_scored_matches(terms: list[WordTerms]) -> Select:
+    """SELECT id, score of the matches: bm25 for those the words and stems find, then the rest."""
+    by_words = select(literal_column("rowid").label("id"),
+                      func.bm25(literal_column("listing_fts"), TITLE_WEIGHT, 1.0, 1.0)
+                      .label("score")).select_from(FTS).where(fts_match(fts5_query(terms)))
+    if not any(word.beyond_words for word in terms):
+        return by_words
+    ids = sqlite_matching_ids(terms).subquery("beyond_words")
+    both = union_all(by_words, select(ids.c.id, literal(BEYOND_WORDS_SCORE).label("score")))
+    scored = both.subquery("scored")
+    return select(scored.c.id, func.min(scored.c.score).label("score")).group_by(scored.c.id)
+
+
+def fts_condition(ids: Select) -> ColumnElement[bool]:
     """The listing is among the matches, read once as a list (never driving the query)."""
-    return listing_column("id", True, ()).in_(
-        select(literal_column("rowid")).select_from(FTS).where(match))
+    return listing_column("id", True, ()).in_(ids)
 
 
-def tsquery(words: list[str]) -> ColumnElement:
-    """Every word must match, in its Dutch or its English form; plainto_tsquery reads no
-    query syntax, so nothing typed is an operator."""
-    eithers = [func.plainto_tsquery("dutch", word).op("||", return_type=TSQUERY)(
-        func.plainto_tsquery("english", word)) for word in words]
-    return reduce(lambda both, either: both.op("&&", return_type=TSQUERY)(either), eithers)
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+def _either_language(form: str) -> ColumnElement:
+    return func.plainto_tsquery("dutch", form).op("||", return_type=TSQUERY)(
+        func.plainto_tsquery("english", form))
 
 
-def search_vector() -> ColumnElement:
-    """The listing's full-text column (PostgreSQL)."""
-    return literal_column("listing.search_vector", TSVECTOR)
+def word_tsquery(terms: WordTerms) -> ColumnElement:
+    """One word's forms in Dutch or English: any may match."""
+    return reduce(lambda either, other: either.op("||", return_type=TSQUERY)(other),
+                  [_either_language(form) for form in terms.forms])
 
 
-def words_condition(words: list[str], sqlite: bool) -> ColumnElement[bool]:
-    """The listing holds every word of `words`, as a condition that never drives the query."""
+def tsquery(terms: list[WordTerms]) -> ColumnElement:
+    """Every word must match."""
+    return reduce(lambda both, other: both.op("&&", return_type=TSQUERY)(other),
+                  [word_tsquery(word) for word in terms])
+
+
+def search_vector(table_name: str = "listing") -> ColumnElement:
+    """The full-text column (PostgreSQL) of `table_name` (the listing, or an alias of it)."""
+    return literal_column(f"{table_name}.search_vector", TSVECTOR)
+
+
+def postgres_condition(terms: list[WordTerms], table_name: str = "listing",
+                       listing: Any = Listing) -> ColumnElement[bool]:
+    """Every word matches `listing` (the model or an alias named `table_name`)."""
+    vector = search_vector(table_name)
+    if not any(word.beyond_words for word in terms):
+        return vector.bool_op("@@")(tsquery(terms))
+    title, category_id = listing.title, listing.category_id
+    each_word = []
+    for word in terms:
+        words_query = word_tsquery(word)
+        # A word that is a stop word in both languages says nothing; it does not exclude.
+        ways = [func.numnode(words_query) == 0, vector.bool_op("@@")(words_query)]
+        ways += [title.ilike("%" + escape_like(part) + "%", escape="\\") for part in word.parts]
+        if word.category_ids:
+            ways.append(category_id.in_(word.category_ids))
+        each_word.append(or_(*ways))
+    return and_(*each_word)
+
+
+def postgres_score(terms: list[WordTerms]) -> ColumnElement:
+    """Lower is better: found by the words and stems first (by ts_rank), then the rest."""
+    vector, words_query = search_vector(), tsquery(terms)
+    return -(func.ts_rank(vector, words_query)
+             + case((vector.bool_op("@@")(words_query), 1.0), else_=0.0))
+
+
+def words_condition(terms: list[WordTerms], sqlite: bool) -> ColumnElement[bool]:
+    """The listing holds every word, as a condition that never drives the query."""
     if sqlite:
         # The matches read once, as the search's own condition does: a lookup per rowid
         # (EXISTS … rowid = listing.id) evaluates the whole full-text query each time, 2 ms
         # per changed listing for a common word's prefix.
-        return fts_condition(fts_match(fts5_query(words)))
-    return search_vector().bool_op("@@")(tsquery(words))
+        return sqlite_words_condition(terms)
+    return postgres_condition(terms)

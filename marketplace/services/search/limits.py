@@ -15,7 +15,11 @@ MAX_TEXT_LENGTH = 200  # characters of search text considered
 MAX_WORDS = 8
 MAX_WORD_LENGTH = 40
 MAX_DAYS = 3650
+MAX_KM = 300  # a radius in km; the Netherlands are about 300 km across
 PREFIX_MIN_LENGTH = 2  # shorter words match whole words only (a one-letter prefix is everything)
+# Words of this many characters or more also match part of a title's word ("kast" in
+# "Kantoorkasten"); shorter parts are in too many words to mean much ("bed" in "bedrijf").
+PART_MIN_LENGTH = 4
 TITLE_WEIGHT = 5.0  # on SQLite, a word in the title counts this many times one in the description
 # SQLite: words found in more listings than this never drive the query (see sqlite_plan).
 DRIVE_LIMIT = 10_000

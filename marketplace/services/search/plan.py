@@ -13,6 +13,7 @@ from . import postgres_plan, sqlite_plan
 from .conditions import listing_column, listing_conditions, on_sqlite, order
 from .fulltext import WordMatch
 from .query import SearchQuery, Sort
+from .terms import terms_of
 from .visibility import Visibility
 
 
@@ -25,7 +26,8 @@ class Plan:
 def plan(visibility: Visibility, query: SearchQuery, now: datetime) -> Plan:
     """The SELECT of the ids of the listings `visibility` sees that match `query`, in order."""
     sqlite = on_sqlite()
-    match = sqlite_plan.choose(query) if sqlite else postgres_plan.choose(query)
+    terms = terms_of(query.words)
+    match = sqlite_plan.choose(query, terms) if sqlite else postgres_plan.choose(query, terms)
     if match is None:
         return Plan(None, query.effective_sort)
     conditions = listing_conditions(visibility, query, now,

@@ -17,6 +17,7 @@ from . import limits
 from .limits import (
     DEFAULT_PER_PAGE,
     MAX_DAYS,
+    MAX_KM,
     MAX_PAGE_ARG,
     MAX_PER_PAGE,
     MAX_TEXT_LENGTH,
@@ -34,6 +35,29 @@ class Sort(enum.StrEnum):
     NEWEST = "newest"
     EXPIRING = "expiring"
     RELEVANCE = "relevance"
+    NEAREST = "nearest"  # from the query's origin; without a located origin, NEWEST
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The site distances are measured from: one of the viewer's organisation's sites
+    (`search.with_origin`), without coordinates where its place is unknown."""
+
+    site_id: int
+    name: str
+    latitude: float | None
+    longitude: float | None
+
+    @property
+    def located(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    @property
+    def coordinates(self) -> tuple[float, float]:
+        """Latitude and longitude; only for a located origin (`located`)."""
+        if self.latitude is None or self.longitude is None:
+            raise ValueError(f"site {self.site_id} has no coordinates")
+        return self.latitude, self.longitude
 
 
 @dataclass(frozen=True)
@@ -47,14 +71,22 @@ class SearchQuery:
     organisation_kind: OrganisationKind | None = None
     delivery_only: bool = False
     posted_within_days: int | None = None
-    sort: Sort = Sort.NEWEST  # RELEVANCE only makes sense with words; without, NEWEST
+    # In code NEWEST; from a URL without `sort`, RELEVANCE for words (`default_sort`).
+    # RELEVANCE only makes sense with words; without, NEWEST.
+    sort: Sort = Sort.NEWEST
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    near: int | None = None  # the site id asked for as origin (URL "near")
+    within_km: int | None = None  # only listings this close to the origin (URL "km")
+    # Set only by `search.with_origin`, from `near` checked against the viewer: a site id from
+    # a URL alone never measures anything.
+    origin: Origin | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> SearchQuery:
         """Read URL parameters (q, category, condition, province, kind, delivery, days, sort,
-        page); a missing, unknown or invalid value is left at its default, never an error."""
+        page, near, km); a missing, unknown or invalid value is left at its default, never an
+        error. `near` is only asked for: `search.with_origin` decides the origin."""
         text = args.get("q")
         return cls(
             text=" ".join(text[:MAX_TEXT_LENGTH].split()) if isinstance(text, str) else "",
@@ -64,8 +96,10 @@ class SearchQuery:
             organisation_kind=_member(OrganisationKind, args.get("kind")),
             delivery_only=str(args.get("delivery", "")).strip().lower() in _TRUE,
             posted_within_days=_number(args.get("days"), 1, MAX_DAYS),
-            sort=_member(Sort, args.get("sort")) or Sort.NEWEST,
+            sort=_member(Sort, args.get("sort")) or default_sort(text),
             page=_number(args.get("page"), 1, MAX_PAGE_ARG) or 1,
+            near=_number(args.get("near"), 1, DATABASE_INT_MAX),
+            within_km=_number(args.get("km"), 1, MAX_KM),
         )
 
     def to_args(self, **changes: Any) -> dict[str, str]:
@@ -85,10 +119,15 @@ class SearchQuery:
             args["delivery"] = "1"
         if query.posted_within_days is not None:
             args["days"] = str(query.posted_within_days)
-        if query.sort is not Sort.NEWEST:
+        if query.sort != query.default_sort:
             args["sort"] = str(query.sort)
         if query.page != 1:
             args["page"] = str(query.page)
+        near = query.origin.site_id if query.origin is not None else query.near
+        if near is not None:
+            args["near"] = str(near)
+        if query.within_km is not None:
+            args["km"] = str(query.within_km)
         return args
 
     @property
@@ -96,10 +135,30 @@ class SearchQuery:
         return search_words(self.text)
 
     @property
+    def default_sort(self) -> Sort:
+        """What a URL without `sort` asks for: the best match for words, else the newest."""
+        return default_sort(self.text)
+
+    @property
     def effective_sort(self) -> Sort:
         if self.sort is Sort.RELEVANCE and not self.words:
             return Sort.NEWEST
+        if self.sort is Sort.NEAREST and self.located_origin is None:
+            return Sort.NEWEST
         return self.sort
+
+    @property
+    def located_origin(self) -> Origin | None:
+        return self.origin if self.origin is not None and self.origin.located else None
+
+    @property
+    def distance_km(self) -> int | None:
+        """The radius that filters the results: none without a located origin."""
+        return self.within_km if self.located_origin is not None else None
+
+
+def default_sort(text: object) -> Sort:
+    return Sort.RELEVANCE if isinstance(text, str) and search_words(text) else Sort.NEWEST
 
 
 def search_words(text: str) -> list[str]:
@@ -126,9 +185,12 @@ def read_limit(query: SearchQuery) -> int:
 
 
 def is_filtered(query: SearchQuery) -> bool:
-    """Whether `query` has any filter besides its words, sort and page."""
-    return query != SearchQuery(text=query.text, sort=query.sort, page=query.page,
-                                per_page=query.per_page)
+    """Whether `query` has any filter besides its words, sort, page and origin (nearest
+    first counts: it reads the listings around the origin first)."""
+    return query.effective_sort is Sort.NEAREST or query != SearchQuery(
+        text=query.text, sort=query.sort, page=query.page, per_page=query.per_page,
+        near=query.near, origin=query.origin,
+        within_km=query.within_km if query.distance_km is None else None)
 
 
 # --- reading URL parameters ------------------------------------------------------------------

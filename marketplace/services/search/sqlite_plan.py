@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy import Select, func, select
 
 from ...extensions import db
 from ...models import Condition, Listing, ListingStatus, OrganisationKind, Site
 from ..categories import category_with_descendants
 from . import limits
 from .conditions import about_how_many_listings
-from .fulltext import FTS, WordMatch, fts5_query, fts_condition, fts_match
-from .limits import TITLE_WEIGHT
+from .distance import nearest_order, sites_should_drive
+from .fulltext import (
+    WordMatch,
+    sqlite_matching_ids,
+    sqlite_scored_matches,
+    sqlite_text_ids,
+    sqlite_words_condition,
+)
 from .query import SearchQuery, Sort, read_limit
+from .terms import WordTerms
 
 # Costs are in reads of one index entry: a match of the words joined to its listing costs about
 # eight (2 µs against 0.25 µs, measured at 100,000 listings), an entry of the expiring sort's
@@ -32,20 +39,26 @@ _SHARE_OF_KIND = 1 / len(OrganisationKind)
 _SHARE_WITH_DELIVERY = 1 / 3
 
 
-def choose(query: SearchQuery) -> WordMatch | None:
-    """How to read the listings matching `query`: the words' part and the columns whose index
-    may be used (`WordMatch.indexed`); None when no listing has the words."""
+def choose(query: SearchQuery, terms: list[WordTerms]) -> WordMatch | None:
+    """How to read the listings matching `query` (its words' `terms`): the words' part and the
+    columns whose index may be used (`WordMatch.indexed`); None when no listing has the words."""
     estimate = _estimate(query)
-    words = query.words
-    if words:
-        match = _sqlite_words(words, query, query.effective_sort, estimate)
+    if terms:
+        match = _sqlite_words(terms, query, query.effective_sort, estimate)
         if match is None:
             return None
     else:
         match = WordMatch(query.effective_sort)
+    if match.sort is Sort.NEAREST and query.located_origin is not None:
+        # Read by the ring's sites through their covering index, nearest first (distance.py).
+        match = replace(match, score=nearest_order(query.located_origin, Listing.site_id))
+        return match if match.driving is not None else replace(match, indexed=("site_id",))
     if match.driving is not None:
         return match
     drive = _filter_to_drive(query, match.sort, estimate, match.found)
+    if drive is None and query.distance_km is not None and \
+            sites_should_drive(query, about_how_many_listings()):
+        drive = "site_id"  # a radius holding few listings (distance.py)
     if drive is not None:
         indexed: tuple[str, ...] = (drive,)
     elif match.sort is Sort.EXPIRING:
@@ -114,17 +127,12 @@ def _filter_to_drive(query: SearchQuery, sort: Sort, estimate: _Estimate,
     return column if entries < estimate.sort_scan(query, sort, words_found) else None
 
 
-def _sqlite_words(words: list[str], query: SearchQuery, sort: Sort,
+def _sqlite_words(terms: list[WordTerms], query: SearchQuery, sort: Sort,
                   estimate: _Estimate) -> WordMatch | None:
     """None when no listing has the words. Their matches drive the query when they are few
     (reading them costs more per match than reading an index entry: `_WORD_MATCH_COST`), or
     when ranked by relevance; else the words are a condition on the listings read."""
-    match = fts_match(fts5_query(words))
-    # Counted only as far as the limits below need: counting all 85,000 listings that hold a
-    # common word took 9 ms.
-    found = db.session.scalar(select(func.count()).select_from(
-        select(literal_column("rowid")).select_from(FTS).where(match)
-        .limit(max(limits.DRIVE_LIMIT, limits.RANK_LIMIT) + 1).subquery())) or 0
+    found = _found_at_most(terms)
     if found == 0:
         return None
     if sort is Sort.RELEVANCE and found > limits.RANK_LIMIT:
@@ -132,8 +140,31 @@ def _sqlite_words(words: list[str], query: SearchQuery, sort: Sort,
     if sort is not Sort.RELEVANCE and (found > limits.DRIVE_LIMIT or found * _WORD_MATCH_COST
                                        > min([estimate.sort_scan(query, sort, found),
                                               *estimate.counts.values()])):
-        return WordMatch(sort, condition=fts_condition(match), found=found)
-    columns: list[ColumnElement] = [literal_column("rowid").label("id")]
-    if sort is Sort.RELEVANCE:
-        columns.append(func.bm25(literal_column("listing_fts"), TITLE_WEIGHT, 1.0).label("score"))
-    return WordMatch(sort, driving=select(*columns).select_from(FTS).where(match))
+        return WordMatch(sort, condition=sqlite_words_condition(terms), found=found)
+    return WordMatch(sort, driving=sqlite_scored_matches(terms) if sort is Sort.RELEVANCE
+                     else sqlite_matching_ids(terms))
+
+
+def _found_at_most(terms: list[WordTerms]) -> int:
+    """How many listings have the words, counted only as far as the limits need (counting all
+    85,000 listings that hold a common word took 9 ms). Words found beyond the full-text index
+    (part of a word, a category's name) are counted each by its own indexes, with repeats, and
+    the word found least gives the figure: at most that many have them all (a UNION of a
+    common word's matches before the count took 30 ms)."""
+    cap = max(limits.DRIVE_LIMIT, limits.RANK_LIMIT) + 1
+
+    def counted(ids: Select) -> int:
+        return db.session.scalar(select(func.count()).select_from(
+            ids.limit(cap).subquery())) or 0
+
+    if not any(word.beyond_words for word in terms):
+        return counted(sqlite_matching_ids(terms))
+    at_most = cap
+    for word in terms:
+        found = counted(sqlite_text_ids(word, distinct=False))
+        if word.category_ids:
+            found += db.session.scalar(select(func.count()).where(
+                Listing.category_id.in_(word.category_ids),
+                Listing.status == ListingStatus.PUBLISHED)) or 0
+        at_most = min(at_most, found)
+    return at_most
