@@ -14,7 +14,7 @@ from ...models import Listing
 from . import limits
 from .conditions import about_how_many_listings
 from .distance import nearest_order
-from .fulltext import WordMatch, postgres_condition, postgres_score
+from .fulltext import WordMatch, postgres_condition, postgres_matching_ids, postgres_score
 from .query import SearchQuery, Sort, is_filtered, read_limit
 from .terms import WordTerms
 
@@ -70,8 +70,15 @@ def _ranked(terms: list[WordTerms]) -> WordMatch:
     full-text index."""
     condition: ColumnElement[bool] = postgres_condition(terms)
     estimate = _planned_rows(select(Listing.id).where(condition))
-    found = limits.RANK_LIMIT + 1 if estimate > 3 * limits.RANK_LIMIT else db.session.scalar(
-        select(func.count()).select_from(Listing).where(condition)) or 0
+    if estimate > 3 * limits.RANK_LIMIT:
+        found = limits.RANK_LIMIT + 1
+    elif any(word.beyond_words for word in terms):
+        # A word's ways in an OR the planner misjudges: each way counted by its own index.
+        found = db.session.scalar(select(func.count()).select_from(
+            postgres_matching_ids(terms).subquery())) or 0
+    else:
+        found = db.session.scalar(select(func.count()).select_from(Listing).where(
+            condition)) or 0
     if found > limits.RANK_LIMIT:
         return WordMatch(Sort.NEWEST, condition=condition)
     return WordMatch(Sort.RELEVANCE, condition=condition, score=postgres_score(terms))
