@@ -131,6 +131,11 @@ def sqlite_matching_ids(terms: list[WordTerms], only: int | None = None) -> Sele
                 ways.append(in_category if only is None
                             else in_category.where(Listing.id == only))
             each_word.append(_union(ways))
+    return _in_all(each_word)
+
+
+def _in_all(each_word: list[Select]) -> Select:
+    """SELECT id of the listings in every one of `each_word` (each a SELECT id)."""
     matching = intersect(*each_word) if len(each_word) > 1 else each_word[0]
     return select(literal_column("id")).select_from(matching.subquery("matching_words"))
 
@@ -193,6 +198,11 @@ def search_vector(table_name: str = "listing") -> ColumnElement:
     return literal_column(f"{table_name}.search_vector", TSVECTOR)
 
 
+def _title_holds(title: Any, part: str) -> ColumnElement[bool]:
+    """The title holds `part` as typed (its trigram index reads this; nothing is a wildcard)."""
+    return title.ilike("%" + escape_like(part) + "%", escape="\\")
+
+
 def postgres_condition(terms: list[WordTerms], table_name: str = "listing",
                        listing: Any = Listing) -> ColumnElement[bool]:
     """Every word matches `listing` (the model or an alias named `table_name`)."""
@@ -205,7 +215,7 @@ def postgres_condition(terms: list[WordTerms], table_name: str = "listing",
         words_query = word_tsquery(word)
         # A word that is a stop word in both languages says nothing; it does not exclude.
         ways = [func.numnode(words_query) == 0, vector.bool_op("@@")(words_query)]
-        ways += [title.ilike("%" + escape_like(part) + "%", escape="\\") for part in word.parts]
+        ways += [_title_holds(title, part) for part in word.parts]
         if word.category_ids:
             ways.append(category_id.in_(word.category_ids))
         each_word.append(or_(*ways))
@@ -219,14 +229,12 @@ def postgres_matching_ids(terms: list[WordTerms]) -> Select:
     each_word: list[Select] = []
     for word in terms:
         ways = [select(Listing.id).where(search_vector().bool_op("@@")(word_tsquery(word)))]
-        ways += [select(Listing.id).where(Listing.title.ilike(
-            "%" + escape_like(part) + "%", escape="\\")) for part in word.parts]
+        ways += [select(Listing.id).where(_title_holds(Listing.title, part))
+                 for part in word.parts]
         if word.category_ids:
             ways.append(select(Listing.id).where(Listing.category_id.in_(word.category_ids)))
-        each_word.append(select(literal_column("id")).select_from(union(*ways).subquery())
-                         if len(ways) > 1 else ways[0])
-    matching = intersect(*each_word) if len(each_word) > 1 else each_word[0]
-    return select(literal_column("id")).select_from(matching.subquery("matching_words"))
+        each_word.append(_union(ways))
+    return _in_all(each_word)
 
 
 def postgres_score(terms: list[WordTerms]) -> ColumnElement:
