@@ -47,6 +47,7 @@ from marketplace.models import (
     Unit,
     User,
     UserStatus,
+    search_index,
 )
 from marketplace.services.defaults import ensure_defaults
 from marketplace.services.places import locate
@@ -255,6 +256,7 @@ def build(count: int) -> None:
     conditions = list(Condition)
     units = list(Unit)
     batch: list[dict[str, Any]] = []
+    rebuild_search_indexes = _without_search_indexes()
     # Ids grow with time, as they do when listings are posted one after the other.
     moments = sorted(now - timedelta(minutes=rng.randrange(0, 180 * 24 * 60))
                      for _ in range(count))
@@ -295,7 +297,41 @@ def build(count: int) -> None:
     if batch:
         db.session.execute(insert(Listing), batch)
     db.session.commit()
+    rebuild_search_indexes()
     refresh_vocabulary()  # PostgreSQL's words of titles, as housekeeping keeps them
+
+
+def _without_search_indexes() -> Callable[[], None]:
+    """Drop the full-text indexes for the bulk insert and return what builds them once after it:
+    one build instead of an update per row (PostgreSQL's GIN indexes, SQLite's triggers that
+    feed FTS5). The same indexes the app makes (models/search_index.py)."""
+    if db.engine.dialect.name == "postgresql":
+        definitions = db.session.scalars(text(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'listing' "
+            "AND indexdef LIKE '%USING gin%'")).all()
+        for definition in definitions:
+            db.session.execute(text("DROP INDEX " + definition.split()[2]))
+        db.session.commit()
+
+        def rebuild() -> None:
+            for definition in definitions:
+                db.session.execute(text(definition))
+            db.session.commit()
+        return rebuild
+    triggers = [statement for statement in search_index.SQLITE_CREATE
+                if statement.startswith("CREATE TRIGGER")]
+    for statement in search_index.SQLITE_DROP:
+        if statement.startswith("DROP TRIGGER"):
+            db.session.execute(text(statement))
+    db.session.commit()
+
+    def rebuild_sqlite() -> None:
+        db.session.execute(text("INSERT INTO listing_fts(listing_fts) VALUES ('rebuild')"))
+        db.session.execute(text("INSERT INTO listing_parts(listing_parts) VALUES ('rebuild')"))
+        for statement in triggers:
+            db.session.execute(text(statement))
+        db.session.commit()
+    return rebuild_sqlite
 
 
 def _description(rng: random.Random, english: bool, item: str) -> str:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import User
+
+# Built once: on a member's page, building the statement cost as much as running it.
+_USER_WITH_ORGANISATION = select(User).options(joinedload(User.organisation)).where(
+    User.id == bindparam("user_id"))
 
 
 def load_user(session_id: str) -> User | None:
@@ -19,7 +24,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _separator, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
+    user = db.session.scalars(_USER_WITH_ORGANISATION, {"user_id": int(user_id)}).first()
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from .models import Claim, ClaimStatus, Listing, User
-from .services.claims import open_claims_of
+from .services.claim_overview import open_claims_on
 from .web import render_form
 
 CONFIRMED = "yes"
@@ -49,7 +49,7 @@ def confirmation_page(form: ConfirmStepForm, confirmation: Confirmation) -> tupl
 
 def withdraw_confirmation(listing: Listing) -> Confirmation:
     """Withdrawing a listing closes its waiting claims and tells their claimants."""
-    claims = open_claims_of(listing)
+    claims = open_claims_on(listing)
     consequences = [_("Nobody can find or claim it any more. You can offer it again later.")]
     if claims.waiting:
         consequences.append(ngettext(

@@ -41,6 +41,14 @@ def date_text(value: date | datetime) -> str:
     return dates.format_date(day, _DATE_PATTERN, locale=format_locale())
 
 
+def window_text(starts: datetime, ends: datetime) -> str:
+    """A pick-up window: "di 8 dec, 09:00-12:00" ("Tue 8 Dec, …"), local time, with an en
+    dash between the times."""
+    starts, ends = local_time(starts), local_time(ends)
+    day = dates.format_date(starts.date(), "EEE d MMM", locale=format_locale()).replace(".", "")
+    return f"{day}, {starts:%H:%M}\u2013{ends:%H:%M}"
+
+
 def number_text(value: float | int | Decimal) -> str:
     """A number: "3,3" in Dutch, "3.3" in English (thousands grouped)."""
     return numbers.format_decimal(value, locale=format_locale())

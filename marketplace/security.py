@@ -51,6 +51,8 @@ class Action(enum.StrEnum):
     CANCEL_CLAIM = "cancel_claim"  # the claimant withdraws
     MESSAGE_CLAIM = "message_claim"  # write to the other side
     CONFIRM_COLLECTION = "confirm_collection"  # either side confirms the hand-over
+    PROPOSE_PICKUP_TIME = "propose_pickup_time"  # either side asks to move the pick-up
+    ANSWER_PICKUP_TIME = "answer_pickup_time"  # the other side agrees or not
     VIEW_WANTED = "view_wanted"  # a wanted post's page (obj a Wanted), or the list (obj None)
     CLOSE_WANTED = "close_wanted"  # mark fulfilled or withdraw: its author or their org admin
     WITHDRAW_LISTING = "withdraw_listing"  # take it off the marketplace (who: EDIT_LISTING)
@@ -67,6 +69,7 @@ class Action(enum.StrEnum):
     ACCESS_PERSONAL_DATA = "access_personal_data"  # export or delete an account (obj a User)
     USE_STAGED_PHOTO = "use_staged_photo"  # see, use or remove a photo staged for a form
     COPY_LISTING = "copy_listing"  # "post similar": a new draft from an own organisation's listing
+    FOLLOW_LISTING = "follow_listing"  # hear of an own organisation's listing's claims
 
 
 # The state an object must be in for an action to be offered (can); who may do it is decided
@@ -79,6 +82,10 @@ _STATE_ALLOWS: dict[Action, Callable[[Any], bool]] = {
                                                                 ClaimStatus.CANCELLED),
     Action.CONFIRM_COLLECTION: lambda claim: CLAIM_TRANSITIONS.allows(claim.status,
                                                                       ClaimStatus.COLLECTED),
+    # Moving the pick-up is no transition: the claim stays accepted, the proposal is fields.
+    Action.PROPOSE_PICKUP_TIME: lambda claim: claim.status is ClaimStatus.ACCEPTED,
+    Action.ANSWER_PICKUP_TIME: lambda claim: (claim.status is ClaimStatus.ACCEPTED
+                                              and claim.has_proposal),
     Action.CLOSE_WANTED: lambda wanted: WANTED_TRANSITIONS.allows(wanted.status,
                                                                   WantedStatus.FULFILLED),
     Action.WITHDRAW_LISTING: lambda listing: listing.status in WITHDRAWABLE,
@@ -207,10 +214,16 @@ def _permitted_in_good_standing(user: User, action: Action, obj: Any) -> bool:
                 and obj.organisation_id == user.organisation_id
                 and (obj.created_by_id == user.id or user.role is Role.ORG_ADMIN)
             )
+        case Action.FOLLOW_LISTING:  # a colleague's concern only: platform staff decide none
+            return isinstance(obj, Listing) and obj.organisation_id == user.organisation_id
         case Action.DECIDE_CLAIM:
             return isinstance(obj, Claim) and is_giver(user, obj)
-        case Action.MESSAGE_CLAIM | Action.CONFIRM_COLLECTION:
+        case Action.MESSAGE_CLAIM | Action.CONFIRM_COLLECTION | Action.PROPOSE_PICKUP_TIME:
             return isinstance(obj, Claim) and (is_giver(user, obj) or is_claimant(user, obj))
+        case Action.ANSWER_PICKUP_TIME:  # the side that did not propose
+            return isinstance(obj, Claim) and (
+                (obj.proposed_by_giver is True and is_claimant(user, obj))
+                or (obj.proposed_by_giver is False and is_giver(user, obj)))
         case Action.VIEW_WANTED:
             return obj is None or (isinstance(obj, Wanted) and wanted_visible_to(user, obj))
         case Action.CLOSE_WANTED:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
 from .error_summary import error_summary, page_has_errors
-from .formats import date_text, datetime_text, money_text, number_text
+from .formats import date_text, datetime_text, money_text, number_text, window_text
 from .i18n import current_language
 from .models import LANGUAGE_NAMES, Language
 from .models.audit import audit_action_label
 from .security import Action, can, in_good_standing, participation_block_reason
 from .services.photos import photo_url, srcset
 from .services.search import ListingCard
+from .services.todo import Counts, counts_for
 
 
 def register(app: Flask) -> None:
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
             "languages": [(language.value, LANGUAGE_NAMES[language]) for language in Language],
             "current_language": current_language(),
             "current_path": request.full_path.rstrip("?") if in_request else "/",
+            "nav_counts": nav_counts,
         }
 
     # Globals, not context: imported macros (the listing card) see globals only.
@@ -44,11 +46,24 @@ def register(app: Flask) -> None:
     # In the page's (or email's) language and the platform's time zone (formats.py).
     app.jinja_env.filters["datetime"] = lambda value: datetime_text(value) if value else ""
     app.jinja_env.filters["date"] = lambda value: date_text(value) if value else ""
+    app.jinja_env.filters["window"] = lambda starts, ends: window_text(starts, ends) \
+        if starts and ends else ""
     app.jinja_env.filters["number"] = lambda value: number_text(value) \
         if value is not None else ""
     app.jinja_env.filters["money"] = lambda value: money_text(value) \
         if value is not None else ""
     app.jinja_env.filters["audit_action"] = audit_action_label
+
+
+def nav_counts() -> Counts:
+    """The navigation's counts ("Claims (2)"), asked once per request and only when a member's
+    navigation shows them: a visitor's page asks nothing."""
+    if not (has_request_context() and current_user.is_authenticated):
+        return Counts()
+    counts = g.get("nav_counts")
+    if counts is None:
+        counts = g.nav_counts = counts_for(current_user)
+    return counts
 
 
 CARD_CACHE_SIZE = 5_000  # cards per process and application: a few MB

@@ -152,7 +152,8 @@ def claim_context(claimant, make_listing) -> dict[str, object]:
     return {"claim": claim, "listing": listing, "title": listing.title,
             "organisation": claimant.organisation.name, "claim_url": "http://localhost/c/1",
             "giver": claimant, "site": listing.site, "saved": impact_of(claim),
-            "author": "Gerda", "body": "Tot morgen"}
+            "author": "Gerda", "body": "Tot morgen",
+            "proposer": claimant, "answered_by": claimant, "agreed": True}
 
 
 ALL_TEMPLATES = sorted(SUBJECTS)

@@ -110,6 +110,8 @@ EXPECTED_GET: dict[str, tuple] = {
     "listings.withdraw:draft": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
     "listings.withdraw:pending": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
     "claims.cancel": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
+    # The world's claim waits for an answer: no time agreed, no calendar file for anyone.
+    "claims.pickup_calendar": (LOGIN, 404, 404, 404, 404, LOGIN, 404),
 }
 
 CLAIM_ACTION = (LOGIN, 404, ANY, ANY, 404, LOGIN, 404)
@@ -138,6 +140,8 @@ EXPECTED_POST: dict[str, tuple] = {
     "claims.cancel": CLAIM_ACTION,
     "claims.collected": CLAIM_ACTION,
     "claims.message": CLAIM_ACTION,
+    "claims.propose_time": CLAIM_ACTION,
+    "claims.answer_time": CLAIM_ACTION,
     "claims.create:published": (LOGIN, 422, 422, 422, WAITING, LOGIN, WAITING),
     "claims.create:draft": (LOGIN, 404, 422, 422, WAITING, LOGIN, WAITING),
     "claims.create:pending": (LOGIN, 404, 422, 422, WAITING, LOGIN, WAITING),
@@ -152,6 +156,10 @@ EXPECTED_POST: dict[str, tuple] = {
     "listings.relist:draft": EDIT_PRIVATE,
     "listings.relist:pending": EDIT_PRIVATE,
     # "Post similar": colleagues who may post; a platform admin has no organisation to post for.
+    # Following is for colleagues of the listing's organisation only.
+    "listings.follow:published": (LOGIN, 403, ANY, ANY, WAITING, LOGIN, WAITING),
+    "listings.follow:draft": (LOGIN, 404, ANY, ANY, WAITING, LOGIN, WAITING),
+    "listings.follow:pending": (LOGIN, 404, ANY, ANY, WAITING, LOGIN, WAITING),
     "listings.copy:published": (LOGIN, 403, ANY, 403, 403, LOGIN, 404),
     "listings.copy:draft": (LOGIN, 404, ANY, 403, 404, LOGIN, 404),
     "listings.copy:pending": (LOGIN, 404, ANY, 403, 404, LOGIN, 404),

@@ -25,6 +25,9 @@ class ProfileForm(FlaskForm):
     language = language_field()
     notifications = notifications_field()
     email_kinds = email_kinds_field()
+    follows_organisation_listings = BooleanField(
+        _l("Also email me about the claims on all my organisation's listings, not only on "
+           "those I posted or follow"))
 
 
 class ChangePasswordForm(FlaskForm):

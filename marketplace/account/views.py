@@ -52,6 +52,7 @@ def profile() -> Response | tuple[str, int]:
         form.language.data = current_user.language.value
         form.notifications.data = current_user.notifications.value
         form.email_kinds.data = _wanted_kinds(current_user)
+        form.follows_organisation_listings.data = current_user.follows_organisation_listings
     if form.validate_on_submit():
         with refusals_on(form) as call:
             accounts.update_profile(
@@ -61,6 +62,7 @@ def profile() -> Response | tuple[str, int]:
                 language=form.language.data,
                 notifications=form.notifications.data,
                 email_kinds=form.email_kinds.data or [],
+                follows_organisation_listings=bool(form.follows_organisation_listings.data),
             )
         if call.succeeded:
             flash(_("Your profile has been saved."), "success")

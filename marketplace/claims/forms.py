@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, TextAreaField
+from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..services.claims import MAX_MESSAGE_LENGTH
@@ -23,10 +23,29 @@ class ClaimForm(FlaskForm):
                             render_kw={"rows": 3})
 
 
-class AcceptForm(FlaskForm):
+def _time_field(label: object) -> StringField:
+    # Text, read by the service (services/opening_hours.parse_time): "9:00" and "09.00" count
+    # too, and what was typed comes back as typed with the error.
+    return StringField(label, validators=[Optional(), Length(max=10)],
+                       render_kw={"type": "time", "placeholder": "09:00", "inputmode": "numeric"})
+
+
+class PickupTimeFields:
+    """A pick-up day and window, "HH:MM" in the platform's time."""
+
+    agreed_pickup_date = DateField(_l("Pick-up date"), validators=[Optional()])
+    pickup_from = _time_field(_l("Pick up from"))
+    pickup_until = _time_field(_l("Pick up until"))
+
+
+class AcceptForm(PickupTimeFields, FlaskForm):
     agreed_pickup_date = DateField(_l("Agreed pick-up date"), validators=[Optional()])
     note = TextAreaField(_l("Note for the claimant (optional)"),
                          validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
+
+
+class ProposeTimeForm(PickupTimeFields, FlaskForm):
+    """Either side proposes another pick-up time for an accepted claim."""
 
 
 class DeclineForm(FlaskForm):

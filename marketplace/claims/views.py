@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ..confirmation import ConfirmStepForm, cancel_claim_confirmation, confirmation_page, confirmed
 from ..extensions import db, limiter
+from ..localtime import local_time
 from ..models import Claim, ClaimStatus, Listing
 from ..organisations.forms import ConfirmForm
-from ..security import Action, can, in_good_standing, is_giver
+from ..security import Action, can, is_giver
 from ..services import claims as claim_service
-from ..web import attempt, member_required, refusals_on, render_form
-from .forms import AcceptForm, ClaimForm, DeclineForm, MessageForm
+from ..services import opening_hours, pick_up_calendar, pick_up_times
+from ..services.claim_overview import claim_overview, reliability_of
+from ..web import (
+    INVALID_FORM_STATUS,
+    attempt,
+    member_required,
+    page_number,
+    refusals_on,
+    render_form,
+)
+from .forms import AcceptForm, ClaimForm, DeclineForm, MessageForm, ProposeTimeForm
 
 bp = Blueprint("claims", __name__)
 
@@ -59,18 +70,38 @@ def create(listing_id: int) -> Response | tuple[str, int]:
     return render_form("claims/claim_form.html", form=form, listing=listing)
 
 
-@bp.route("/claims/<int:claim_id>")
-@login_required
-def show(claim_id: int) -> str:
-    claim = _claim_or_404(claim_id)
+def _time_form_defaults(claim: Claim, day: date | None) -> dict[str, Any]:
+    """A pick-up form's first values: `day`, and the site's hours that day or 09:00-12:00."""
+    window = opening_hours.suggested_window(claim.listing.site, day)
+    return {"agreed_pickup_date": day, "pickup_from": f"{window.opens:%H:%M}",
+            "pickup_until": f"{window.closes:%H:%M}"}
+
+
+def _claim_page(claim: Claim, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
+    """The claim page; a form given (submitted, with its errors) replaces its empty one."""
     giver = is_giver(current_user, claim)
+    agreed_day = local_time(claim.pickup_starts_at).date() if claim.pickup_starts_at \
+        else claim.agreed_pickup_date
+    context: dict[str, Any] = {
+        "accept_form": AcceptForm(data=_time_form_defaults(claim, claim.preferred_pickup_date)),
+        "propose_form": ProposeTimeForm(data=_time_form_defaults(claim, agreed_day)),
+        "decline_form": DeclineForm(), "message_form": MessageForm(),
+        "confirm_form": ConfirmForm(),
+    }
+    context.update(forms)
     return render_template(
         "claims/show.html", claim=claim, giver=giver,
-        reliability=claim_service.reliability_of(claim.claimant_organisation_id)
+        reliability=reliability_of(claim.claimant_organisation_id)
         if giver else None,
-        accept_form=AcceptForm(agreed_pickup_date=claim.preferred_pickup_date),
-        decline_form=DeclineForm(), message_form=MessageForm(), confirm_form=ConfirmForm(),
-    )
+        site_hours=opening_hours.week_of(claim.listing.site),
+        weekday_names=opening_hours.WEEKDAY_NAMES, **context,
+    ), status
+
+
+@bp.route("/claims/<int:claim_id>")
+@login_required
+def show(claim_id: int) -> tuple[str, int]:
+    return _claim_page(_claim_or_404(claim_id))
 
 
 def _act(claim_id: int, form_class: type, action: Callable[[Claim, Any], object],
@@ -88,11 +119,67 @@ def _act(claim_id: int, form_class: type, action: Callable[[Claim, Any], object]
 
 @bp.route("/claims/<int:claim_id>/accept", methods=["POST"])
 @login_required
-def accept(claim_id: int) -> Response:
-    return _act(claim_id, AcceptForm,
-                lambda claim, form: claim_service.accept_claim(
-                    current_user, claim, form.note.data or "", form.agreed_pickup_date.data),
-                _("The claim is accepted; the claimant has been sent the pick-up details."))
+def accept(claim_id: int) -> Response | tuple[str, int]:
+    """A refused day or window shows the page again (422) with what was typed and the error
+    on its field."""
+    claim = _claim_or_404(claim_id)
+    form = AcceptForm()
+    if form.validate_on_submit():
+        with refusals_on(form, forbid=True) as call:
+            claim_service.accept_claim(current_user, claim, form.note.data or "",
+                                       form.agreed_pickup_date.data, form.pickup_from.data,
+                                       form.pickup_until.data)
+        if call.succeeded:
+            flash(_("The claim is accepted; the claimant has been sent the pick-up details."),
+                  "success")
+            return redirect(url_for("claims.show", claim_id=claim.id))
+    db.session.refresh(claim)  # as it is now, after the refusal's rollback
+    return _claim_page(claim, INVALID_FORM_STATUS, accept_form=form)
+
+
+@bp.route("/claims/<int:claim_id>/pick-up-time", methods=["POST"])
+@login_required
+def propose_time(claim_id: int) -> Response | tuple[str, int]:
+    claim = _claim_or_404(claim_id)
+    form = ProposeTimeForm()
+    if form.validate_on_submit():
+        with refusals_on(form, forbid=True) as call:
+            pick_up_times.propose_pickup_time(current_user, claim, form.agreed_pickup_date.data,
+                                              form.pickup_from.data, form.pickup_until.data)
+        if call.succeeded:
+            flash(_("Your proposal has been sent; the agreed time stays until the other side "
+                    "agrees."), "success")
+            return redirect(url_for("claims.show", claim_id=claim.id))
+    db.session.refresh(claim)
+    return _claim_page(claim, INVALID_FORM_STATUS, propose_form=form)
+
+
+@bp.route("/claims/<int:claim_id>/pick-up-time/<any(agree, decline):answer>",
+          methods=["POST"])
+@login_required
+def answer_time(claim_id: int, answer: str) -> Response:
+    agree = answer == "agree"
+    return _act(claim_id, ConfirmForm,
+                lambda claim, _form: pick_up_times.answer_pickup_time(current_user, claim,
+                                                                      agree),
+                _("The pick-up has moved to the new time; both sides have been emailed.")
+                if agree else _("The agreed time stays; the other side has been told."))
+
+
+@bp.route("/claims/<int:claim_id>/pick-up.ics")
+@login_required
+def pickup_calendar(claim_id: int) -> Response:
+    """The appointment as it is now (withdrawn once the claim ended without a hand-over)."""
+    claim = _claim_or_404(claim_id)
+    if not pick_up_calendar.has_appointment(claim):
+        abort(404)
+    ended = claim.status in (ClaimStatus.CANCELLED, ClaimStatus.EXPIRED, ClaimStatus.DECLINED)
+    response = Response(pick_up_calendar.calendar_file(claim, cancelled=ended),
+                        content_type=pick_up_calendar.CONTENT_TYPE)
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="{pick_up_calendar.FILENAME}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/claims/<int:claim_id>/decline", methods=["POST"])
@@ -138,24 +225,12 @@ def message(claim_id: int) -> Response:
 @bp.route("/claims/")
 @login_required
 def index() -> str | Response:
-    """Claims the user's organisation made, and claims on its listings; to a member not in
-    good standing (a suspended organisation's) only their own claims, which they may cancel."""
+    """Claims the user's organisation made, and claims on its listings, grouped by who acts
+    next; to a member not in good standing (a suspended organisation's) only their own claims,
+    which they may cancel."""
     if current_user.organisation_id is None:
         abort(404)
-    if not in_good_standing(current_user):
-        own = db.session.scalars(select(Claim).where(Claim.claimant_id == current_user.id)
-                                 .order_by(Claim.created_at.desc()).limit(200)).all()
-        if not own:
-            return redirect(url_for("account.waiting"))
-        return render_template("claims/index.html", made=own, received=[], tab="made")
-    made = db.session.scalars(
-        select(Claim).where(Claim.claimant_organisation_id == current_user.organisation_id)
-        .order_by(Claim.created_at.desc()).limit(200)).all()
-    received = db.session.scalars(
-        select(Claim).join(Listing).where(Listing.organisation_id
-                                          == current_user.organisation_id)
-        .order_by(Claim.status != ClaimStatus.REQUESTED, Claim.created_at.desc())
-        .limit(200)).all()
-    tab = request.args.get("tab", "received" if any(
-        claim.status is ClaimStatus.REQUESTED for claim in received) else "made")
-    return render_template("claims/index.html", made=made, received=received, tab=tab)
+    overview = claim_overview(current_user, finished_page=page_number())
+    if overview.only_own and overview.is_empty:
+        return redirect(url_for("account.waiting"))
+    return render_template("claims/index.html", overview=overview)

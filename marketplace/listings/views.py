@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -47,8 +47,10 @@ from ..security import (
     participation_block_reason,
     permitted,
 )
+from ..services import following
 from ..services import listings as listing_service
 from ..services.categories import category_tree
+from ..services.claim_overview import listing_overview
 from ..services.claims import open_claim_of
 from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit
@@ -64,11 +66,6 @@ from .kept_photos import REMOVE_FIELD, STAGED_FIELD, KeptPhotos, keep_photos, sh
 from .photo_removal import PhotoRemoval, removal_to_confirm
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
-
-STATUS_TABS = (ListingStatus.PUBLISHED, ListingStatus.PENDING_REVIEW, ListingStatus.DRAFT,
-               ListingStatus.REJECTED, ListingStatus.EXPIRED, ListingStatus.WITHDRAWN,
-               ListingStatus.CLOSED, ListingStatus.REMOVED)
-
 
 
 def _category_choices() -> list[tuple[int, str]]:
@@ -234,6 +231,7 @@ def show(listing_id: int) -> str:
                            claim_form=claim_form, own_claim=own_claim,
                            claim_block=claim_block, listing_claims=listing_claims,
                            can_edit=permitted(current_user, Action.EDIT_LISTING, listing),
+                           following=following.is_following(current_user, listing),
                            confirm_form=ConfirmForm(), relist_form=RelistForm(
                                available_until=listing_service.default_available_until()))
 
@@ -331,6 +329,23 @@ def copy(listing_id: int) -> Response:
     return redirect(url_for("listings.edit", listing_id=draft.id))
 
 
+@bp.route("/<int:listing_id>/<any(follow, unfollow):change>", methods=["POST"])
+@member_required
+def follow(listing_id: int, change: str) -> Response:
+    """A colleague hears of this listing's claims (or no longer does)."""
+    listing = _listing_or_404(listing_id)
+    require(Action.FOLLOW_LISTING, listing)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if change == "follow":
+        attempt(lambda: following.follow_listing(current_user, listing),
+                _("You follow this listing: you receive the emails about its claims."))
+    else:
+        attempt(lambda: following.unfollow_listing(current_user, listing),
+                _("You no longer follow this listing."))
+    return redirect(url_for("listings.show", listing_id=listing.id))
+
+
 @bp.route("/<int:listing_id>/relist", methods=["POST"])
 @login_required
 def relist(listing_id: int) -> Response:
@@ -354,16 +369,5 @@ def relist(listing_id: int) -> Response:
 def mine() -> str:
     if current_user.organisation_id is None:
         abort(404)
-    status = request.args.get("status", ListingStatus.PUBLISHED.value)
-    if status not in {tab.value for tab in STATUS_TABS}:
-        status = ListingStatus.PUBLISHED.value
-    counts = dict(db.session.execute(
-        select(Listing.status, func.count(Listing.id))
-        .where(Listing.organisation_id == current_user.organisation_id)
-        .group_by(Listing.status)).all())
-    listings = db.session.scalars(
-        select(Listing).where(Listing.organisation_id == current_user.organisation_id,
-                              Listing.status == ListingStatus(status))
-        .order_by(Listing.updated_at.desc()).limit(200)).all()
-    return render_template("listings/mine.html", tabs=STATUS_TABS, counts=counts,
-                           status=ListingStatus(status), listings=listings)
+    overview = listing_overview(current_user.organisation_id, request.args.get("status"))
+    return render_template("listings/mine.html", overview=overview)

@@ -10,18 +10,28 @@ from .. import health
 from ..extensions import limiter
 from ..i18n import remember_language
 from ..listings import pages
-from ..services import accounts
+from ..security import in_good_standing
+from ..services import accounts, todo
 from ..web import safe_next_url
 
 bp = Blueprint("main", __name__)
 
 HOME_PAGE_LISTINGS = 12
+# Below a member's to-do list the newest listings are a glance, not the page.
+MEMBER_HOME_LISTINGS = 4
 
 
 @bp.route("/")
 def home() -> str:
-    return render_template("main/home.html",
-                           newest=pages.newest_part(current_user, HOME_PAGE_LISTINGS))
+    """Visitors get what the marketplace is; a member what waits for them (services/todo);
+    an account not in good standing what it waits for."""
+    if not current_user.is_authenticated:
+        return render_template("main/home.html", to_do=None,
+                               newest=pages.newest_part(current_user, HOME_PAGE_LISTINGS))
+    member = in_good_standing(current_user)
+    return render_template("main/home.html", member=member,
+                           to_do=todo.to_do_for(current_user) if member else None,
+                           newest=pages.newest_part(current_user, MEMBER_HOME_LISTINGS))
 
 
 @bp.route("/privacy")

@@ -8,6 +8,7 @@ from .alert import Alert, AlertFrequency, AlertMatch
 from .audit import AuditEvent
 from .category import DEFAULT_CATEGORIES, DEFAULT_SUBCATEGORIES, Category
 from .claim import Claim, ClaimMessage, ClaimStatus
+from .following import ListingFollower
 from .impact import DEFAULT_IMPACT_FACTORS, ImpactFactor
 from .listing import Condition, Listing, ListingStatus, Unit
 from .moderation import (
@@ -58,6 +59,7 @@ __all__ = [
     "ImpactFactor",
     "Language",
     "Listing",
+    "ListingFollower",
     "ListingPhoto",
     "ListingStatus",
     "ModerationReason",

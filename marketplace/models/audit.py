@@ -57,6 +57,7 @@ AUDIT_ACTION_LABELS = {
     "organisation.reactivate": _l("Organisation reactivated"),
     "organisation.trust": _l("Organisation trusted (no review)"),
     "organisation.distrust": _l("Organisation no longer trusted"),
+    "organisation.notification_email": _l("Notification address changed"),
     "site.add": _l("Pick-up site added"),
     "site.update": _l("Pick-up site changed"),
     "site.archive": _l("Pick-up site archived"),

@@ -89,14 +89,32 @@ class Claim(Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the claimant was reminded of the pick-up the day before (once).
     pickup_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The agreed time window (agreed_pickup_date is its local day, kept for what reads a day).
+    pickup_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pickup_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The calendar file's SEQUENCE: bumped each time the agreed time moves.
+    pickup_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A new time one side proposed, open until the other side answers (services/pick_up_times).
+    proposed_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    proposed_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The side, kept apart from the user: their account may go, the proposal stays answerable.
+    proposed_by_giver: Mapped[bool | None]
 
     listing: Mapped[Listing] = relationship()
     claimant: Mapped[User | None] = relationship(foreign_keys=[claimant_id])
     claimant_organisation: Mapped[Organisation] = relationship()
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
     messages: Mapped[list[ClaimMessage]] = relationship(
         back_populates="claim", order_by="ClaimMessage.created_at",
         cascade="all, delete-orphan")
+
+    @property
+    def has_proposal(self) -> bool:
+        """A new pick-up time waits for the other side's answer."""
+        return self.proposed_starts_at is not None
 
     def __repr__(self) -> str:
         return f"<Claim {self.id} {self.quantity} of listing {self.listing_id} {self.status}>"

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .base import Model, UTCDateTime, enum_column, shown_on_cards, utcnow
@@ -126,6 +126,8 @@ class Organisation(Model):
     )
     # Trusted organisations publish listings without review (set by platform admins).
     trusted: Mapped[bool] = mapped_column(default=False)
+    # A shared mailbox (the facilities desk, say) that hears of every claim on its listings.
+    notification_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -172,6 +174,12 @@ class Site(Model):
     # Sites are archived rather than deleted: listings and claims keep pointing at them.
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When items can be picked up, Monday first, as services/opening_hours.py writes and reads
+    # it ("08:00-16:30|08:00-12:00,13:00-16:30|…", an empty day closed); NULL: not known, any
+    # time may be agreed.
+    opening_hours: Mapped[str | None] = mapped_column(String(300))
+    # Standing directions for whoever comes to collect: loading dock, reception, who to ask.
+    pickup_instructions: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="sites")
 

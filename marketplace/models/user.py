@@ -111,6 +111,8 @@ class User(UserMixin, Model):
     )
     # Kinds of optional email switched off (see services/mail.EMAIL_KINDS), comma-separated.
     muted_email_kinds: Mapped[str] = mapped_column(String(200), default="")
+    # Hears of the claims on every listing of the organisation, as a follower of each does.
+    follows_organisation_listings: Mapped[bool] = mapped_column(default=False)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped at logout, password change and deactivation: every older session then stops working.
     session_version: Mapped[int] = mapped_column(default=1)

@@ -15,9 +15,17 @@ from ..extensions import db
 from ..models import Organisation, Site, User, UserStatus
 from ..security import Action
 from ..services import accounts, organisations
+from ..services.opening_hours import HOURS_FIELDS, day_texts
 from ..services.organisations import SiteDetails
 from ..web import attempt, member_required, refusals_on, render_form, require
-from .forms import ConfirmForm, DeactivateForm, DeactivateStepForm, RoleForm, SiteForm
+from .forms import (
+    ConfirmForm,
+    DeactivateForm,
+    DeactivateStepForm,
+    NotificationEmailForm,
+    RoleForm,
+    SiteForm,
+)
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -141,7 +149,9 @@ def sites(organisation_id: int) -> str:
 def _site_details(form: SiteForm) -> SiteDetails:
     return SiteDetails(name=form.site_name.data or "", street=form.street.data or "",
                        postcode=form.postcode.data or "", city=form.city.data or "",
-                       province=form.province.data or "")
+                       province=form.province.data or "",
+                       opening_hours=tuple(field.data or "" for field in form.hours_fields),
+                       pickup_instructions=form.pickup_instructions.data or "")
 
 
 @bp.route("/<int:organisation_id>/sites/new", methods=["GET", "POST"])
@@ -166,7 +176,9 @@ def edit_site(organisation_id: int, site_id: int) -> Response | tuple[str, int]:
     site = _site_of(organisation, site_id)
     form = SiteForm(data={"site_name": site.name, "street": site.street,
                           "postcode": site.postcode, "city": site.city,
-                          "province": site.province.value})
+                          "province": site.province.value,
+                          "pickup_instructions": site.pickup_instructions,
+                          **dict(zip(HOURS_FIELDS, day_texts(site), strict=True))})
     if form.validate_on_submit():
         with refusals_on(form) as call:
             organisations.update_site(current_user, site, _site_details(form))
@@ -190,3 +202,21 @@ def change_site(organisation_id: int, site_id: int, change: str) -> Response:
             _("The site has been restored.") if change == "restore"
             else _("The site has been archived."))
     return redirect(url_for("organisations.sites", organisation_id=organisation.id))
+
+
+@bp.route("/<int:organisation_id>/notifications", methods=["GET", "POST"])
+@login_required
+def notifications(organisation_id: int) -> Response | tuple[str, int]:
+    """Where the organisation's claim mail goes besides the poster: a shared address."""
+    organisation = _managed_organisation(organisation_id)
+    form = NotificationEmailForm(data={"notification_email": organisation.notification_email})
+    if form.validate_on_submit():
+        with refusals_on(form) as call:
+            organisations.set_notification_email(current_user, organisation,
+                                                 form.notification_email.data)
+        if call.succeeded:
+            flash(_("The notification address has been saved."), "success")
+            return redirect(url_for("organisations.notifications",
+                                    organisation_id=organisation.id))
+    return render_form("organisations/notifications.html", form=form,
+                       organisation=organisation)

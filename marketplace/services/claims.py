@@ -10,9 +10,8 @@ conditional UPDATE on the claim's status, so a double-click changes nothing the 
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -37,7 +36,9 @@ from ..models.claim import OPEN_CLAIM_STATUSES
 from ..models.states import transition_update
 from ..security import Action, can, is_giver, participation_block_reason, require
 from ..unit_of_work import atomic, savepoint
+from . import opening_hours, pick_up_calendar
 from .errors import DomainError, PermissionDenied
+from .following import GivingReason, GivingRecipient, followers_of
 from .mail import queue_email
 from .urls import external_url
 
@@ -117,8 +118,7 @@ def claim_listing(actor: User, listing: Listing, quantity: int | None, message: 
             db.session.flush()
     except IntegrityError as error:  # the same member, a moment ago (a double-click)
         raise DomainError(_("You have claimed this listing already.")) from error
-    for giver in givers_of(listing):
-        queue_email("claim_received", giver, **claim_email_context(claim))
+    mail_giving_side("claim_received", claim_email_context(claim))
     return claim
 
 
@@ -131,10 +131,14 @@ def open_claim_of(user: User, listing: Listing) -> Claim | None:
 
 @atomic
 def accept_claim(actor: User, claim: Claim, note: str = "",
-                 agreed_pickup_date: date | None = None) -> None:
-    """Reserve the quantity and send the claimant the pick-up details (with a calendar file).
+                 agreed_pickup_date: date | None = None, pickup_from: str | None = None,
+                 pickup_until: str | None = None) -> None:
+    """Reserve the quantity and send the claimant the pick-up details (with a calendar file
+    when a day is agreed: its window is `pickup_from`-`pickup_until`, "HH:MM" in the
+    platform's time, by default the site's first opening hours that day or 09:00-12:00).
 
-    Raises DomainError when too little is left: the claim then keeps waiting in line.
+    Raises DomainError when too little is left (the claim then keeps waiting in line), or on
+    the field at fault for a day or window the site's opening hours do not allow.
     """
     require(actor, Action.DECIDE_CLAIM, claim,
             _("Only the giving organisation can decide on this claim."))
@@ -154,6 +158,8 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
         # As for the claimant's date; also keeps the calendar's end date (a day later) a date.
         raise DomainError(_("Choose a date from today on, within four months."),
                           field="agreed_pickup_date")
+    window = opening_hours.pickup_window(listing.site, agreed, pickup_from, pickup_until) \
+        if agreed is not None else (None, None)
     reserved = cast("CursorResult[Any]", db.session.execute(
         update(Listing)
         .where(Listing.id == listing.id, Listing.status == ListingStatus.PUBLISHED,
@@ -174,14 +180,16 @@ def accept_claim(actor: User, claim: Claim, note: str = "",
     if not _transition(claim, ClaimStatus.ACCEPTED,
                        decided_by_id=actor.id, decided_at=utcnow(),
                        decision_note=(note or "").strip()[:1000] or None,
-                       agreed_pickup_date=agreed):
+                       agreed_pickup_date=agreed, pickup_starts_at=window[0],
+                       pickup_ends_at=window[1]):
         # Someone else answered it a moment ago: the unit's rollback undoes the reservation.
         raise DomainError(_("This claim has been answered already."))
     db.session.refresh(listing)
     if claim.claimant is not None:
         queue_email("claim_accepted", claim.claimant, **claim_email_context(claim),
                     giver=actor, site=listing.site,
-                    attachments=[_calendar_attachment(claim)] if agreed else None)
+                    attachments=[pick_up_calendar.calendar_attachment(claim)]
+                    if pick_up_calendar.has_appointment(claim) else None)
 
 
 @atomic
@@ -208,8 +216,11 @@ def cancel_claim(actor: User, claim: Claim) -> None:
     elif not _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.REQUESTED,
                          closed_at=utcnow()):
         raise DomainError(_("This claim cannot be cancelled any more."))
-    for giver in givers_of(claim.listing):
-        queue_email("claim_cancelled", giver, **claim_email_context(claim))
+    mail_giving_side("claim_cancelled", claim_email_context(claim))
+    if claim.claimant is not None and pick_up_calendar.has_appointment(claim):
+        # Their calendar has the appointment: the file that takes it out.
+        queue_email("claim_withdrawn", claim.claimant, **claim_email_context(claim),
+                    attachments=pick_up_calendar.cancellation_attachments(claim))
 
 
 @atomic
@@ -234,9 +245,10 @@ def mark_collected(actor: User, claim: Claim) -> None:
         db.session.refresh(listing)
         tell_waiting_claimants(listing)
     saved = impact_of(claim)
-    recipients = [user for user in [claim.claimant, *givers_of(listing)] if user is not None]
-    for user in recipients:
-        queue_email("claim_collected", user, **claim_email_context(claim), saved=saved)
+    if claim.claimant is not None:
+        queue_email("claim_collected", claim.claimant, **claim_email_context(claim),
+                    saved=saved)
+    mail_giving_side("claim_collected", claim_email_context(claim), saved=saved)
 
 
 @atomic
@@ -258,11 +270,12 @@ def post_message(actor: User, claim: Claim, body: str,
     message = ClaimMessage(claim=claim, author=actor, body=body, created_at=now or utcnow(),
                            source_message_id=source_message_id)
     db.session.add(message)
-    recipients = [claim.claimant] if giver_side else givers_of(claim.listing, claim)
-    for user in recipients:
-        if user is not None and user.id != actor.id:
-            queue_email("claim_message", user, **claim_email_context(claim), author=actor.name,
-                        body=body, sent_at=message.created_at)
+    words = {**claim_email_context(claim), "author": actor.name, "body": body,
+             "sent_at": message.created_at}
+    if not giver_side:
+        mail_giving_side("claim_message", words, skip=actor)
+    elif claim.claimant is not None and claim.claimant.id != actor.id:
+        queue_email("claim_message", claim.claimant, **words)
     return message
 
 
@@ -311,8 +324,7 @@ def notify_next_in_line(listing: Listing) -> Claim | None:
     waiting.next_in_line_notified_at = utcnow()
     if waiting.claimant is not None:
         queue_email("claim_quantity_freed", waiting.claimant, **claim_email_context(waiting))
-    for giver in givers_of(listing):
-        queue_email("claim_quantity_freed_giver", giver, **claim_email_context(waiting))
+    mail_giving_side("claim_quantity_freed_giver", claim_email_context(waiting))
     return waiting
 
 
@@ -327,22 +339,6 @@ def tell_waiting_claimants(listing: Listing) -> int:
                        closed_at=utcnow()) and claim.claimant is not None:
             queue_email("claim_listing_gone", claim.claimant, **claim_email_context(claim))
     return len(waiting)
-
-
-@dataclass(frozen=True)
-class OpenClaims:
-    waiting: int  # closed, their claimants told, when the listing goes
-    accepted: int  # stay: their hand-over is agreed
-
-
-def open_claims_of(listing: Listing) -> OpenClaims:
-    """How many claims on `listing` are open, by what withdrawing it would do to them."""
-    counts = dict(db.session.execute(
-        select(Claim.status, func.count()).where(Claim.listing_id == listing.id,
-                                                 Claim.status.in_(OPEN_CLAIM_STATUSES))
-        .group_by(Claim.status)).all())
-    return OpenClaims(waiting=counts.get(ClaimStatus.REQUESTED, 0),
-                      accepted=counts.get(ClaimStatus.ACCEPTED, 0))
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -363,33 +359,12 @@ def impact_of(claim: Claim) -> Impact:
     )
 
 
-@dataclass(frozen=True)
-class Reliability:
-    collected: int
-    no_shows: int  # accepted and never collected
-
-    @property
-    def known(self) -> bool:
-        return self.collected + self.no_shows > 0
-
-
-def reliability_of(organisation_id: int) -> Reliability:
-    """How an organisation kept its word as a claimant: collected versus no-shows."""
-    rows = dict(db.session.execute(
-        select(Claim.status, func.count(Claim.id))
-        .where(Claim.claimant_organisation_id == organisation_id,
-               Claim.status.in_([ClaimStatus.COLLECTED, ClaimStatus.EXPIRED]),
-               Claim.decided_at.is_not(None))
-        .group_by(Claim.status)).all())
-    return Reliability(collected=rows.get(ClaimStatus.COLLECTED, 0),
-                       no_shows=rows.get(ClaimStatus.EXPIRED, 0))
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 def givers_of(listing: Listing, claim: Claim | None = None) -> list[User]:
-    """Who hears about claims: the poster, else the organisation's admins (and the colleague
-    who decided, for messages)."""
+    """Who hears about the listing itself (expiry, moderation): the poster, else the
+    organisation's admins (and the colleague who decided `claim`). Claim mail goes to
+    giving_side_recipients."""
     people: list[User] = []
     if listing.created_by is not None and listing.created_by.status is UserStatus.ACTIVE:
         people.append(listing.created_by)
@@ -401,6 +376,51 @@ def givers_of(listing: Listing, claim: Claim | None = None) -> list[User]:
     return people
 
 
+def giving_side_recipients(listing: Listing, claim: Claim | None = None,
+                           ) -> list[GivingRecipient]:
+    """Who on the giving side hears of a claim on `listing`, each once: the poster, the
+    colleague who decided `claim`, the followers (of the listing, or of all the
+    organisation's listings), and the organisation's notification address unless a member
+    among them has it; when none of these, the organisation's admins. Only active members of
+    the organisation; whether each wants this kind of email is queue_email's to decide."""
+    people: list[GivingRecipient] = []
+
+    def add(user: User | None, why: GivingReason) -> None:
+        if (user is not None and user.status is UserStatus.ACTIVE
+                and user.organisation_id == listing.organisation_id
+                and all(user is not other.to for other in people)):
+            people.append(GivingRecipient(user, why))
+
+    add(listing.created_by, GivingReason.POSTER)
+    if claim is not None:
+        add(claim.decided_by, GivingReason.DECIDER)
+    for follower, why in followers_of(listing):
+        add(follower, why)
+    address = listing.organisation.notification_email
+    if address and address.strip().lower() not in {other.address for other in people}:
+        people.append(GivingRecipient(address, GivingReason.NOTIFICATION_ADDRESS))
+    if not people:
+        for user in listing.organisation.users:
+            if user.role is Role.ORG_ADMIN:
+                add(user, GivingReason.ADMIN)
+    return people
+
+
+def mail_giving_side(template: str, context: dict[str, Any], *, skip: User | None = None,
+                     **more: Any) -> None:
+    """Queue `template` about the claim of `context` (claim_email_context) for everyone
+    giving_side_recipients names (but `skip`, the one who wrote), each told why they get it.
+    The notification address has no member to reply as, so its mail has no reply address
+    (queue_email gives bare addresses none): its reader answers on the claim's page."""
+    listing, claim = context["listing"], context["claim"]
+    context = {**context, **more}
+    for recipient in giving_side_recipients(listing, claim):
+        if skip is not None and recipient.to is skip:
+            continue
+        queue_email(template, recipient.to, **context,
+                    why=recipient.why.sentence(listing.organisation.name))
+
+
 def claim_email_context(claim: Claim) -> dict[str, Any]:
     listing = claim.listing
     return {
@@ -410,33 +430,6 @@ def claim_email_context(claim: Claim) -> dict[str, Any]:
         "organisation": claim.claimant_organisation.name,
         "claim_url": external_url("claims.show", claim_id=claim.id),
     }
-
-
-def _calendar_attachment(claim: Claim) -> dict[str, str]:
-    """An all-day pick-up appointment (iCalendar) for the agreed date."""
-    listing, site = claim.listing, claim.listing.site
-    day: date = claim.agreed_pickup_date  # type: ignore[assignment]
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-    def escape(text: str) -> str:
-        return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-                .replace("\r", "").replace("\n", "\\n"))
-
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Surplus Marketplace//Claims//EN",
-        "METHOD:PUBLISH", "BEGIN:VEVENT",
-        f"UID:claim-{claim.id}@surplus-marketplace",
-        f"DTSTAMP:{stamp}",
-        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
-        f"SUMMARY:{escape(_('Pick up: %(title)s', title=listing.title))}",
-        f"LOCATION:{escape(f'{site.name}, {site.address}')}",
-        f"DESCRIPTION:{escape(external_url('claims.show', claim_id=claim.id))}",
-        "END:VEVENT", "END:VCALENDAR",
-    ]
-    content = "\r\n".join(lines) + "\r\n"
-    return {"filename": "pick-up.ics", "content_type": "text/calendar; charset=utf-8",
-            "data": base64.b64encode(content.encode()).decode()}
 
 
 # --- removal by moderation -------------------------------------------------------------------
@@ -458,7 +451,8 @@ def cancel_claims_for_removed_listing(listing: Listing) -> int:
             continue
         cancelled += 1
         if claim.claimant is not None:
-            queue_email("claim_listing_removed", claim.claimant, **claim_email_context(claim))
+            queue_email("claim_listing_removed", claim.claimant, **claim_email_context(claim),
+                        attachments=pick_up_calendar.cancellation_attachments(claim))
     db.session.refresh(listing)
     return cancelled
 
@@ -483,6 +477,5 @@ def cancel_claims_of_departing_member(claimant: User) -> int:
             db.session.refresh(claim.listing)
             notify_next_in_line(claim.listing)
         cancelled += 1
-        for giver in givers_of(claim.listing):
-            queue_email("claim_cancelled", giver, **claim_email_context(claim))
+        mail_giving_side("claim_cancelled", claim_email_context(claim))
     return cancelled

@@ -44,14 +44,22 @@ class DemoOrganisation:
     users: tuple[DemoUser, ...]
 
 
+# Pick-up hours of the demo sites, Monday first (services/opening_hours.py reads them).
+_OFFICE_HOURS = ("08:00-16:30",) * 5 + ("", "")
+
 PLATFORM_ADMIN = DemoUser("admin@example.org", "Petra Platform", Role.PLATFORM_ADMIN)
 
 ORGANISATIONS = (
     DemoOrganisation(
         "Ziekenhuis Rivierenland", OrganisationKind.HOSPITAL, OrganisationStatus.ACTIVE,
         (SiteDetails("Hoofdgebouw", "President Kennedylaan 1", "4002 WP", "Tiel",
-                     Province.GELDERLAND),
-         SiteDetails("Magazijn", "Latenstein 20", "4005 AE", "Tiel", Province.GELDERLAND)),
+                     Province.GELDERLAND, opening_hours=_OFFICE_HOURS,
+                     pickup_instructions="Meld je bij de centrale balie in de hal; vraag naar "
+                                         "de dienstdoende facilitair medewerker."),
+         SiteDetails("Magazijn", "Latenstein 20", "4005 AE", "Tiel", Province.GELDERLAND,
+                     opening_hours=("07:30-12:00, 12:30-15:30",) * 5 + ("", ""),
+                     pickup_instructions="Laadperron achterzijde, deur 3. Bel aan bij "
+                                         "Logistiek; een steekwagen is er.")),
         (DemoUser("anna@rivierenland.example.org", "Anna de Vries", Role.ORG_ADMIN),
          DemoUser("bram@rivierenland.example.org", "Bram Jansen", Role.MEMBER,
                   language=Language.EN)),
@@ -59,7 +67,9 @@ ORGANISATIONS = (
     DemoOrganisation(
         "Zorggroep De Linde", OrganisationKind.ELDERLY_CARE, OrganisationStatus.ACTIVE,
         (SiteDetails("Locatie De Linde", "Lindelaan 12", "3581 KL", "Utrecht",
-                     Province.UTRECHT),),
+                     Province.UTRECHT, opening_hours=(*_OFFICE_HOURS[:5], "10:00-12:00", ""),
+                     pickup_instructions="Receptie bij de hoofdingang; parkeren op het "
+                                         "bezoekersterrein."),),
         (DemoUser("carla@delinde.example.org", "Carla Bakker", Role.ORG_ADMIN),
          DemoUser("daan@delinde.example.org", "Daan Visser", Role.MEMBER),
          DemoUser("eva@delinde.example.org", "Eva Smit", Role.MEMBER, UserStatus.PENDING)),
@@ -67,14 +77,17 @@ ORGANISATIONS = (
     DemoOrganisation(
         "Stichting Het Baken", OrganisationKind.DISABILITY_CARE, OrganisationStatus.ACTIVE,
         (SiteDetails("Woonlocatie Noord", "Bakenweg 5", "9741 AB", "Groningen",
-                     Province.GRONINGEN),),
+                     Province.GRONINGEN, opening_hours=("09:00-16:00",) * 5 + ("", ""),
+                     pickup_instructions="Aanbellen bij het kantoor naast de fietsenstalling."),),
         (DemoUser("fatima@hetbaken.example.org", "Fatima El Amrani", Role.ORG_ADMIN,
                   language=Language.EN),),
     ),
     DemoOrganisation(
         "Huisartsenpraktijk De Brug", OrganisationKind.GP, OrganisationStatus.PENDING,
         (SiteDetails("Praktijk", "Brugstraat 3", "5611 AA", "Eindhoven",
-                     Province.NOORD_BRABANT),),
+                     Province.NOORD_BRABANT, opening_hours=("08:00-17:00",) * 5 + ("", ""),
+                     pickup_instructions="Na 16:00 via de achteringang; vraag naar de "
+                                         "praktijkmanager."),),
         (DemoUser("gijs@debrug.example.org", "Gijs Mulder", Role.ORG_ADMIN),),
     ),
 )

@@ -23,12 +23,14 @@ from ..models import Claim, ClaimStatus, Listing, ListingStatus
 from ..models.base import utcnow
 from ..models.states import status_guard, transition_update
 from ..unit_of_work import Skip, each_in_own_unit
+from . import pick_up_calendar
 from .alerts import send_daily_digests
 from .announcements import announce_listings_whose_internal_phase_ended
 from .claims import (
     claim_email_context,
     givers_of,
     lock_listing,
+    mail_giving_side,
     release_claim,
     tell_waiting_claimants,
 )
@@ -132,8 +134,7 @@ def remind_unanswered_claims(now: datetime) -> int:
     def remind(claim: Claim) -> bool:
         if not _claimed(Claim, claim.id, Claim.reminded_at.is_(None), reminded_at=now):
             return False
-        for giver in givers_of(claim.listing):
-            queue_email("claim_reminder", giver, **claim_email_context(claim))
+        mail_giving_side("claim_reminder", claim_email_context(claim))
         return True
 
     return each_in_own_unit(claims, remind)
@@ -194,10 +195,11 @@ def expire_uncollected_claims(today: date, now: datetime) -> int:
             raise Skip  # rolled back: the listing's lock goes at once
         db.session.refresh(claim)
         release_claim(claim)
-        recipients = [claim.claimant, *givers_of(claim.listing, claim)]
-        for user in recipients:
-            if user is not None:
-                queue_email("claim_not_collected", user, **claim_email_context(claim))
+        if claim.claimant is not None:
+            # The claimant's calendar loses the appointment.
+            queue_email("claim_not_collected", claim.claimant, **claim_email_context(claim),
+                        attachments=pick_up_calendar.cancellation_attachments(claim))
+        mail_giving_side("claim_not_collected", claim_email_context(claim))
         return True
 
     return each_in_own_unit(claims, expire)

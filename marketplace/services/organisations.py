@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -29,7 +30,7 @@ from ..models.organisation import organisation_name_key
 from ..models.states import move
 from ..security import Action, require
 from ..unit_of_work import atomic
-from . import audit, places
+from . import audit, opening_hours, places
 from .errors import DomainError
 from .mail import queue_email
 
@@ -65,6 +66,13 @@ class SiteDetails:
     postcode: str
     city: str
     province: Province | str
+    # Seven typed days, Monday first (services/opening_hours.py); None leaves them as they are
+    # (a new site's: not known).
+    opening_hours: tuple[str, ...] | None = None
+    pickup_instructions: str | None = None  # None: as they are
+
+
+MAX_INSTRUCTIONS_LENGTH = 1000
 
 
 _KVK = re.compile(r"^\d{8}$")
@@ -121,6 +129,14 @@ def _apply_site_details(site: Site, details: SiteDetails) -> None:
     # Offline, never an online geocoder; an unknown place leaves the site without distances.
     site.latitude, site.longitude = \
         places.locate(site.postcode, site.city, site.province) or (None, None)
+    if details.opening_hours is not None:
+        site.opening_hours = opening_hours.parse_week(details.opening_hours)
+    if details.pickup_instructions is not None:
+        instructions = details.pickup_instructions.strip().replace("\r\n", "\n")
+        if len(instructions) > MAX_INSTRUCTIONS_LENGTH:
+            raise DomainError(_("Keep the instructions under %(max)d characters.",
+                                max=MAX_INSTRUCTIONS_LENGTH), field="pickup_instructions")
+        site.pickup_instructions = instructions
 
 
 def new_organisation(name: str, kind: OrganisationKind | str, first_site: SiteDetails,
@@ -269,6 +285,24 @@ def add_site(actor: User, organisation: Organisation, details: SiteDetails) -> S
     db.session.flush()
     audit.record(actor, "site.add", site)
     return site
+
+
+@atomic
+def set_notification_email(actor: User, organisation: Organisation, address: str | None) -> None:
+    """The shared address that hears of every claim on the organisation's listings (empty:
+    none); raises DomainError(field='notification_email') for what is no email address."""
+    require(actor, Action.MANAGE_ORGANISATION, organisation)
+    address = (address or "").strip().lower() or None
+    if address is not None:
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as error:
+            raise DomainError(_("Enter an email address like name@example.org"),
+                              field="notification_email") from error
+    if address == organisation.notification_email:
+        return
+    organisation.notification_email = address
+    audit.record(actor, "organisation.notification_email", organisation, reason=address)
 
 
 @atomic

@@ -29,6 +29,7 @@ from ..models import (
     Claim,
     ClaimMessage,
     Listing,
+    ListingFollower,
     NotificationPreference,
     OrganisationStatus,
     OutboxMessage,
@@ -50,6 +51,7 @@ from . import audit
 from .accounts import active_platform_admin_count, end_all_sessions
 from .claims import cancel_claims_of_departing_member
 from .errors import DomainError, WrongPassword
+from .following import followed_by
 from .mail import EMAIL_KINDS, queue_email
 from .organisations import organisation_admins
 from .passwords import verify_password
@@ -162,6 +164,11 @@ def personal_data(user: User) -> dict[str, Any]:
         "messages_on_other_claims": _messages_on_other_claims(user),
         "claim_decisions": _claim_decisions(user),
         "alerts": _alerts(user),
+        "following": {
+            "all_listings_of_my_organisation": user.follows_organisation_listings,
+            "listings": [{"id": listing.id, "title": listing.title}
+                         for listing in followed_by(user)],
+        },
         "wanted_posts": _wanted(user),
         "wanted_answers": _wanted_answers(user),
         "reports": _reports(user),
@@ -379,6 +386,7 @@ def delete_account(actor: User, user: User, *, password: str | None = None,
     db.session.execute(delete(AlertMatch).where(
         AlertMatch.alert_id.in_(select(Alert.id).where(Alert.user_id == user.id))))
     db.session.execute(delete(Alert).where(Alert.user_id == user.id))
+    db.session.execute(delete(ListingFollower).where(ListingFollower.user_id == user.id))
     confirmation = queue_email(
         "account_deleted", old_address, language=user.language, name=old_name,
         by_admin=not own_account, cancelled=cancelled,
@@ -407,6 +415,7 @@ def _anonymise(user: User) -> None:
         user.role = Role.MEMBER
     user.notifications = NotificationPreference.OFF
     user.muted_email_kinds = ",".join(sorted(EMAIL_KINDS))
+    user.follows_organisation_listings = False
     user.email_confirmed_at = None
     user.last_login_at = None
     user.deleted_at = utcnow()

@@ -75,14 +75,23 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
         taker_page.get_by_text("Your claim has been sent.").wait_for()
         check_accessibility(taker_page)
 
-        # A gets the claim by email and accepts it.
+        # A gets the claim by email; A's claims overview shows it first, with its photo.
         claim_mail = mailbox.wait_for(giver, "New claim for Rolstoelen")
+        giver_page.goto(f"{base_url}/claims/")
+        check_accessibility(giver_page)
+        waiting = giver_page.locator("section", has=giver_page.locator("#waiting-heading"))
+        waiting.get_by_role("link", name="Rolstoelen, opvouwbaar").wait_for()
+        assert waiting.locator("img.thumb").count() == 1
+        # A accepts it.
         giver_page.goto(link_in(claim_mail, "/claims/"))
         check_accessibility(giver_page)
         assert "Voor locatie West" in giver_page.content()
         giver_page.get_by_role("button", name="Accept", exact=True).click()
         giver_page.get_by_text("The claim is accepted").wait_for()
         check_accessibility(giver_page)
+        giver_page.goto(f"{base_url}/listings/mine")
+        check_accessibility(giver_page)
+        giver_page.get_by_role("link", name="1 accepted").wait_for()
 
         # B gets the address (and a calendar file when a date was agreed).
         accepted = mailbox.wait_for(taker, "Your claim is accepted")
@@ -101,6 +110,9 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
         check_accessibility(taker_page)
         assert "30 kg" in text_of(mailbox.wait_for(taker, "Handed over: Rolstoelen"))
         mailbox.wait_for(giver, "Handed over: Rolstoelen")
+        taker_page.goto(f"{base_url}/claims/")
+        taker_page.locator("#finished").get_by_role("link", name="Rolstoelen, opvouwbaar") \
+            .wait_for()
         with app.app_context():
             claim = db.session.query(Claim).one()
             assert claim.status is ClaimStatus.COLLECTED

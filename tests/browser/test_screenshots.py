@@ -78,7 +78,8 @@ def test_screenshots_of_the_main_pages_for_the_readme(request, live_server, brow
                  ("search", f"/listings/?category={medical_aids}", ".result-count"),
                  ("listing", f"/listings/{listing_id}"),
                  ("posting", "/listings/new")],
-        GIVER: [("claim", f"/claims/{claim_id}")],
+        GIVER: [("claims", "/claims/"), ("claim", f"/claims/{claim_id}"),
+                ("our-listings", "/listings/mine")],
         ADMIN: [("review-queue", "/admin/listings"),
                 ("impact", "/admin/impact")],
     }

@@ -21,7 +21,10 @@ def update_profile(
     language: Language | str,
     notifications: NotificationPreference | str,
     email_kinds: list[str] | None = None,
+    follows_organisation_listings: bool | None = None,
 ) -> None:
+    """Save the member's own settings; `follows_organisation_listings` (members of an
+    organisation only) makes them hear of every claim on its listings."""
     name = " ".join(name.split())
     if not name:
         raise DomainError(_("Enter your name."), field="name")
@@ -31,6 +34,9 @@ def update_profile(
     user.notifications = NotificationPreference(notifications)
     if email_kinds is not None:
         _set_email_kinds(user, email_kinds)
+    if follows_organisation_listings is not None:
+        user.follows_organisation_listings = (follows_organisation_listings
+                                              and user.organisation_id is not None)
 
 
 def _set_email_kinds(user: User, wanted_kinds: list[str]) -> None:

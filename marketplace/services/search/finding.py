@@ -22,6 +22,7 @@ from .cards import SearchResults, load_cards
 from .distance import first_ring, next_ring
 from .plan import plan
 from .query import SearchQuery, Sort, per_page, read_limit
+from .terms import WordTerms, terms_of
 from .visibility import Visibility, visibility_of
 
 
@@ -70,20 +71,22 @@ def find_listings(visibility: Visibility, query: SearchQuery,
     """The ordered ids of the listings `visibility` sees that match `query`, as far as the page
     `query.page` and the count need."""
     now = now or utcnow()
+    terms = terms_of(query.words)  # once: each ring asks the same words
     radius = first_ring(query)
     while radius is not None:
         # Nearest first: the listings within a radius, all of them sorted, are the nearest once
         # there are enough; else a wider radius, or all (distance.py).
-        found = _find(visibility, replace(query, within_km=radius), now)
+        found = _find(visibility, replace(query, within_km=radius), terms, now)
         if not found.exact:
             return found
         radius = next_ring(query, radius, found.total, found.limit)
-    return _find(visibility, query, now)
+    return _find(visibility, query, terms, now)
 
 
-def _find(visibility: Visibility, query: SearchQuery, now: datetime) -> Found:
+def _find(visibility: Visibility, query: SearchQuery, terms: list[WordTerms],
+          now: datetime) -> Found:
     limit = read_limit(query)
-    chosen = plan(visibility, query, now)
+    chosen = plan(visibility, query, terms, now)
     if chosen.statement is None:
         return Found((), no_keys(chosen.sorted_by), limit, chosen.sorted_by)
     offset = (max(query.page, 1) - 1) * per_page(query)

@@ -13,7 +13,7 @@ from . import postgres_plan, sqlite_plan
 from .conditions import listing_column, listing_conditions, on_sqlite, order
 from .fulltext import WordMatch
 from .query import SearchQuery, Sort
-from .terms import terms_of
+from .terms import WordTerms
 from .visibility import Visibility
 
 
@@ -23,10 +23,11 @@ class Plan:
     sorted_by: Sort
 
 
-def plan(visibility: Visibility, query: SearchQuery, now: datetime) -> Plan:
-    """The SELECT of the ids of the listings `visibility` sees that match `query`, in order."""
+def plan(visibility: Visibility, query: SearchQuery, terms: list[WordTerms],
+         now: datetime) -> Plan:
+    """The SELECT of the ids of the listings `visibility` sees that match `query` (its words'
+    `terms`), in order."""
     sqlite = on_sqlite()
-    terms = terms_of(query.words)
     match = sqlite_plan.choose(query, terms) if sqlite else postgres_plan.choose(query, terms)
     if match is None:
         return Plan(None, query.effective_sort)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ...extensions import db
 from ...models import Listing, ListingStatus
@@ -33,6 +33,13 @@ def visibility_of(viewer: Any) -> Visibility:
     return Visibility(organisation_id=viewer.organisation_id)
 
 
+# Built once: asked on every member's search page, where building it cost more than running it.
+_ONE_INTERNAL_LISTING = select(Listing.id).where(
+    Listing.organisation_id == bindparam("organisation_id"),
+    Listing.status == ListingStatus.PUBLISHED,
+    Listing.internal_until > bindparam("now", type_=Listing.internal_until.type)).limit(1)
+
+
 def results_visibility(viewer: Any, now: datetime | None = None) -> Visibility:
     """The Visibility whose results `viewer` gets. Only its own organisation's listings in their
     internal phase set a member apart, so while it has none, a member gets what everyone gets
@@ -40,10 +47,8 @@ def results_visibility(viewer: Any, now: datetime | None = None) -> Visibility:
     visibility = visibility_of(viewer)
     if visibility.organisation_id is None:
         return visibility
-    internal = db.session.scalar(select(Listing.id).where(
-        Listing.organisation_id == visibility.organisation_id,
-        Listing.status == ListingStatus.PUBLISHED,
-        Listing.internal_until > (now or utcnow())).limit(1))
+    internal = db.session.scalar(_ONE_INTERNAL_LISTING, {
+        "organisation_id": visibility.organisation_id, "now": now or utcnow()})
     return visibility if internal is not None else Visibility()
 
 
