@@ -148,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
         impact,
         moderation,
         reports,
+        safety_notices,
         synonyms,
         users,
     )
@@ -162,11 +163,13 @@ def register_blueprints(app: Flask) -> None:
     from .organisations.views import bp as organisations_bp
     from .photos.views import bp as photos_bp
     from .reports.views import bp as reports_bp
+    from .safety_notices.views import bp as safety_notices_bp
+    from .transfers.views import bp as transfers_bp
     from .wanted.views import bp as wanted_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, admin_bp, listings_bp,
                       staged_photos_bp, photos_bp, claims_bp, alerts_bp, wanted_bp, reports_bp,
-                      impact_bp):
+                      impact_bp, safety_notices_bp, transfers_bp):
         app.register_blueprint(blueprint)
 
 

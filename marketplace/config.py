@@ -56,9 +56,10 @@ PHOTOS_PER_LISTING = 8  # services.listings.MAX_PHOTOS, which the form states
 FORM_TEXT_BYTES = 1024 * 1024  # room for a form's text and multipart overhead
 
 
-def form_bytes_promised(photo_max_bytes: int) -> int:
-    """The largest posting form the form's stated limits allow: 8 photos at their limit."""
-    return PHOTOS_PER_LISTING * photo_max_bytes + FORM_TEXT_BYTES
+def form_bytes_promised(photo_max_bytes: int, ifu_max_bytes: int = 0) -> int:
+    """The largest posting form the form's stated limits allow: 8 photos at their limit (and a
+    device passport's instructions for use)."""
+    return PHOTOS_PER_LISTING * photo_max_bytes + ifu_max_bytes + FORM_TEXT_BYTES
 
 
 def _site_settings(instance_path: Path) -> dict[str, Any]:
@@ -70,9 +71,10 @@ def _site_settings(instance_path: Path) -> dict[str, Any]:
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         # Requests larger than this are refused with 413 before Flask reads them; never less
-        # than the posting form promises (8 photos of PHOTO_MAX_BYTES and its text).
+        # than the posting form promises (8 photos of PHOTO_MAX_BYTES, an IFU_MAX_BYTES PDF and
+        # its text).
         "MAX_CONTENT_LENGTH": max(_int("MAX_CONTENT_LENGTH", 0), form_bytes_promised(
-            _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024))),
+            _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024), _int("IFU_MAX_BYTES", 10 * 1024 * 1024))),
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
         "LISTING_DEFAULT_DAYS": _int("LISTING_DEFAULT_DAYS", 30),
         "LISTING_MAX_DAYS": _int("LISTING_MAX_DAYS", 90),
@@ -167,6 +169,8 @@ def _photo_settings() -> dict[str, Any]:
     """Photos: sizes, decoding and where they are stored."""
     return {
         "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
+        # A device passport's instructions for use (a PDF), stored with the photos.
+        "IFU_MAX_BYTES": _int("IFU_MAX_BYTES", 10 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),
         # What decoding the photos of one form may take (MiB at the peak, costed from their
         # headers; services/photos/budget.py), and how many decodes of PHOTO_LARGE_DECODE_MB or more

@@ -78,10 +78,13 @@ def cancel_claim_confirmation(claim: Claim) -> Confirmation:
     else:
         reserved = _("Nothing was reserved for you yet: your request for %(num)d is withdrawn.",
                      num=claim.quantity)
+    # One still waiting for medical technology never reached the giver: nobody there is told.
+    told = _("%(organisation)s is told by email.", organisation=claim.listing.organisation.name) \
+        if claim.reached_giver else _("%(organisation)s never received it.",
+                                      organisation=claim.listing.organisation.name)
     return Confirmation(
         title=_("Cancel your claim for “%(title)s”?", title=claim.listing.title),
-        consequences=[reserved, _("%(organisation)s is told by email.",
-                                  organisation=claim.listing.organisation.name)],
+        consequences=[reserved, told],
         button=_("Yes, cancel my claim"),
         back_url=url_for("claims.show", claim_id=claim.id))
 

@@ -26,7 +26,9 @@ from .models import (
     Organisation,
     OrganisationStatus,
     Role,
+    SafetyNoticeRecipient,
     StagedPhoto,
+    Transfer,
     User,
     UserStatus,
     Wanted,
@@ -70,6 +72,13 @@ class Action(enum.StrEnum):
     USE_STAGED_PHOTO = "use_staged_photo"  # see, use or remove a photo staged for a form
     COPY_LISTING = "copy_listing"  # "post similar": a new draft from an own organisation's listing
     FOLLOW_LISTING = "follow_listing"  # hear of an own organisation's listing's claims
+    SIGN_OFF_CLAIM = "sign_off_claim"  # the claimant's medical technology approves or refuses
+    # see and acknowledge a field safety notice sent to one's organisation (obj a
+    # SafetyNoticeRecipient): its members in good standing
+    ACKNOWLEDGE_SAFETY_NOTICE = "acknowledge_safety_notice"
+    # a transfer of ownership's document (obj a Transfer): both organisations' members; an
+    # organisation's register of them (obj an Organisation): its members; platform admins both
+    VIEW_TRANSFER = "view_transfer"
 
 
 # The state an object must be in for an action to be offered (can); who may do it is decided
@@ -82,6 +91,10 @@ _STATE_ALLOWS: dict[Action, Callable[[Any], bool]] = {
                                                                 ClaimStatus.CANCELLED),
     Action.CONFIRM_COLLECTION: lambda claim: CLAIM_TRANSITIONS.allows(claim.status,
                                                                       ClaimStatus.COLLECTED),
+    Action.SIGN_OFF_CLAIM: lambda claim: CLAIM_TRANSITIONS.allows(claim.status,
+                                                                  ClaimStatus.NOT_SIGNED_OFF),
+    # Nothing is written to a giver who has not heard of the claim yet.
+    Action.MESSAGE_CLAIM: lambda claim: claim.reached_giver,
     # Moving the pick-up is no transition: the claim stays accepted, the proposal is fields.
     Action.PROPOSE_PICKUP_TIME: lambda claim: claim.status is ClaimStatus.ACCEPTED,
     Action.ANSWER_PICKUP_TIME: lambda claim: (claim.status is ClaimStatus.ACCEPTED
@@ -103,6 +116,7 @@ _STATE_ALLOWS: dict[Action, Callable[[Any], bool]] = {
         organisation.status is not OrganisationStatus.SUSPENDED),
     Action.REACTIVATE_ORGANISATION: lambda organisation: (
         organisation.status is OrganisationStatus.SUSPENDED),
+    Action.ACKNOWLEDGE_SAFETY_NOTICE: lambda recipient: recipient.acknowledged_at is None,
 }
 _SAME_PEOPLE: dict[Action, Action] = {
     Action.WITHDRAW_LISTING: Action.EDIT_LISTING,
@@ -173,6 +187,7 @@ def _permitted_in_own_affairs(user: User, action: Action, obj: Any) -> bool:
     if action is Action.VIEW_CLAIM:
         return isinstance(obj, Claim) and (
             is_claimant(user, obj) or is_giver(user, obj)
+            or (obj.needs_sign_off and permitted(user, Action.SIGN_OFF_CLAIM, obj))
             or permitted(user, Action.ADMINISTER_PLATFORM))
     if action is Action.MANAGE_ALERT:  # saved searches are personal, even to admins
         return isinstance(obj, Alert) and obj.user_id == user.id
@@ -216,14 +231,20 @@ def _permitted_in_good_standing(user: User, action: Action, obj: Any) -> bool:
             )
         case Action.FOLLOW_LISTING:  # a colleague's concern only: platform staff decide none
             return isinstance(obj, Listing) and obj.organisation_id == user.organisation_id
-        case Action.DECIDE_CLAIM:
-            return isinstance(obj, Claim) and is_giver(user, obj)
-        case Action.MESSAGE_CLAIM | Action.CONFIRM_COLLECTION | Action.PROPOSE_PICKUP_TIME:
-            return isinstance(obj, Claim) and (is_giver(user, obj) or is_claimant(user, obj))
-        case Action.ANSWER_PICKUP_TIME:  # the side that did not propose
-            return isinstance(obj, Claim) and (
-                (obj.proposed_by_giver is True and is_claimant(user, obj))
-                or (obj.proposed_by_giver is False and is_giver(user, obj)))
+        case Action.ACKNOWLEDGE_SAFETY_NOTICE:  # the organisation's devices: platform staff not
+            return (isinstance(obj, SafetyNoticeRecipient)
+                    and obj.organisation_id == user.organisation_id)
+        case Action.VIEW_TRANSFER:
+            if platform_admin:
+                return True
+            if isinstance(obj, Organisation):
+                return user.organisation_id == obj.id
+            return isinstance(obj, Transfer) and user.organisation_id in (
+                obj.giver_organisation_id, obj.receiver_organisation_id)
+        case (Action.DECIDE_CLAIM | Action.MESSAGE_CLAIM | Action.CONFIRM_COLLECTION
+              | Action.PROPOSE_PICKUP_TIME | Action.ANSWER_PICKUP_TIME
+              | Action.SIGN_OFF_CLAIM):
+            return isinstance(obj, Claim) and _permitted_on_claim(user, action, obj)
         case Action.VIEW_WANTED:
             return obj is None or (isinstance(obj, Wanted) and wanted_visible_to(user, obj))
         case Action.CLOSE_WANTED:
@@ -235,6 +256,19 @@ def _permitted_in_good_standing(user: User, action: Action, obj: Any) -> bool:
         case Action.USE_STAGED_PHOTO:  # its uploader only, platform admins included
             return isinstance(obj, StagedPhoto) and obj.owner_id == user.id
     return False
+
+
+def _permitted_on_claim(user: User, action: Action, claim: Claim) -> bool:
+    match action:
+        case Action.DECIDE_CLAIM:
+            return is_giver(user, claim)
+        case Action.SIGN_OFF_CLAIM:  # the claimant organisation's medical technology
+            return is_medical_technology_of(user, claim)
+        case Action.ANSWER_PICKUP_TIME:  # the side that did not propose
+            return ((claim.proposed_by_giver is True and is_claimant(user, claim))
+                    or (claim.proposed_by_giver is False and is_giver(user, claim)))
+    # MESSAGE_CLAIM, CONFIRM_COLLECTION, PROPOSE_PICKUP_TIME: either side
+    return is_giver(user, claim) or is_claimant(user, claim)
 
 
 def _manages(user: User, member: User) -> bool:
@@ -252,8 +286,17 @@ def is_insider(user: User | Any, organisation_id: int | None) -> bool:
 
 
 def is_giver(user: User | Any, claim: Claim) -> bool:
-    """The listing's organisation decides: the poster or any colleague in good standing."""
-    return is_insider(user, claim.listing.organisation_id)
+    """The listing's organisation decides: the poster or any colleague in good standing, once
+    the claim reached them (not while the claimant's medical technology has it)."""
+    return claim.reached_giver and is_insider(user, claim.listing.organisation_id)
+
+
+def is_medical_technology_of(user: User | Any, of: Claim | int | None) -> bool:
+    """A medical-technology colleague of the organisation (id), or of the claim's claimant
+    organisation, in good standing: they approve its claims for medical devices
+    (services/medical_technology)."""
+    organisation_id = of.claimant_organisation_id if isinstance(of, Claim) else of
+    return is_insider(user, organisation_id) and bool(user.medical_technology)
 
 
 def is_claimant(user: User | Any, claim: Claim) -> bool:

@@ -33,6 +33,8 @@ from marketplace.models import (
     OutboxStatus,
     Photo,
     Role,
+    SafetyNotice,
+    SafetyNoticeRecipient,
     StagedPhoto,
     SynonymGroup,
     User,
@@ -195,8 +197,19 @@ def build_world(make_org, make_user, make_listing) -> World:
         "synonym_id": db.session.scalar(select(SynonymGroup.id).limit(1)),
         "factor_id": db.session.scalar(select(ImpactFactor.id).limit(1)),
         "staged_id": _staged_photo(users["member_of_a"], a.photos["draft"]),
+        **_safety_notice_ids(org_a, users["platform_admin"]),
     }
     return world
+
+
+def _safety_notice_ids(organisation: Organisation, admin: User) -> dict[str, int]:
+    """A field safety notice sent to organisation A (not acknowledged yet)."""
+    notice = SafetyNotice(manufacturer="Arjo", model="Maxi Move", text="Controleer de sluiting.",
+                          created_by=admin)
+    recipient = SafetyNoticeRecipient(notice=notice, organisation_id=organisation.id)
+    db.session.add_all([notice, recipient])
+    db.session.commit()
+    return {"notice_id": notice.id, "recipient_id": recipient.id}
 
 
 def _staged_photo(owner: User, photo: Photo) -> int:

@@ -22,6 +22,8 @@ from marketplace.models import (
     Report,
     ReportReason,
     Role,
+    SafetyNotice,
+    SafetyNoticeRecipient,
     SynonymGroup,
     User,
     UserStatus,
@@ -75,8 +77,18 @@ def world(app, make_org, make_user, make_listing) -> World:
         "watch_word_id": db.session.scalar(select(WatchWord.id).limit(1)),
         "synonym_id": db.session.scalar(select(SynonymGroup.id).limit(1)),
         "factor_id": db.session.scalar(select(ImpactFactor.id).limit(1)),
+        "notice_id": _safety_notice(org_a, users["platform_admin"]),
     }
     return World(users=users, ids=ids)
+
+
+def _safety_notice(organisation, admin) -> int:
+    """A field safety notice sent to organisation A, for its admin page."""
+    notice = SafetyNotice(udi_di="04012345000016", text="Controleer de accu.", created_by=admin)
+    db.session.add_all([notice, SafetyNoticeRecipient(notice=notice,
+                                                      organisation_id=organisation.id)])
+    db.session.commit()
+    return notice.id
 
 
 def _administration_rules(app) -> list[Rule]:
@@ -111,14 +123,21 @@ ROLES = ["anonymous", "member", "org_admin_of_another_organisation", "org_admin"
          "platform_admin"]
 
 
+# An organisation's pages that are for all its members, not its admins only: the register of
+# what it gave and received (a member downloads the transfer documents of their own claims too).
+FOR_ITS_MEMBERS = {"transfers.register", "transfers.register_csv"}
+
+
 def _expected(rule: Rule, role: str) -> int:
     """What each role gets: platform pages are for platform admins only; an organisation's
-    pages for its own admins and platform admins."""
+    pages for its own admins and platform admins (FOR_ITS_MEMBERS: and its members)."""
     if role == "anonymous":
         return 302
     if role == "platform_admin":
         return 200
     if role == "org_admin" and not rule.endpoint.startswith("admin."):
+        return 200
+    if role == "member" and rule.endpoint in FOR_ITS_MEMBERS:
         return 200
     return 403
 

@@ -34,7 +34,7 @@ from marketplace.models import (
 )
 from marketplace.models.base import utcnow
 from marketplace.models.claim import CLAIM_TRANSITIONS
-from marketplace.services import claim_overview, claims
+from marketplace.services import claim_overview, claims, medical_sign_off
 from marketplace.services.errors import DomainError, PermissionDenied
 
 TODAY = date.today()
@@ -569,9 +569,24 @@ def test_only_the_giving_organisation_may_decline(scene):
 
 # --- every transition -------------------------------------------------------------------------
 
+def needing_sign_off(s: Scene, member: User) -> User:
+    """The listing becomes a medical device and the member's organisation requires its
+    medical technology's approval: the approver returned."""
+    approver = s.make_member(organisation=member.organisation, name="Mieke Medtech")
+    approver.medical_technology = True
+    s.listing.category.medical_device = True
+    member.organisation.requires_medical_sign_off = True
+    db.session.commit()
+    return approver
+
+
 def put_in_status(s: Scene, member: User, status: ClaimStatus) -> Claim:
     """A claim of 1 brought into `status` the way the product gets there."""
+    if status in (ClaimStatus.AWAITING_SIGN_OFF, ClaimStatus.NOT_SIGNED_OFF):
+        approver = needing_sign_off(s, member)
     claim = s.claim(member)
+    if status is ClaimStatus.NOT_SIGNED_OFF:
+        medical_sign_off.refuse_sign_off(approver, claim, "Geen onderhoudshistorie")
     if status in (ClaimStatus.ACCEPTED, ClaimStatus.COLLECTED):
         claims.accept_claim(s.poster, claim)
     if status is ClaimStatus.COLLECTED:
@@ -591,8 +606,11 @@ def put_in_status(s: Scene, member: User, status: ClaimStatus) -> Claim:
 ALLOWED = {
     "accept": ({ClaimStatus.REQUESTED}, ClaimStatus.ACCEPTED),
     "decline": ({ClaimStatus.REQUESTED}, ClaimStatus.DECLINED),
-    "cancel": ({ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED}, ClaimStatus.CANCELLED),
+    "cancel": ({ClaimStatus.AWAITING_SIGN_OFF, ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED},
+               ClaimStatus.CANCELLED),
     "collect": ({ClaimStatus.ACCEPTED}, ClaimStatus.COLLECTED),
+    "sign_off": ({ClaimStatus.AWAITING_SIGN_OFF}, ClaimStatus.REQUESTED),
+    "refuse_sign_off": ({ClaimStatus.AWAITING_SIGN_OFF}, ClaimStatus.NOT_SIGNED_OFF),
 }
 
 
@@ -608,12 +626,21 @@ def test_every_transition_is_allowed_only_from_its_states(scene, action, status)
     s = scene(quantity=4)
     member = s.make_member()
     claim = put_in_status(s, member, status)
+    # The claimant organisation's medical technology (a new one where the claim needed none).
+    approver = db.session.scalar(select(User).where(
+        User.organisation_id == member.organisation_id, User.medical_technology))
+    if approver is None:
+        approver = s.make_member(organisation=member.organisation)
+        approver.medical_technology = True
+        db.session.commit()
     available = reload(s.listing).quantity_available
     do = {
         "accept": lambda: claims.accept_claim(s.poster, claim),
         "decline": lambda: claims.decline_claim(s.poster, claim),
         "cancel": lambda: claims.cancel_claim(member, claim),
         "collect": lambda: claims.mark_collected(member, claim),
+        "sign_off": lambda: medical_sign_off.sign_off_claim(approver, claim),
+        "refuse_sign_off": lambda: medical_sign_off.refuse_sign_off(approver, claim, "Te oud"),
     }[action]
     allowed_from, to = ALLOWED[action]
     if status in allowed_from:

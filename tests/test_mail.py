@@ -110,6 +110,13 @@ def context_for(template: str, make_user, make_listing=None) -> dict[str, object
                 "listing_url": url}
     if template == "alert_digest":
         return {"listings": [make_listing("Rollators"), make_listing("Bedden")], "count": "2"}
+    if template in ("safety_notice", "listing_held_safety_notice"):
+        from marketplace.models import SafetyNotice
+
+        notice = SafetyNotice(manufacturer="Arjo", model="Maxi Move", text="Controleer de beugel.",
+                              link="https://example.org/fsn")
+        return {"device": notice.device, "notice": notice, "references": "OVD-2026-000001",
+                "notice_url": url, "title": "Tillift", "listing_url": url}
     return {
         "confirm_email": {"confirm_url": url, "hours": 72},
         "account_exists": {"login_url": url, "reset_url": url},

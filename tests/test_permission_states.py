@@ -12,11 +12,17 @@ from marketplace.security import Action, can, permitted
 
 pytestmark = pytest.mark.usefixtures("app")
 
+# A claim that waited for, or was refused by, the claimant's medical technology never reached
+# the giver: nobody there may act on it, and the claimant writes to nobody.
+UNSEEN_BY_GIVER = {ClaimStatus.AWAITING_SIGN_OFF, ClaimStatus.NOT_SIGNED_OFF}
+GIVER_ACTIONS = {Action.DECIDE_CLAIM, Action.CONFIRM_COLLECTION}
 CLAIM_ACTIONS = {
     Action.DECIDE_CLAIM: {ClaimStatus.REQUESTED},
-    Action.CANCEL_CLAIM: {ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED},
+    Action.CANCEL_CLAIM: {ClaimStatus.AWAITING_SIGN_OFF, ClaimStatus.REQUESTED,
+                          ClaimStatus.ACCEPTED},
     Action.CONFIRM_COLLECTION: {ClaimStatus.ACCEPTED},
-    Action.MESSAGE_CLAIM: set(ClaimStatus),
+    Action.MESSAGE_CLAIM: set(ClaimStatus) - UNSEEN_BY_GIVER,
+    Action.SIGN_OFF_CLAIM: {ClaimStatus.AWAITING_SIGN_OFF},
 }
 
 
@@ -27,13 +33,20 @@ def test_claim_actions_are_offered_in_their_states_only(make_user, make_org, mak
     giver = make_user(organisation=giver_org)
     claimant = make_user()
     listing = make_listing(organisation=giver_org)
+    approver = make_user(organisation=claimant.organisation)
+    approver.medical_technology = True
     claim = Claim(listing=listing, claimant=claimant, quantity=1, status=status,
-                  claimant_organisation_id=claimant.organisation_id)
+                  claimant_organisation_id=claimant.organisation_id,
+                  needs_sign_off=status in UNSEEN_BY_GIVER)
     db.session.add(claim)
     db.session.commit()
     who = {Action.DECIDE_CLAIM: giver, Action.CANCEL_CLAIM: claimant,
-           Action.CONFIRM_COLLECTION: giver, Action.MESSAGE_CLAIM: claimant}
+           Action.CONFIRM_COLLECTION: giver, Action.MESSAGE_CLAIM: claimant,
+           Action.SIGN_OFF_CLAIM: approver}
     for action, states in CLAIM_ACTIONS.items():
+        if action in GIVER_ACTIONS and status in UNSEEN_BY_GIVER:
+            assert not permitted(who[action], action, claim), action
+            continue
         assert permitted(who[action], action, claim), action
         assert can(who[action], action, claim) is (status in states), action
     outsider = make_user()

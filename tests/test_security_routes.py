@@ -112,6 +112,17 @@ EXPECTED_GET: dict[str, tuple] = {
     "claims.cancel": (LOGIN, 404, 200, 200, 404, LOGIN, 404),
     # The world's claim waits for an answer: no time agreed, no calendar file for anyone.
     "claims.pickup_calendar": (LOGIN, 404, 404, 404, 404, LOGIN, 404),
+    # A field safety notice sent to A: its members only (platform admins see the admin page).
+    "safety_notices.show": (LOGIN, 404, 200, 404, WAITING, LOGIN, WAITING),
+    # The world's claim is not collected: no transfer document for anyone (tests/
+    # test_transfers.py downloads a real one as each side, an admin and an outsider).
+    "transfers.document": (LOGIN, 404, 404, 404, 404, LOGIN, 404),
+    # The world's listings have no device passport, so no instructions to download for anyone
+    # (tests/test_device_passports.py downloads real ones per visibility).
+    "listings.instructions": (404,) * 7,
+    # An organisation's register: its members and platform admins (VIEW_TRANSFER).
+    "transfers.register": ORGANISATION,
+    "transfers.register_csv": ORGANISATION,
 }
 
 CLAIM_ACTION = (LOGIN, 404, ANY, ANY, 404, LOGIN, 404)
@@ -126,6 +137,9 @@ EXPECTED_POST: dict[str, tuple] = {
     "auth.reset_password": (422,) * 7,
     "account.email_preferences": (422,) * 7,
     "account.unsubscribe": (400,) * 7,  # not the one click (RFC 8058 body): nothing changes
+    # A's member acknowledges (a redirect to the notice); anyone else finds nothing.
+    "safety_notices.acknowledge": (LOGIN, 404, (302, "/safety-notices/"), 404, WAITING, LOGIN,
+                                   WAITING),
     "auth.logout": (LOGIN, HOME, HOME, HOME, HOME, LOGIN, HOME),
     # An empty form keeps what the profile has (WTForms falls back to the object).
     "account.profile": (LOGIN, *((302, "/account/"),) * 4, LOGIN, (302, "/account/")),
@@ -142,6 +156,10 @@ EXPECTED_POST: dict[str, tuple] = {
     "claims.message": CLAIM_ACTION,
     "claims.propose_time": CLAIM_ACTION,
     "claims.answer_time": CLAIM_ACTION,
+    # Only the claimant organisation's medical technology signs off (the world has none): who
+    # sees the claim is refused, nobody else finds it.
+    "claims.sign_off": (LOGIN, 404, 403, 403, 404, LOGIN, 404),
+    "claims.refuse_sign_off": (LOGIN, 404, 403, 403, 404, LOGIN, 404),
     "claims.create:published": (LOGIN, 422, 422, 422, WAITING, LOGIN, WAITING),
     "claims.create:draft": (LOGIN, 404, 422, 422, WAITING, LOGIN, WAITING),
     "claims.create:pending": (LOGIN, 404, 422, 422, WAITING, LOGIN, WAITING),

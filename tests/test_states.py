@@ -176,10 +176,12 @@ def test_the_open_claim_index_spells_the_tables_open_statuses_as_its_migration_d
                if index.name == "uq_claim_open_per_member"]
     where = str(index.dialect_options["postgresql"]["where"])
     assert where == str(index.dialect_options["sqlite"]["where"])
-    assert where == "status IN ('requested', 'accepted')"
-    assert {ClaimStatus.REQUESTED, ClaimStatus.ACCEPTED} == OPEN_CLAIM_STATUSES
-    migration = (ROOT / "migrations/versions/0004_claims.py").read_text()
-    assert f'sa.text("{where}")' in migration
+    assert where == "status IN ('awaiting_sign_off', 'requested', 'accepted')"
+    assert {ClaimStatus.AWAITING_SIGN_OFF, ClaimStatus.REQUESTED,
+            ClaimStatus.ACCEPTED} == OPEN_CLAIM_STATUSES
+    # The latest migration that recreated the index (0004 made it, 0024 widened it).
+    migration = (ROOT / "migrations/versions/0024_medical_sign_off.py").read_text()
+    assert f'NEW_OPEN = "{where}"' in migration
 
 
 def test_moving_checks_the_table(app, make_listing):

@@ -13,8 +13,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
 from ..i18n import current_language
@@ -22,6 +23,7 @@ from ..models import Category
 from ..models.base import DATABASE_INT_MAX
 from ..organisations.forms import ConfirmForm
 from ..services import categories as category_service
+from ..services import device_passports
 from ..web import attempt, refusals_on, render_form
 from .views import bp
 
@@ -61,6 +63,26 @@ class MoveCategoryForm(FlaskForm):
                             description=_l("Leave empty to keep its place, or to put it last "
                                            "under another category."))
 
+
+class MedicalDeviceForm(FlaskForm):
+    """Whether a category holds medical devices, and which passport fields they must fill in."""
+
+    medical_device = BooleanField(_l("Medical devices: listings carry a device passport"))
+    requirements = SelectMultipleField(
+        _l("Required before publishing"), coerce=str,
+        description=_l("Drafts may leave them empty; publishing asks for them."),
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
+
+
+def _medical_form(category: Category, formdata: bool = False) -> MedicalDeviceForm:
+    if formdata:
+        form = MedicalDeviceForm()
+    else:
+        form = MedicalDeviceForm(formdata=None, medical_device=category.medical_device,
+                                 requirements=device_passports.required_fields(category))
+    form.requirements.choices = list(device_passports.field_labels().items())
+    return form
 
 
 def _parent_choices(exclude: Category | None = None,
@@ -107,10 +129,15 @@ def categories() -> Response | tuple[str, int]:
 
 
 def _render_edit(category: Category, names_form: CategoryNamesForm,
-                 move_form: MoveCategoryForm) -> tuple[str, int]:
-    failed = names_form if names_form.errors or names_form.form_errors else move_form
+                 move_form: MoveCategoryForm,
+                 medical_form: MedicalDeviceForm | None = None) -> tuple[str, int]:
+    medical_form = medical_form or _medical_form(category)
+    failed: FlaskForm = move_form
+    for form in (names_form, medical_form):
+        if form.errors or form.form_errors:
+            failed = form
     return render_form("admin/category_form.html", form=failed, names_form=names_form,
-                       move_form=move_form, category=category,
+                       move_form=move_form, medical_form=medical_form, category=category,
                        use=category_service.category_use(category), language=current_language())
 
 
@@ -152,6 +179,24 @@ def move_category(category_id: int) -> Response | tuple[str, int]:
             return redirect(url_for("admin.categories"))
     names_form = CategoryNamesForm(formdata=None, obj=category)
     return _render_edit(category, names_form, form)
+
+
+@bp.route("/categories/<int:category_id>/medical", methods=["POST"])
+def medical_category(category_id: int) -> Response | tuple[str, int]:
+    """Mark a category as medical devices and choose its required passport fields."""
+    category = _category_or_404(category_id)
+    form = _medical_form(category, formdata=True)
+    if form.validate_on_submit():
+        with refusals_on(form) as call:
+            device_passports.set_medical_device(current_user, category,
+                                                bool(form.medical_device.data),
+                                                list(form.requirements.data or []))
+        if call.succeeded:
+            flash(_("The device passport settings of %(name)s have been saved.",
+                    name=category.name(current_language())), "success")
+            return redirect(url_for("admin.edit_category", category_id=category.id))
+    return _render_edit(category, CategoryNamesForm(formdata=None, obj=category),
+                        _move_form(category), form)
 
 
 def _step(category_id: int, step: int) -> Response:

@@ -57,3 +57,12 @@ class MessageForm(FlaskForm):
     body = TextAreaField(_l("Message"), validators=[InputRequired(_l("Write a message")),
                                                    Length(max=MAX_MESSAGE_LENGTH)],
                          render_kw={"rows": 3})
+
+
+class RefuseSignOffForm(FlaskForm):
+    """Medical technology does not approve a claim, and says why (the claimant reads it)."""
+
+    reason = TextAreaField(_l("Reason (sent to your colleague who claimed)"),
+                           validators=[InputRequired(_l("Write why, for your colleague who "
+                                                        "asked.")),
+                                       Length(max=1000)], render_kw={"rows": 2})

@@ -20,7 +20,7 @@ from ..models import Claim, ClaimStatus, Listing
 from ..organisations.forms import ConfirmForm
 from ..security import Action, can, is_giver
 from ..services import claims as claim_service
-from ..services import opening_hours, pick_up_calendar, pick_up_times
+from ..services import medical_sign_off, opening_hours, pick_up_calendar, pick_up_times
 from ..services.claim_overview import claim_overview, reliability_of
 from ..web import (
     INVALID_FORM_STATUS,
@@ -29,8 +29,16 @@ from ..web import (
     page_number,
     refusals_on,
     render_form,
+    require,
 )
-from .forms import AcceptForm, ClaimForm, DeclineForm, MessageForm, ProposeTimeForm
+from .forms import (
+    AcceptForm,
+    ClaimForm,
+    DeclineForm,
+    MessageForm,
+    ProposeTimeForm,
+    RefuseSignOffForm,
+)
 
 bp = Blueprint("claims", __name__)
 
@@ -63,9 +71,12 @@ def create(listing_id: int) -> Response | tuple[str, int]:
             claim = claim_service.claim_listing(
                 current_user, listing, form.quantity.data, form.message.data or "",
                 form.preferred_pickup_date.data)
-        if call.succeeded:
-            flash(_("Your claim has been sent. The giver has been emailed; you hear from "
-                    "them by email."), "success")
+        if call.succeeded:  # on to the claim either way: a reload must not claim again
+            flash(_("Your claim waits for approval by medical technology of your "
+                    "organisation; they have been emailed. The giver receives it once they "
+                    "approve.") if claim.needs_sign_off
+                  else _("Your claim has been sent. The giver has been emailed; you hear from "
+                         "them by email."), "success")
             return redirect(url_for("claims.show", claim_id=claim.id))
     return render_form("claims/claim_form.html", form=form, listing=listing)
 
@@ -86,7 +97,7 @@ def _claim_page(claim: Claim, status: int = 200, **forms: FlaskForm) -> tuple[st
         "accept_form": AcceptForm(data=_time_form_defaults(claim, claim.preferred_pickup_date)),
         "propose_form": ProposeTimeForm(data=_time_form_defaults(claim, agreed_day)),
         "decline_form": DeclineForm(), "message_form": MessageForm(),
-        "confirm_form": ConfirmForm(),
+        "confirm_form": ConfirmForm(), "refuse_sign_off_form": RefuseSignOffForm(),
     }
     context.update(forms)
     return render_template(
@@ -135,6 +146,34 @@ def accept(claim_id: int) -> Response | tuple[str, int]:
             return redirect(url_for("claims.show", claim_id=claim.id))
     db.session.refresh(claim)  # as it is now, after the refusal's rollback
     return _claim_page(claim, INVALID_FORM_STATUS, accept_form=form)
+
+
+@bp.route("/claims/<int:claim_id>/sign-off", methods=["POST"])
+@login_required
+def sign_off(claim_id: int) -> Response:
+    """Medical technology approves: the claim goes to the giver."""
+    return _act(claim_id, ConfirmForm,
+                lambda claim, _form: medical_sign_off.sign_off_claim(current_user, claim),
+                _("Approved: the giver has received the claim, and your colleague has been "
+                  "told."))
+
+
+@bp.route("/claims/<int:claim_id>/sign-off/refuse", methods=["POST"])
+@login_required
+def refuse_sign_off(claim_id: int) -> Response | tuple[str, int]:
+    """Medical technology refuses, with a reason; without one the page comes back (422)."""
+    claim = _claim_or_404(claim_id)
+    require(Action.SIGN_OFF_CLAIM, claim)
+    form = RefuseSignOffForm()
+    if form.validate_on_submit():
+        with refusals_on(form, forbid=True) as call:
+            medical_sign_off.refuse_sign_off(current_user, claim, form.reason.data or "")
+        if call.succeeded:
+            flash(_("Not approved: your colleague has been told why. The giver never received "
+                    "the claim."), "success")
+            return redirect(url_for("claims.show", claim_id=claim.id))
+    db.session.refresh(claim)
+    return _claim_page(claim, INVALID_FORM_STATUS, refuse_sign_off_form=form)
 
 
 @bp.route("/claims/<int:claim_id>/pick-up-time", methods=["POST"])
@@ -201,7 +240,8 @@ def cancel(claim_id: int) -> Response | tuple[str, int]:
     if not confirmed(form):
         return confirmation_page(form, cancel_claim_confirmation(claim))
     attempt(lambda: claim_service.cancel_claim(current_user, claim),
-            _("Your claim is cancelled; the giver has been told."), forbid=True)
+            _("Your claim is cancelled; the giver has been told.") if claim.reached_giver
+            else _("Your claim is cancelled."), forbid=True)
     return redirect(url_for("claims.show", claim_id=claim.id))
 
 

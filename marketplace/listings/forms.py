@@ -10,6 +10,8 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    FileField,
+    HiddenField,
     IntegerField,
     MultipleFileField,
     SelectChoice,
@@ -114,6 +116,59 @@ class ListingForm(FlaskForm):
     # Medical aids and equipment.
     cleaned_on = DateField(_l("Cleaned and disinfected on"), validators=[Optional()])
     inspected_on = DateField(_l("Technically inspected on"), validators=[Optional()])
+    # The device passport (medical categories; services/device_passports.py checks it).
+    passport_manufacturer = StringField(_l("Manufacturer"),
+                                        validators=[Optional(), Length(max=120)])
+    passport_model = StringField(_l("Model"), validators=[Optional(), Length(max=120)],
+                                 description=_l("The type or model name on the label."))
+    passport_single_use = SelectField(
+        _l("Single use or reusable"), coerce=_tri_state,
+        choices=[SelectChoice("", _l("Not stated")),
+                 SelectChoice("yes", _l("Single use (only unopened, before its expiry date)")),
+                 SelectChoice("no", _l("Reusable"))],
+        validators=[Optional()],
+    )
+    passport_ce_marked = SelectField(
+        _l("CE marking"), coerce=_tri_state,
+        choices=[SelectChoice("", _l("Not stated")), SelectChoice("yes", _l("Yes")),
+                 SelectChoice("no", _l("No"))],
+        validators=[Optional()],
+    )
+    passport_udi_di = StringField(
+        _l("UDI-DI (GTIN)"), validators=[Optional(), Length(max=40)],
+        description=_l("The device identifier of the UDI on the label: a GS1 GTIN of 8 to 14 "
+                       "digits, often after (01)."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    passport_serial_numbers = TextAreaField(
+        _l("Serial or lot numbers"), validators=[Optional(), Length(max=5000)],
+        description=_l("One a line, for each unit of the batch."), render_kw={"rows": 3},
+    )
+    passport_year_of_manufacture = IntegerField(
+        _l("Year of manufacture"), validators=[Optional()],
+        render_kw={"inputmode": "numeric", "min": 1950},
+    )
+    passport_last_maintenance_on = DateField(_l("Last maintenance on"), validators=[Optional()])
+    passport_last_safety_test_on = DateField(
+        _l("Last electrical safety test on"), validators=[Optional()],
+        description=_l("For devices with a mains plug or battery (NEN-EN-IEC 62353)."),
+    )
+    passport_instructions_file = FileField(
+        _l("Instructions for use (PDF)"),
+        render_kw={"accept": "application/pdf,.pdf"},
+    )
+    # A signed token naming a PDF already received, so a form shown again keeps it.
+    passport_instructions_staged = HiddenField()
+    passport_remove_instructions = BooleanField(_l("Remove the uploaded instructions"))
+    passport_instructions_url = StringField(
+        _l("Or a link to the manufacturer's instructions"),
+        validators=[Optional(), Length(max=500)], render_kw={"inputmode": "url"},
+    )
+    passport_history_notes = TextAreaField(
+        _l("History"), validators=[Optional(), Length(max=5000)],
+        description=_l("Repairs, replaced parts, incidents, where it was used."),
+        render_kw={"rows": 3},
+    )
     photos = MultipleFileField(
         _l("Photos"),
         description=_l("1 to 8 photos: JPEG, PNG, WebP or HEIC, at most 15 MB each. "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -10,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import format_decimal
@@ -37,6 +40,7 @@ from ..models import (
     Site,
 )
 from ..models.base import utcnow
+from ..models.claim import claim_reached_giver
 from ..models.listing import EDITABLE
 from ..organisations.forms import ConfirmForm
 from ..security import (
@@ -52,16 +56,24 @@ from ..services import listings as listing_service
 from ..services.categories import category_tree
 from ..services.claim_overview import listing_overview
 from ..services.claims import open_claim_of
+from ..services.device_passports import (
+    PassportDetails,
+    field_labels,
+    medical_categories,
+    required_fields,
+)
 from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit
 from ..services.photos import recent_staged
 from ..services.pick_up import missing_site_reason
 from ..services.search import SearchQuery, with_origin
 from ..services.typical_amounts import typical_amounts
+from ..storage import get_storage
 from ..web import attempt, member_required, refusals_on, render_form, require
 from . import pages
 from .drafts import form_ready
 from .forms import ListingForm, RelistForm
+from .kept_instructions import KeptInstructions, keep_instructions, show_refusal
 from .kept_photos import REMOVE_FIELD, STAGED_FIELD, KeptPhotos, keep_photos, show_refusals
 from .photo_removal import PhotoRemoval, removal_to_confirm
 
@@ -90,7 +102,7 @@ def _listing_or_404(listing_id: int) -> Listing:
     return listing
 
 
-def _details(form: ListingForm) -> ListingDetails:
+def _details(form: ListingForm, kept: KeptInstructions) -> ListingDetails:
     return ListingDetails(
         title=form.title.data or "", description=form.description.data or "",
         category_id=form.category.data, condition=form.condition.data, quantity=form.quantity.data,
@@ -100,6 +112,21 @@ def _details(form: ListingForm) -> ListingDetails:
         batch_number=form.batch_number.data, packaging_unopened=form.packaging_unopened.data,
         storage_conditions=form.storage_conditions.data, cleaned_on=form.cleaned_on.data,
         inspected_on=form.inspected_on.data, internal_days=form.internal_days.data or 0,
+        passport=_passport_details(form, kept),
+    )
+
+
+def _passport_details(form: ListingForm, kept: KeptInstructions) -> PassportDetails:
+    return PassportDetails(
+        manufacturer=form.passport_manufacturer.data, model=form.passport_model.data,
+        single_use=form.passport_single_use.data, ce_marked=form.passport_ce_marked.data,
+        udi_di=form.passport_udi_di.data, serial_numbers=form.passport_serial_numbers.data,
+        year_of_manufacture=form.passport_year_of_manufacture.data,
+        last_maintenance_on=form.passport_last_maintenance_on.data,
+        last_safety_test_on=form.passport_last_safety_test_on.data,
+        instructions_url=form.passport_instructions_url.data, instructions=kept.staged,
+        remove_instructions=bool(form.passport_remove_instructions.data),
+        history_notes=form.passport_history_notes.data,
     )
 
 
@@ -137,16 +164,17 @@ def new() -> Response | tuple[str, int]:
         return redirect(url_for("main.home"))
     form = _new_form()
     kept = keep_photos(form)  # before anything else: no photo that reached us is lost
-    if form_ready(form, None) and not kept.refusals:
+    instructions = keep_instructions(form)  # nor the instructions' PDF
+    if form_ready(form, None) and not kept.refusals and not instructions.refusal:
         with refusals_on(form) as call:
             listing = listing_service.create_listing(
-                current_user, _details(form), PhotoChanges(staged=kept.staged),
+                current_user, _details(form, instructions), PhotoChanges(staged=kept.staged),
                 submit=bool(form.submit.data),
             )
         if call.succeeded:
             flash(_status_message(listing), "success")
             return redirect(url_for("listings.show", listing_id=listing.id))
-    return _form_page(form, None, kept)
+    return _form_page(form, None, kept, instructions=instructions)
 
 
 def _new_form(from_request: bool = True) -> ListingForm:
@@ -160,10 +188,13 @@ def _new_form(from_request: bool = True) -> ListingForm:
 
 def _form_page(form: ListingForm, listing: Listing | None, kept: KeptPhotos,
                status: int | None = None, *, edits: list[PhotoEdit] | None = None,
-               removal: PhotoRemoval | None = None) -> tuple[str, int]:
+               removal: PhotoRemoval | None = None,
+               instructions: KeptInstructions | None = None) -> tuple[str, int]:
     """The form again, with the staged photos it keeps and why a photo was refused; the
     photos' posted alt texts, positions and remove ticks; a removal to confirm at the top."""
     show_refusals(form, kept)
+    instructions = instructions or KeptInstructions()
+    show_refusal(form, instructions)
     organisation = listing.organisation if listing else current_user.organisation
     no_site = missing_site_reason(current_user, organisation)
     if no_site and form.site.errors:  # not "required": why there is none, and who adds one
@@ -179,10 +210,29 @@ def _form_page(form: ListingForm, listing: Listing | None, kept: KeptPhotos,
                                remove_field=REMOVE_FIELD, no_site=no_site,
                                organisation=organisation, typical_hints=_typical_hints(),
                                photo_edits={edit.listing_photo_id: edit for edit in edits or []},
-                               removal=removal)
+                               removal=removal, kept_instructions=instructions.staged,
+                               **_passport_context(form))
     if kept.http_status and kept.http_status >= 500:
         answer = kept.http_status
+    if instructions.http_status and instructions.http_status >= 500:
+        answer = instructions.http_status
     return page, status or answer
+
+
+def _passport_context(form: ListingForm) -> dict[str, object]:
+    """What the passport fieldset needs: per medical category the fields it asks for, whether
+    the fieldset shows (a medical or no category chosen, or an error in it) and the PDF's limit."""
+    labels = field_labels()
+    categories = {str(category.id): [labels[name] for name in required_fields(category)]
+                  for category in medical_categories()}
+    chosen = form.category.data
+    shown = not chosen or str(chosen) in categories or any(
+        name.startswith("passport_") for name in form.errors)
+    return {"passport_categories": categories, "passport_shown": shown,
+            "instructions_hint": _(
+                "A PDF of at most %(size)s MB, without scripts or attachments. It is offered "
+                "as a download.", size=format_decimal(
+                    current_app.config["IFU_MAX_BYTES"] / 1024 / 1024, format="#,##0.##"))}
 
 
 def _typical_hints() -> dict[str, dict[str, str]]:
@@ -220,7 +270,7 @@ def show(listing_id: int) -> str:
     if current_user.is_authenticated:
         if is_insider(current_user, listing.organisation_id):
             listing_claims = list(db.session.scalars(
-                select(Claim).where(Claim.listing_id == listing.id)
+                select(Claim).where(Claim.listing_id == listing.id, claim_reached_giver())
                 .order_by(Claim.created_at)))
         else:
             own_claim = open_claim_of(current_user, listing)
@@ -236,6 +286,31 @@ def show(listing_id: int) -> str:
                                available_until=listing_service.default_available_until()))
 
 
+@bp.route("/<int:listing_id>/instructions.pdf")
+def instructions(listing_id: int) -> Response:
+    """The device passport's instructions for use, to whoever may see the listing: always a
+    download (a PDF shown inline could run in the site's origin), never sniffed."""
+    listing = _listing_or_404(listing_id)
+    passport = listing.passport
+    if passport is None or not passport.instructions_key:
+        abort(404)
+    try:
+        data = get_storage().read(passport.instructions_key)
+    except FileNotFoundError:
+        abort(404)
+    except OSError:
+        current_app.logger.exception("Could not read instructions %s", passport.instructions_key)
+        abort(503)
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                         download_name=passport.instructions_filename or "instructions.pdf",
+                         etag=passport.instructions_sha256 or True, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Whatever a browser might still do with it: no scripts, no plugins, its own origin.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 @bp.route("/<int:listing_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(listing_id: int) -> Response | tuple[str, int]:
@@ -247,21 +322,23 @@ def edit(listing_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("listings.show", listing_id=listing.id))
     form = _edit_form(listing)
     kept = keep_photos(form)  # before anything else: no photo that reached us is lost
+    instructions = keep_instructions(form)  # nor the instructions' PDF
     edits = _photo_edits(listing) if request.method == "POST" else []
-    if form_ready(form, listing) and not kept.refusals:
+    if form_ready(form, listing) and not kept.refusals and not instructions.refusal:
         removal = removal_to_confirm(listing, edits, kept)
         if removal:  # named and confirmed first, with everything posted kept
-            return _form_page(form, listing, kept, edits=edits, removal=removal)
+            return _form_page(form, listing, kept, edits=edits, removal=removal,
+                              instructions=instructions)
         with refusals_on(form) as call:
             listing_service.update_listing(
-                current_user, listing, _details(form),
+                current_user, listing, _details(form, instructions),
                 PhotoChanges(edits=edits, staged=kept.staged), submit=bool(form.submit.data),
             )
         if call.succeeded:
             flash(_status_message(listing) if form.submit.data else
                   _("Your changes have been saved."), "success")
             return redirect(url_for("listings.show", listing_id=listing.id))
-    return _form_page(form, listing, kept, edits=edits)
+    return _form_page(form, listing, kept, edits=edits, instructions=instructions)
 
 
 def _edit_form(listing: Listing, from_request: bool = True) -> ListingForm:
@@ -277,7 +354,19 @@ def _edit_form(listing: Listing, from_request: bool = True) -> ListingForm:
         form.condition.data = listing.condition.value if listing.condition else ""
         form.unit.data = listing.unit.value
         form.packaging_unopened.data = listing.packaging_unopened
+        _fill_passport(form, listing)
     return form
+
+
+def _fill_passport(form: ListingForm, listing: Listing) -> None:
+    """The passport the listing has, in the form's passport_* fields."""
+    passport = listing.passport
+    if passport is None:
+        return
+    for name in ("manufacturer", "model", "single_use", "ce_marked", "udi_di",
+                 "serial_numbers", "year_of_manufacture", "last_maintenance_on",
+                 "last_safety_test_on", "instructions_url", "history_notes"):
+        form[f"passport_{name}"].data = getattr(passport, name)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -8,6 +8,7 @@ from .alert import Alert, AlertFrequency, AlertMatch
 from .audit import AuditEvent
 from .category import DEFAULT_CATEGORIES, DEFAULT_SUBCATEGORIES, Category
 from .claim import Claim, ClaimMessage, ClaimStatus
+from .device_passport import PASSPORT_FIELDS, DevicePassport
 from .following import ListingFollower
 from .impact import DEFAULT_IMPACT_FACTORS, ImpactFactor
 from .listing import Condition, Listing, ListingStatus, Unit
@@ -33,7 +34,9 @@ from .organisation import (
 )
 from .outbox import OutboxMessage, OutboxStatus
 from .photo import ListingPhoto, Photo, StagedPhoto
+from .safety_notice import SafetyNotice, SafetyNoticeRecipient
 from .synonym import DEFAULT_SYNONYM_GROUPS, SynonymGroup, SynonymWord
+from .transfer import Transfer
 from .user import LANGUAGE_NAMES, Language, NotificationPreference, Role, User, UserStatus
 from .wanted import Wanted, WantedAnswer, WantedStatus
 
@@ -45,6 +48,7 @@ __all__ = [
     "DEFAULT_SYNONYM_GROUPS",
     "DEFAULT_WATCH_WORDS",
     "LANGUAGE_NAMES",
+    "PASSPORT_FIELDS",
     "PROVINCE_NAMES",
     "Alert",
     "AlertFrequency",
@@ -56,6 +60,7 @@ __all__ = [
     "ClaimStatus",
     "Condition",
     "DailyTask",
+    "DevicePassport",
     "ImpactFactor",
     "Language",
     "Listing",
@@ -76,10 +81,13 @@ __all__ = [
     "ReportReason",
     "ReportStatus",
     "Role",
+    "SafetyNotice",
+    "SafetyNoticeRecipient",
     "Site",
     "StagedPhoto",
     "SynonymGroup",
     "SynonymWord",
+    "Transfer",
     "Unit",
     "User",
     "UserStatus",

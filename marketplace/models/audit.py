@@ -45,6 +45,7 @@ AUDIT_ACTION_LABELS = {
     "listing.edit": _l("Listing changed for a colleague"),
     "listing.withdraw": _l("Listing withdrawn for a colleague"),
     "listing.relist": _l("Listing offered again for a colleague"),
+    "listing.hold": _l("Listing held for review"),
     "report.resolve": _l("Report handled"),
     "moderation_reason.add": _l("Standard reason added"),
     "moderation_reason.update": _l("Standard reason changed"),
@@ -58,6 +59,8 @@ AUDIT_ACTION_LABELS = {
     "organisation.trust": _l("Organisation trusted (no review)"),
     "organisation.distrust": _l("Organisation no longer trusted"),
     "organisation.notification_email": _l("Notification address changed"),
+    "organisation.medical_sign_off.on": _l("Approval by medical technology switched on"),
+    "organisation.medical_sign_off.off": _l("Approval by medical technology switched off"),
     "site.add": _l("Pick-up site added"),
     "site.update": _l("Pick-up site changed"),
     "site.archive": _l("Pick-up site archived"),
@@ -68,6 +71,8 @@ AUDIT_ACTION_LABELS = {
     "user.role.member": _l("Role changed to member"),
     "user.role.org_admin": _l("Role changed to organisation admin"),
     "user.role.platform_admin": _l("Role changed to platform admin"),
+    "user.medical_technology.on": _l("Marked as medical technology"),
+    "user.medical_technology.off": _l("No longer medical technology"),
     "user.export": _l("Personal data downloaded"),
     "user.delete": _l("Account deleted"),
     "category.add": _l("Category added"),
@@ -76,12 +81,16 @@ AUDIT_ACTION_LABELS = {
     "category.retire": _l("Category retired"),
     "category.restore": _l("Category restored"),
     "category.delete": _l("Category deleted"),
+    "category.medical_device": _l("Medical-device settings of a category changed"),
     "impact_factor.create": _l("Impact factor added"),
     "impact_factor.update": _l("Impact factor changed"),
     "mail.retry": _l("Failed email sent again"),
     "synonym_group.add": _l("Synonyms added"),
     "synonym_group.update": _l("Synonyms changed"),
     "synonym_group.delete": _l("Synonyms deleted"),
+    "safety_notice.record": _l("Field safety notice recorded"),
+    "safety_notice.acknowledge": _l("Field safety notice acknowledged"),
+    "transfer.document": _l("Transfer document made"),  # its SHA-256 in the reason
 }
 
 

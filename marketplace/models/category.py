@@ -20,6 +20,10 @@ class Category(Model):
     position: Mapped[int] = mapped_column(default=0)
     # Retired categories keep their listings but take no new ones.
     retired: Mapped[bool] = mapped_column(default=False)
+    # Medical devices (issue 20): its listings carry a device passport; the passport fields it
+    # requires, comma-separated names of device_passport.PASSPORT_FIELDS.
+    medical_device: Mapped[bool] = mapped_column(default=False)
+    passport_requirements: Mapped[str] = mapped_column(String(300), default="")
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Category]] = relationship(back_populates="parent",

@@ -7,7 +7,18 @@ from datetime import date, datetime
 from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    false,
+    or_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, enum_column, utcnow
@@ -18,12 +29,15 @@ from .user import User
 
 
 class ClaimStatus(enum.StrEnum):
+    # Waits for the claimant's own medical technology (issue 20): the giver hears nothing yet.
+    AWAITING_SIGN_OFF = "awaiting_sign_off"
     REQUESTED = "requested"
     ACCEPTED = "accepted"
     COLLECTED = "collected"
     DECLINED = "declined"
     CANCELLED = "cancelled"  # by the claimant
     EXPIRED = "expired"  # unanswered, or accepted and never collected
+    NOT_SIGNED_OFF = "not_signed_off"  # refused by the claimant's own medical technology
 
     @property
     def label(self) -> str:
@@ -35,21 +49,27 @@ class ClaimStatus(enum.StrEnum):
 
 
 CLAIM_STATUS_LABELS = {
+    ClaimStatus.AWAITING_SIGN_OFF: _l("Waiting for approval by medical technology"),
     ClaimStatus.REQUESTED: _l("Waiting for an answer"),
     ClaimStatus.ACCEPTED: _l("Accepted"),
     ClaimStatus.COLLECTED: _l("Collected"),
     ClaimStatus.DECLINED: _l("Declined"),
     ClaimStatus.CANCELLED: _l("Cancelled"),
     ClaimStatus.EXPIRED: _l("Expired"),
+    ClaimStatus.NOT_SIGNED_OFF: _l("Not approved by medical technology"),
 }
-CLAIM_TRANSITIONS = Transitions(ClaimStatus, initial={ClaimStatus.REQUESTED}, edges={
+CLAIM_TRANSITIONS = Transitions(ClaimStatus, initial={ClaimStatus.REQUESTED,
+                                                     ClaimStatus.AWAITING_SIGN_OFF}, edges={
+    ClaimStatus.AWAITING_SIGN_OFF: {ClaimStatus.REQUESTED, ClaimStatus.NOT_SIGNED_OFF,
+                                    ClaimStatus.CANCELLED, ClaimStatus.EXPIRED},
     ClaimStatus.REQUESTED: {ClaimStatus.ACCEPTED, ClaimStatus.DECLINED, ClaimStatus.CANCELLED,
                             ClaimStatus.EXPIRED},
     ClaimStatus.ACCEPTED: {ClaimStatus.COLLECTED, ClaimStatus.CANCELLED, ClaimStatus.EXPIRED},
 })
 # Open: a claim that may still change (waiting or accepted), at most one per member and listing.
 OPEN_CLAIM_STATUSES = CLAIM_TRANSITIONS.open
-# The same text as migration 0004 writes ("status IN ('requested', 'accepted')").
+# The same text as migration 0024 writes ("status IN ('awaiting_sign_off', 'requested',
+# 'accepted')").
 _OPEN_CLAIM_SQL = CLAIM_TRANSITIONS.sql_in("status", OPEN_CLAIM_STATUSES)
 
 
@@ -101,12 +121,20 @@ class Claim(Model):
         ForeignKey("user_account.id", ondelete="SET NULL"))
     # The side, kept apart from the user: their account may go, the proposal stays answerable.
     proposed_by_giver: Mapped[bool | None]
+    # Medical sign-off (services/medical_sign_off): the claim started awaiting it; who of the
+    # claimant's medical technology answered, when, and why not (a refusal's reason).
+    needs_sign_off: Mapped[bool] = mapped_column(default=False, server_default=false())
+    signed_off_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sign_off_note: Mapped[str | None] = mapped_column(String(1000))
 
     listing: Mapped[Listing] = relationship()
     claimant: Mapped[User | None] = relationship(foreign_keys=[claimant_id])
     claimant_organisation: Mapped[Organisation] = relationship()
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
     messages: Mapped[list[ClaimMessage]] = relationship(
         back_populates="claim", order_by="ClaimMessage.created_at",
         cascade="all, delete-orphan")
@@ -116,8 +144,22 @@ class Claim(Model):
         """A new pick-up time waits for the other side's answer."""
         return self.proposed_starts_at is not None
 
+    @property
+    def reached_giver(self) -> bool:
+        """The giving side knows of it: it needed no sign-off, or was signed off (a claim
+        cancelled or expired while it waited never reached them)."""
+        return not self.needs_sign_off or (self.signed_off_at is not None
+                                           and self.status is not ClaimStatus.NOT_SIGNED_OFF)
+
     def __repr__(self) -> str:
         return f"<Claim {self.id} {self.quantity} of listing {self.listing_id} {self.status}>"
+
+
+def claim_reached_giver() -> ColumnElement[bool]:
+    """Claim.reached_giver in SQL: what the giving side's lists may show."""
+    return or_(Claim.needs_sign_off.is_(False),
+               and_(Claim.signed_off_at.is_not(None),
+                    Claim.status != ClaimStatus.NOT_SIGNED_OFF))
 
 
 class ClaimMessage(Model):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, enum_column, shown_on_cards, utcnow
 from .category import Category
+from .device_passport import DevicePassport
 from .organisation import Organisation, Site
 from .photo import ListingPhoto
 from .search_text import stems_of_inserted_text
@@ -234,6 +235,9 @@ class Listing(Model):
         order_by="ListingPhoto.position", cascade="all, delete-orphan",
         passive_deletes=True,
     )
+    # Medical devices only (a category marked medical_device): see models/device_passport.py.
+    passport: Mapped[DevicePassport | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def cover(self) -> ListingPhoto | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy import Float, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .base import Model, UTCDateTime, enum_column, shown_on_cards, utcnow
@@ -128,6 +128,9 @@ class Organisation(Model):
     trusted: Mapped[bool] = mapped_column(default=False)
     # A shared mailbox (the facilities desk, say) that hears of every claim on its listings.
     notification_email: Mapped[str | None] = mapped_column(String(254))
+    # Claims of its members for medical devices wait for its medical technology's approval.
+    requires_medical_sign_off: Mapped[bool] = mapped_column(default=False,
+                                                            server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

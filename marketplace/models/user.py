@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, enum_column, utcnow
@@ -113,6 +113,9 @@ class User(UserMixin, Model):
     muted_email_kinds: Mapped[str] = mapped_column(String(200), default="")
     # Hears of the claims on every listing of the organisation, as a follower of each does.
     follows_organisation_listings: Mapped[bool] = mapped_column(default=False)
+    # A colleague of the medical technology department: approves the organisation's claims for
+    # medical devices when it requires that (services/medical_technology; set by its admin).
+    medical_technology: Mapped[bool] = mapped_column(default=False, server_default=false())
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped at logout, password change and deactivation: every older session then stops working.
     session_version: Mapped[int] = mapped_column(default=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Email, Length, Optional
 
 from ..confirmation import ConfirmStepForm
@@ -71,3 +71,18 @@ class NotificationEmailForm(FlaskForm):
                        "colleague who posted the listing. Leave empty for none."),
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
+
+
+class MedicalTechnologyForm(FlaskForm):
+    """Name a colleague one of medical technology ("on"), or no longer ("off")."""
+
+    medical_technology = HiddenField(validators=[AnyOf(["on", "off"])])
+
+
+class MedicalSignOffForm(FlaskForm):
+    requires_medical_sign_off = BooleanField(
+        _l("Claims for medical devices need approval by medical technology"),
+        description=_l("When a colleague claims a medical device (a hoist, a care bed, a "
+                       "monitor), the colleagues marked as medical technology first see its "
+                       "device passport and approve or refuse the claim; only an approved claim "
+                       "reaches the giver."))

@@ -14,7 +14,7 @@ from ..confirmation import confirmation_page, confirmed, deactivate_confirmation
 from ..extensions import db
 from ..models import Organisation, Site, User, UserStatus
 from ..security import Action
-from ..services import accounts, organisations
+from ..services import accounts, medical_technology, organisations
 from ..services.opening_hours import HOURS_FIELDS, day_texts
 from ..services.organisations import SiteDetails
 from ..web import attempt, member_required, refusals_on, render_form, require
@@ -22,6 +22,8 @@ from .forms import (
     ConfirmForm,
     DeactivateForm,
     DeactivateStepForm,
+    MedicalSignOffForm,
+    MedicalTechnologyForm,
     NotificationEmailForm,
     RoleForm,
     SiteForm,
@@ -77,6 +79,7 @@ def members(organisation_id: int) -> str:
         confirm_form=ConfirmForm(),
         deactivate_form=DeactivateForm(),
         role_form=RoleForm(),
+        medical_technology_form=MedicalTechnologyForm(),
     )
 
 
@@ -136,6 +139,38 @@ def set_member_role(organisation_id: int, user_id: int) -> Response:
                                                            form.role.data),
         _("The role of %(name)s has been changed."),
     )
+
+
+@bp.route("/<int:organisation_id>/members/<int:user_id>/medical-technology",
+          methods=["POST"])
+@login_required
+def set_medical_technology(organisation_id: int, user_id: int) -> Response:
+    return _member_action(
+        organisation_id, user_id, MedicalTechnologyForm,
+        lambda _org, member, form: medical_technology.set_medical_technology(
+            current_user, member, form.medical_technology.data == "on"),
+        _("%(name)s: medical technology changed."),
+    )
+
+
+@bp.route("/<int:organisation_id>/medical-sign-off", methods=["GET", "POST"])
+@login_required
+def medical_sign_off(organisation_id: int) -> Response | tuple[str, int]:
+    """Whether claims for medical devices wait for the organisation's medical technology."""
+    organisation = _managed_organisation(organisation_id)
+    form = MedicalSignOffForm(
+        data={"requires_medical_sign_off": organisation.requires_medical_sign_off})
+    if form.validate_on_submit():
+        with refusals_on(form) as call:
+            medical_technology.set_requires_medical_sign_off(
+                current_user, organisation, bool(form.requires_medical_sign_off.data))
+        if call.succeeded:
+            flash(_("The setting has been saved."), "success")
+            return redirect(url_for("organisations.medical_sign_off",
+                                    organisation_id=organisation.id))
+    return render_form("organisations/medical_sign_off.html", form=form,
+                       organisation=organisation,
+                       approvers=medical_technology.approvers_of(organisation.id))
 
 
 @bp.route("/<int:organisation_id>/sites")

@@ -18,8 +18,8 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Claim, ClaimStatus, Listing, ListingStatus, Organisation
 from ..models.base import utcnow
-from ..models.claim import OPEN_CLAIM_STATUSES
-from ..security import in_good_standing, is_giver
+from ..models.claim import OPEN_CLAIM_STATUSES, claim_reached_giver
+from ..security import Action, can, in_good_standing, is_giver
 
 # Open claims are few (each waits days at most); the cap only bounds a runaway page.
 OPEN_LIMIT = 300
@@ -76,7 +76,8 @@ def claim_overview(user: Any, finished_page: int = 1) -> ClaimOverview:
         .order_by(Claim.created_at, Claim.id).limit(OPEN_LIMIT))).all()
     for claim in open_claims:
         row = _row(user, claim, now)
-        if _we_answer_next(row):
+        # One waiting for medical technology is the approver's to answer, running to others.
+        if _we_answer_next(row) or can(user, Action.SIGN_OFF_CLAIM, claim):
             overview.waiting_for_us.append(row)
         else:
             overview.running.append(row)
@@ -96,7 +97,7 @@ def _claims_of(user: Any, only_own: bool) -> ColumnElement[bool]:
         return Claim.claimant_id == user.id
     ours = select(Listing.id).where(Listing.organisation_id == user.organisation_id)
     return or_(Claim.claimant_organisation_id == user.organisation_id,
-               Claim.listing_id.in_(ours.scalar_subquery()))
+               Claim.listing_id.in_(ours.scalar_subquery()) & claim_reached_giver())
 
 
 def _with_rows(statement: Any) -> Any:

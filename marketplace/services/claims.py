@@ -33,10 +33,10 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.claim import OPEN_CLAIM_STATUSES
-from ..models.states import transition_update
+from ..models.states import move, transition_update
 from ..security import Action, can, is_giver, participation_block_reason, require
 from ..unit_of_work import atomic, savepoint
-from . import opening_hours, pick_up_calendar
+from . import medical_technology, opening_hours, pick_up_calendar, transfers
 from .errors import DomainError, PermissionDenied
 from .following import GivingReason, GivingRecipient, followers_of
 from .mail import queue_email
@@ -109,16 +109,23 @@ def claim_listing(actor: User, listing: Listing, quantity: int | None, message: 
     existing = open_claim_of(actor, listing)
     if existing is not None:
         raise DomainError(_("You have claimed this listing already."))
+    # A medical device may first wait for the claimant's medical technology (medical_sign_off).
+    sign_off = medical_technology.needs_sign_off(actor, listing)
     claim = Claim(listing=listing, claimant=actor,
                   claimant_organisation_id=actor.organisation_id, quantity=quantity,
-                  message=message, preferred_pickup_date=preferred_pickup_date)
+                  message=message, preferred_pickup_date=preferred_pickup_date,
+                  needs_sign_off=sign_off)
+    move(claim, ClaimStatus.AWAITING_SIGN_OFF if sign_off else ClaimStatus.REQUESTED)
     try:
         with savepoint():
             db.session.add(claim)
             db.session.flush()
     except IntegrityError as error:  # the same member, a moment ago (a double-click)
         raise DomainError(_("You have claimed this listing already.")) from error
-    mail_giving_side("claim_received", claim_email_context(claim))
+    if sign_off:
+        medical_technology.ask_for_sign_off(claim)
+    else:
+        mail_giving_side("claim_received", claim_email_context(claim))
     return claim
 
 
@@ -213,6 +220,9 @@ def cancel_claim(actor: User, claim: Claim) -> None:
     if _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.ACCEPTED,
                    closed_at=utcnow()):
         release_claim(claim)
+    elif _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.AWAITING_SIGN_OFF,
+                     closed_at=utcnow()):
+        return  # the giver never heard of it
     elif not _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.REQUESTED,
                          closed_at=utcnow()):
         raise DomainError(_("This claim cannot be cancelled any more."))
@@ -244,6 +254,7 @@ def mark_collected(actor: User, claim: Claim) -> None:
             transition_update(Listing, ListingStatus.CLOSED, Listing.id == listing.id))
         db.session.refresh(listing)
         tell_waiting_claimants(listing)
+    transfers.record_transfer(actor, claim)  # the document the collected mail names
     saved = impact_of(claim)
     if claim.claimant is not None:
         queue_email("claim_collected", claim.claimant, **claim_email_context(claim),
@@ -260,6 +271,8 @@ def post_message(actor: User, claim: Claim, body: str,
     already)."""
     require(actor, Action.MESSAGE_CLAIM, claim,
             _("Only the giver and the claimant can write here."))
+    if not claim.reached_giver:
+        raise DomainError(_("The giver has not received this claim yet."))
     giver_side = is_giver(actor, claim)
     body = (body or "").strip()
     if not body:
@@ -304,8 +317,9 @@ def _cancel_open_claim(claim: Claim) -> ClaimStatus | None:
                    closed_at=utcnow()):
         _return_quantity(claim)
         return ClaimStatus.ACCEPTED
-    if _transition(claim, ClaimStatus.CANCELLED, ClaimStatus.REQUESTED, closed_at=utcnow()):
-        return ClaimStatus.REQUESTED
+    for waiting in (ClaimStatus.REQUESTED, ClaimStatus.AWAITING_SIGN_OFF):
+        if _transition(claim, ClaimStatus.CANCELLED, waiting, closed_at=utcnow()):
+            return waiting
     return None
 
 
@@ -332,10 +346,10 @@ def tell_waiting_claimants(listing: Listing) -> int:
     """The listing is gone (closed, withdrawn, expired, removed): close the waiting claims and
     tell their claimants. Accepted claims stay: their hand-over is agreed."""
     waiting = list(db.session.scalars(
-        select(Claim).where(Claim.listing_id == listing.id,
-                            Claim.status == ClaimStatus.REQUESTED)))
+        select(Claim).where(Claim.listing_id == listing.id, Claim.status.in_(
+            [ClaimStatus.REQUESTED, ClaimStatus.AWAITING_SIGN_OFF]))))
     for claim in waiting:
-        if _transition(claim, ClaimStatus.EXPIRED, ClaimStatus.REQUESTED,
+        if _transition(claim, ClaimStatus.EXPIRED, claim.status,
                        closed_at=utcnow()) and claim.claimant is not None:
             queue_email("claim_listing_gone", claim.claimant, **claim_email_context(claim))
     return len(waiting)
@@ -477,5 +491,6 @@ def cancel_claims_of_departing_member(claimant: User) -> int:
             db.session.refresh(claim.listing)
             notify_next_in_line(claim.listing)
         cancelled += 1
-        mail_giving_side("claim_cancelled", claim_email_context(claim))
+        if claim.reached_giver:  # not one still waiting for its medical technology
+            mail_giving_side("claim_cancelled", claim_email_context(claim))
     return cancelled

@@ -20,12 +20,15 @@ from ..models import (
 )
 from ..unit_of_work import atomic
 from .categories import ensure_default_categories
+from .device_passports import ensure_default_medical_categories
 from .synonyms import ensure_default_groups
 
 
 @atomic
 def ensure_defaults() -> None:
     ensure_default_categories()
+    db.session.flush()
+    ensure_default_medical_categories()
     if db.session.scalar(select(ModerationReason.id).limit(1)) is None:
         for position, (text_nl, text_en) in enumerate(DEFAULT_MODERATION_REASONS, start=1):
             db.session.add(ModerationReason(text_nl=text_nl, text_en=text_en,

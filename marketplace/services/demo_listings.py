@@ -14,7 +14,16 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Category, Condition, Listing, ListingPhoto, ListingStatus, Organisation, Unit
+from ..models import (
+    Category,
+    Condition,
+    DevicePassport,
+    Listing,
+    ListingPhoto,
+    ListingStatus,
+    Organisation,
+    Unit,
+)
 from ..models.base import utcnow
 from ..unit_of_work import atomic
 from .photos import PreparedPhoto, prepare_photo, save_prepared
@@ -149,6 +158,50 @@ LISTINGS: tuple[DemoListing, ...] = (
 )
 
 
+# Device passports of the demo's medical devices (fictitious manufacturers, GTINs with valid
+# check digits), by title: what a receiving hospital's medical technology asks. Ages in years,
+# maintenance and safety tests in days ago: dates are made when the demo is seeded.
+DEMO_PASSPORTS: dict[str, dict[str, object]] = {
+    "Tillift met tilbanden": {
+        "manufacturer": "LiftCare Nederland", "model": "Mobilift P-180", "single_use": False,
+        "ce_marked": True, "udi_di": "08712345000011", "serial_numbers": "LC180-2231",
+        "age": 6, "maintenance": 120,
+        "instructions_url": "https://example.com/liftcare/mobilift-p180-handleiding.pdf",
+        "history_notes": "Jaarlijks onderhoud door de leverancier; accu in 2024 vervangen."},
+    "Elektrische hoog-laagbedden": {
+        "manufacturer": "Bedco Zorgbedden", "model": "Verso 3", "single_use": False,
+        "ce_marked": True, "udi_di": "08712345000028",
+        "serial_numbers": "VS3-10442\nVS3-10443\nVS3-10447\nVS3-10451",
+        "age": 8, "maintenance": 200},
+    "Rollators, inklapbaar": {
+        "manufacturer": "Mobiro", "model": "Flex 2", "single_use": False, "ce_marked": True,
+        "udi_di": "08712345000035", "age": 4},
+    "Wheelchairs, self-propelled": {
+        "manufacturer": "Rolwerk", "model": "Duo 45", "single_use": False, "ce_marked": True,
+        "udi_di": "08712345000042",
+        "serial_numbers": "RD45-0091\nRD45-0092\nRD45-0107\nRD45-0111\nRD45-0112", "age": 7},
+    "Bloeddrukmeters, automatisch": {
+        "manufacturer": "Tensio Medical", "model": "BP-300", "single_use": False,
+        "ce_marked": True, "udi_di": "08712345000059", "age": 3, "safety_test": 60},
+}
+
+
+def _demo_passport(title: str) -> DevicePassport | None:
+    spec = dict(DEMO_PASSPORTS.get(title) or {})
+    if not spec:
+        return None
+    today = date.today()
+    age, maintenance, safety_test = (spec.pop(key, None) for key in
+                                     ("age", "maintenance", "safety_test"))
+    passport = DevicePassport(**spec)
+    passport.year_of_manufacture = today.year - int(str(age)) if age is not None else None
+    if maintenance is not None:
+        passport.last_maintenance_on = today - timedelta(days=int(str(maintenance)))
+    if safety_test is not None:
+        passport.last_safety_test_on = today - timedelta(days=int(str(safety_test)))
+    return passport
+
+
 def demo_photo(spec: DemoListing, variant: int = 0) -> bytes:
     """A 1600x1200 JPEG that reads as a product shot: a shape on a soft background, a label."""
     width, height = 1600, 1200
@@ -218,6 +271,7 @@ def seed_listings() -> Iterator[str]:
             photo = save_prepared(_prepared_demo_photo(spec, variant))
             listing.photos.append(ListingPhoto(photo=photo, position=variant,
                                                alt_text=spec.title))
+        listing.passport = _demo_passport(spec.title)
         db.session.add(listing)
         created += 1
     yield f"Demo listings: {created} created" if created else "Demo listings present already."

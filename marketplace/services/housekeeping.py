@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from ..extensions import db
 from ..localtime import local_today
@@ -23,7 +23,7 @@ from ..models import Claim, ClaimStatus, Listing, ListingStatus
 from ..models.base import utcnow
 from ..models.states import status_guard, transition_update
 from ..unit_of_work import Skip, each_in_own_unit
-from . import pick_up_calendar
+from . import pick_up_calendar, transfers
 from .alerts import send_daily_digests
 from .announcements import announce_listings_whose_internal_phase_ended
 from .claims import (
@@ -34,7 +34,9 @@ from .claims import (
     release_claim,
     tell_waiting_claimants,
 )
+from .instructions_for_use import purge_stale_instructions
 from .mail import deliver_pending, queue_email
+from .medical_technology import sign_off_context
 from .moderation import send_moderation_summary
 from .personal_data import forget_mail_of_deleted_accounts
 from .photos import purge_refused_listing_photos, purge_stale_staged
@@ -67,6 +69,10 @@ def run(now: datetime | None = None) -> Iterator[str]:
     yield f"personal data: photos of {purge_refused_listing_photos(now)} refused listings " \
           f"deleted, {forget_mail_of_deleted_accounts()} mails to deleted accounts cleared"
     yield f"photos: {purge_stale_staged(now)} staged a day ago and never used removed"
+    yield f"device passports: {purge_stale_instructions(now)} instruction PDFs never used " \
+          f"removed"
+    yield f"transfers: {transfers.make_missing_documents()} documents made that a hand-over " \
+          f"could not"
     yield f"search: {refresh_vocabulary()} words of titles for typo suggestions"
     report = deliver_pending()
     yield f"mail: sent {report.sent}, to retry {report.retried}, failed {report.failed}"
@@ -126,10 +132,16 @@ def expire_listings(today: date) -> int:
     return each_in_own_unit(listings, expire)
 
 
+def _waiting_since() -> ColumnElement[datetime]:
+    """When a claim began to wait for its answer: the giver's clock starts at the medical
+    technology's approval, where one was needed."""
+    return func.coalesce(Claim.signed_off_at, Claim.created_at)
+
+
 def remind_unanswered_claims(now: datetime) -> int:
     claims = db.session.scalars(select(Claim).where(
-        Claim.status == ClaimStatus.REQUESTED, Claim.created_at <= now - REMIND_UNANSWERED_AFTER,
-        Claim.created_at > now - EXPIRE_UNANSWERED_AFTER, Claim.reminded_at.is_(None))).all()
+        Claim.status == ClaimStatus.REQUESTED, _waiting_since() <= now - REMIND_UNANSWERED_AFTER,
+        _waiting_since() > now - EXPIRE_UNANSWERED_AFTER, Claim.reminded_at.is_(None))).all()
 
     def remind(claim: Claim) -> bool:
         if not _claimed(Claim, claim.id, Claim.reminded_at.is_(None), reminded_at=now):
@@ -160,16 +172,21 @@ def remind_pickups_tomorrow(today: date, now: datetime) -> int:
 
 
 def expire_unanswered_claims(now: datetime) -> int:
+    """Claims the giver, or the claimant's own medical technology, left unanswered a week."""
     claims = db.session.scalars(select(Claim).where(
-        Claim.status == ClaimStatus.REQUESTED,
-        Claim.created_at <= now - EXPIRE_UNANSWERED_AFTER)).all()
+        Claim.status.in_([ClaimStatus.REQUESTED, ClaimStatus.AWAITING_SIGN_OFF]),
+        _waiting_since() <= now - EXPIRE_UNANSWERED_AFTER)).all()
 
     def expire(claim: Claim) -> bool:
-        if not _claimed(Claim, claim.id, to=ClaimStatus.EXPIRED, only_from=ClaimStatus.REQUESTED,
-                        closed_at=now):
+        was = claim.status
+        if was not in (ClaimStatus.REQUESTED, ClaimStatus.AWAITING_SIGN_OFF):
+            return False  # another run (or the giver) was first
+        if not _claimed(Claim, claim.id, to=ClaimStatus.EXPIRED, only_from=was, closed_at=now):
             return False
         db.session.refresh(claim)
-        if claim.claimant is not None:
+        if claim.claimant is not None and was is ClaimStatus.AWAITING_SIGN_OFF:
+            queue_email("claim_sign_off_expired", claim.claimant, **sign_off_context(claim))
+        elif claim.claimant is not None:
             queue_email("claim_expired", claim.claimant, **claim_email_context(claim))
         return True
 

@@ -40,6 +40,7 @@ from ..unit_of_work import after_commit, atomic
 from . import audit
 from .announcements import announce
 from .claims import tell_waiting_claimants
+from .device_passports import PassportDetails, apply_passport, copy_passport
 from .errors import DomainError, PermissionDenied
 from .photos import (
     PhotoRejected,
@@ -52,6 +53,7 @@ from .photos import (
     take_staged,
 )
 from .pick_up import missing_site_reason
+from .safety_matching import held_by_notice
 from .watch_words import hold_for_watch_words
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,8 @@ class ListingDetails:
     cleaned_on: date | None = None
     inspected_on: date | None = None
     internal_days: int = 0
+    # Medical categories only (services/device_passports.py); None: the form had none.
+    passport: PassportDetails | None = None
 
 
 @dataclass
@@ -343,6 +347,7 @@ def create_listing(actor: User, details: ListingDetails, photos: PhotoChanges,
                       status=ListingStatus.DRAFT)
     _apply(listing, details, checked)
     db.session.add(listing)
+    apply_passport(listing, checked.category, details.passport, draft=not submit)
     _apply_photo_changes(actor, listing, photos, prepared)
     if submit:
         _submit(actor, listing)
@@ -372,6 +377,7 @@ def copy_as_draft(actor: User, source: Listing) -> Listing:
     draft.quantity_available = draft.quantity
     draft.photos = [ListingPhoto(photo_id=item.photo_id, position=item.position,
                                  alt_text=item.alt_text) for item in source.photos]
+    draft.passport = copy_passport(source.passport)
     db.session.add(draft)
     db.session.flush()
     return draft
@@ -386,10 +392,11 @@ def update_listing(actor: User, listing: Listing, details: ListingDetails, photo
     if listing.status not in EDITABLE:
         raise DomainError(_("A listing that is %(status)s cannot be edited.",
                             status=listing.status.label))
-    checked = _validate(actor, listing.organisation_id, details,
-                        draft=not submit and listing.status is ListingStatus.DRAFT)
+    draft = not submit and listing.status is ListingStatus.DRAFT
+    checked = _validate(actor, listing.organisation_id, details, draft=draft)
     prepared = _prepare_uploads(photos.uploads)
     _apply(listing, details, checked)
+    apply_passport(listing, checked.category, details.passport, draft=draft)
     removed = _apply_photo_changes(actor, listing, photos, prepared)
     if listing.status is ListingStatus.PUBLISHED:
         if not listing.photos:
@@ -417,7 +424,8 @@ def _submit(actor: User, listing: Listing) -> None:
     listing.submitted_at = utcnow()
     listing.moderation_reason = None
     held = hold_for_watch_words(listing)
-    if listing.organisation.trusted and not held:
+    # A device a field safety notice concerns waits for a moderator, whatever the trust.
+    if listing.organisation.trusted and not held and not held_by_notice(listing):
         publish(listing)
     else:
         move(listing, ListingStatus.PENDING_REVIEW)

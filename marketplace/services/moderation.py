@@ -201,6 +201,22 @@ def remove_listing(actor: User, listing: Listing, reason: str) -> None:
     _tell_poster("listing_removed", listing, reason=reason)
 
 
+def hold_for_review(actor: User, listing: Listing, reason: str) -> bool:
+    """Take a published listing off the marketplace until a moderator reviews it (one waiting
+    for review keeps waiting), with `reason` for the moderator; in the caller's unit of work,
+    audited. Waiting and accepted claims stay as on an edit that sends it back to review. The
+    caller tells the poster. False when the listing is in neither state."""
+    require(actor, Action.ADMINISTER_PLATFORM)
+    if listing.status is ListingStatus.PUBLISHED:
+        move(listing, ListingStatus.PENDING_REVIEW)
+        listing.submitted_at = utcnow()
+    elif listing.status is not ListingStatus.PENDING_REVIEW:
+        return False
+    listing.moderation_reason = _clean_reason(reason)
+    audit.record(actor, "listing.hold", listing, reason=listing.moderation_reason)
+    return True
+
+
 def close_open_reports(actor: User, listing: Listing, outcome: ReportOutcome,
                        note: str = "") -> int:
     """Resolve the open reports on `listing` (if any) in the caller's unit of work: audited, and

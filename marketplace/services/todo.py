@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -23,12 +24,13 @@ from ..models import (
     ListingStatus,
     Organisation,
     OrganisationStatus,
+    SafetyNoticeRecipient,
     User,
     UserStatus,
 )
 from ..models.moderation import Report, ReportStatus
 from ..security import Action, in_good_standing, permitted
-from . import moderation, reports
+from . import moderation, reports, safety_notices
 from .housekeeping import EXPIRY_WARNING_DAYS
 from .reports import ReportedListing
 
@@ -37,6 +39,8 @@ SECTION_SIZE = 5
 PICKUP_DAYS_AHEAD = 6
 
 T = TypeVar("T")
+# The organisation's own claims waiting for the giver, or first for its medical technology.
+_WAITING_FOR_OTHERS = (ClaimStatus.AWAITING_SIGN_OFF, ClaimStatus.REQUESTED)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,11 @@ class Section(Generic[T]):
 class ToDo:
     """A member's tasks, in the order the home page shows them; an empty section shows not."""
 
+    # Field safety notices for devices the organisation received, until a member acknowledges.
+    safety_notices: Section[SafetyNoticeRecipient] = field(default_factory=Section)
     claims_to_answer: Section[Claim] = field(default_factory=Section)
+    # Claims of the organisation for medical devices, for its medical technology to approve.
+    claims_to_sign_off: Section[Claim] = field(default_factory=Section)
     pickups: Section[Claim] = field(default_factory=Section)
     claims_awaiting_answer: Section[Claim] = field(default_factory=Section)
     expiring_listings: Section[Listing] = field(default_factory=Section)
@@ -70,7 +78,8 @@ class ToDo:
 
     @property
     def empty(self) -> bool:
-        return not any((self.claims_to_answer, self.pickups, self.claims_awaiting_answer,
+        return not any((self.safety_notices, self.claims_to_answer, self.claims_to_sign_off,
+                        self.pickups, self.claims_awaiting_answer,
                         self.expiring_listings, self.colleagues_to_approve,
                         self.listings_to_review, self.organisations_to_approve,
                         self.reported_listings))
@@ -95,6 +104,10 @@ def to_do_for(user: User, today: date | None = None) -> ToDo:
     organisation_id = user.organisation_id
     if organisation_id is not None:
         sections.update(
+            safety_notices=_section(
+                select(SafetyNoticeRecipient).where(safety_notices.open_for(organisation_id))
+                .order_by(SafetyNoticeRecipient.id)
+                .options(selectinload(SafetyNoticeRecipient.notice))),
             claims_to_answer=_section(
                 select(Claim).join(Listing, Claim.listing_id == Listing.id)
                 .where(_to_answer_by(organisation_id))
@@ -114,7 +127,7 @@ def to_do_for(user: User, today: date | None = None) -> ToDo:
                          selectinload(Claim.listing).selectinload(Listing.site))),
             claims_awaiting_answer=_section(
                 select(Claim).where(Claim.claimant_organisation_id == organisation_id,
-                                    Claim.status == ClaimStatus.REQUESTED)
+                                    Claim.status.in_(_WAITING_FOR_OTHERS))
                 .order_by(Claim.created_at, Claim.id)
                 .options(selectinload(Claim.listing).selectinload(Listing.organisation))),
             expiring_listings=_section(
@@ -125,6 +138,7 @@ def to_do_for(user: User, today: date | None = None) -> ToDo:
                     Listing.available_until <= today + timedelta(days=EXPIRY_WARNING_DAYS))
                 .order_by(Listing.available_until, Listing.id)),
         )
+        sections["claims_to_sign_off"] = _to_sign_off_by(user)
         if permitted(user, Action.MANAGE_ORGANISATION, user.organisation):
             sections["colleagues_to_approve"] = _section(
                 select(User).where(_to_approve_in(organisation_id))
@@ -146,17 +160,41 @@ def counts_for(user: User) -> Counts:
     """The navigation's counts for `user`, in one statement (none for whom it shows none)."""
     if not in_good_standing(user):
         return Counts()
-    columns: dict[str, Any] = {}
     organisation_id = user.organisation_id
-    if organisation_id is not None:
+    shown = _Shown(
+        claims=organisation_id is not None,
+        colleagues=organisation_id is not None
+        and permitted(user, Action.MANAGE_ORGANISATION, user.organisation),
+        admin_queue=permitted(user, Action.ADMINISTER_PLATFORM))
+    if shown == _Shown():
+        return Counts()
+    row = db.session.execute(_counts_statement(shown),
+                             {"organisation_id": organisation_id}).one()
+    return Counts(**{name: int(value or 0) for name, value in row._mapping.items()})
+
+
+@dataclass(frozen=True)
+class _Shown:
+    claims: bool = False
+    colleagues: bool = False
+    admin_queue: bool = False
+
+
+@cache
+def _counts_statement(shown: _Shown) -> Select[Any]:
+    """The counts' statement for what the navigation shows, built once: on every member's page,
+    building it cost more than running it."""
+    organisation_id = bindparam("organisation_id", type_=Integer)
+    columns: dict[str, Any] = {}
+    if shown.claims:
         columns["claims_to_answer"] = (
             select(func.count(Claim.id)).join(Listing, Claim.listing_id == Listing.id)
             .where(_to_answer_by(organisation_id)).scalar_subquery())
-        if permitted(user, Action.MANAGE_ORGANISATION, user.organisation):
-            columns["colleagues_to_approve"] = (
-                select(func.count(User.id)).where(_to_approve_in(organisation_id))
-                .scalar_subquery())
-    if permitted(user, Action.ADMINISTER_PLATFORM):
+    if shown.colleagues:
+        columns["colleagues_to_approve"] = (
+            select(func.count(User.id)).where(_to_approve_in(organisation_id))
+            .scalar_subquery())
+    if shown.admin_queue:
         columns["admin_queue"] = (
             select(func.count(Listing.id))
             .where(Listing.status == ListingStatus.PENDING_REVIEW).scalar_subquery()
@@ -164,19 +202,27 @@ def counts_for(user: User) -> Counts:
             .where(Organisation.status == OrganisationStatus.PENDING).scalar_subquery()
             + select(func.count(func.distinct(Report.listing_id)))
             .where(Report.status == ReportStatus.OPEN).scalar_subquery())
-    if not columns:
-        return Counts()
-    row = db.session.execute(select(*(column.label(name)
-                                      for name, column in columns.items()))).one()
-    return Counts(**{name: int(value or 0) for name, value in row._mapping.items()})
+    return select(*(column.label(name) for name, column in columns.items()))
 
 
-def _to_answer_by(organisation_id: int) -> Any:
+def _to_answer_by(organisation_id: Any) -> Any:
     """Claims on the organisation's listings that wait for its answer."""
     return (Listing.organisation_id == organisation_id) & (Claim.status == ClaimStatus.REQUESTED)
 
 
-def _to_approve_in(organisation_id: int) -> Any:
+def _to_sign_off_by(user: User) -> Section[Claim]:
+    """Claims of a medical-technology colleague's organisation that wait for its approval."""
+    if not user.medical_technology:
+        return Section()
+    return _section(
+        select(Claim).where(Claim.claimant_organisation_id == user.organisation_id,
+                            Claim.status == ClaimStatus.AWAITING_SIGN_OFF)
+        .order_by(Claim.created_at, Claim.id)
+        .options(selectinload(Claim.claimant),
+                 selectinload(Claim.listing).selectinload(Listing.organisation)))
+
+
+def _to_approve_in(organisation_id: Any) -> Any:
     """Colleagues who signed up and confirmed their address: their admin's turn (the admin
     pages count pending accounts the same way)."""
     return ((User.organisation_id == organisation_id) & (User.status == UserStatus.PENDING)

@@ -45,12 +45,33 @@
     });
   }
 
+  // The posting form's device passport: shown for a medical category (with what it asks for),
+  // or while no category is chosen; hidden for others unless it holds an error to fix.
+  function showPassport() {
+    var fieldset = document.querySelector("[data-passport]");
+    var category = document.getElementById("category");
+    if (!fieldset || !category) { return; }
+    var medical = JSON.parse(fieldset.getAttribute("data-passport-categories") || "[]");
+    var chosen = category.value;
+    var isMedical = medical.indexOf(chosen) !== -1;
+    fieldset.hidden = chosen !== "" && !isMedical && !fieldset.querySelector(".field--error");
+    fieldset.querySelectorAll("[data-passport-unknown]").forEach(function (hint) {
+      hint.hidden = chosen !== "";
+    });
+    fieldset.querySelectorAll("[data-passport-required]").forEach(function (hint) {
+      hint.hidden = hint.getAttribute("data-passport-required") !== chosen;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncChoicePanels();
     setUpErrorSummary();
     var category = document.getElementById("category");
     if (category && document.getElementById("typical-hints")) {
       category.addEventListener("change", showTypicalAmounts);
+    }
+    if (category && document.querySelector("[data-passport]")) {
+      category.addEventListener("change", showPassport);
     }
     document.addEventListener("change", function (event) {
       if (event.target.matches('input[type="radio"]')) { syncChoicePanels(); }

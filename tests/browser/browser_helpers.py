@@ -148,3 +148,14 @@ def check_accessibility(page) -> None:
     assert not blocking, f"axe on {page.url}:\n" + "\n".join(
         f"  {v['impact']} {v['id']}: {v['help']} ({v['count']} nodes, e.g. {v['targets']})"
         for v in blocking)
+
+
+def fill_device_passport(page, manufacturer: str, model: str, year: int,
+                         last_maintenance: str | None = None) -> None:
+    """What an English posting form asks of a medical device (walkers and wheelchairs, care
+    beds: services/device_passports.DEFAULT_MEDICAL_CATEGORIES)."""
+    page.get_by_label("Manufacturer", exact=True).fill(manufacturer)
+    page.get_by_label("Model", exact=True).fill(model)
+    page.get_by_label("Year of manufacture", exact=True).fill(str(year))
+    if last_maintenance:
+        page.get_by_label("Last maintenance on", exact=True).fill(last_maintenance)

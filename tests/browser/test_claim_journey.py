@@ -11,6 +11,7 @@ import pytest
 from browser_helpers import (
     VIEWPORTS,
     check_accessibility,
+    fill_device_passport,
     keep_artifacts,
     link_in,
     log_in,
@@ -53,6 +54,7 @@ def test_the_whole_claim_journey_in_a_browser(request, live_server, mailbox, bro
         giver_page.get_by_label("Condition", exact=True).select_option(label="Good")  # no preset
         giver_page.get_by_label("Quantity").fill("3")
         giver_page.get_by_label("Weight per unit in kg (optional)").fill("15")
+        fill_device_passport(giver_page, "Invacare", "Action 2 NG", 2019)
         giver_page.get_by_label("Photos").set_input_files(
             [str(SHARED_TESTDATA / "images" / "good" / "hopper.jpg"),
              str(SHARED_TESTDATA / "images" / "good" / "exif_gps.jpg")])

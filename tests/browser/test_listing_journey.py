@@ -17,6 +17,7 @@ from browser_helpers import (
     VIEWPORTS,
     assert_fits_the_screen,
     check_accessibility,
+    fill_device_passport,
     keep_artifacts,
     log_in,
     show_filters,
@@ -74,6 +75,7 @@ def test_posting_with_photos_finding_it_with_filters_and_switching_language(
         page.get_by_label("Condition", exact=True).select_option(label="As new")
         page.get_by_label("Quantity").fill("4")
         page.get_by_label("Weight per unit in kg (optional)").fill("7.5")
+        fill_device_passport(page, "Topro", "Troja 5G", 2021)
 
         # A file the marketplace does not take: the uploader sends it at once and shows the
         # server's clear message by it; publishing without a photo keeps the form.

@@ -10,6 +10,7 @@ from browser_helpers import (
     VIEWPORTS,
     assert_fits_the_screen,
     check_accessibility,
+    fill_device_passport,
     keep_artifacts,
     link_in,
     log_in,
@@ -77,6 +78,7 @@ def test_posting_searching_claiming_and_accepting_work_without_javascript(
         giver_page.get_by_label("Category").select_option(label="Care beds")
         giver_page.get_by_label("Condition", exact=True).select_option(label="Good")  # no preset
         giver_page.get_by_label("Quantity").fill("2")
+        fill_device_passport(giver_page, "Hermann Bock", "Dali II", 2017, "2026-06-01")
         giver_page.get_by_label("Photos").set_input_files(
             [str(SHARED_TESTDATA / "images" / "good" / "hopper.jpg")])
         giver_page.get_by_role("button", name="Publish").click()

@@ -14,11 +14,12 @@ EMAIL_KINDS = {
                "claim_quantity_freed", "claim_quantity_freed_giver", "claim_collected",
                "claim_reminder", "claim_expired", "claim_not_collected", "claim_listing_gone",
                "claim_pickup_tomorrow", "claim_pickup_proposed", "claim_pickup_answered",
-               "claim_withdrawn"),
+               "claim_withdrawn", "claim_sign_off_waiting", "claim_signed_off",
+               "claim_not_signed_off", "claim_sign_off_expired"),
     "messages": ("claim_message",),
     "matches": ("alert_match", "alert_digest", "wanted_answered", "wanted_likely_match"),
     "listings": ("listing_published", "listing_expiring", "listing_expired"),
-    "approvals": ("member_to_approve", "organisation_to_approve"),
+    "approvals": ("member_to_approve", "organisation_to_approve", "claim_sign_off_requested"),
     "moderation": ("moderation_summary", "report_received"),
 }
 # Work for admins: "off" (the notification setting) does not silence these, muting the kind does.

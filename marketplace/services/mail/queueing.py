@@ -66,6 +66,13 @@ SUBJECTS = {
     "report_resolved": _l("Your report has been handled: %(title)s"),
     "claim_reply_refused": _l("Your reply was not added to the claim: %(title)s"),
     "claim_reply_attachments": _l("Your reply was added without its attachments: %(title)s"),
+    "claim_sign_off_requested": _l("Approve a claim for a medical device: %(title)s"),
+    "claim_sign_off_waiting": _l("Your claim waits for medical technology: %(title)s"),
+    "claim_signed_off": _l("Medical technology approved your claim: %(title)s"),
+    "claim_not_signed_off": _l("Medical technology did not approve your claim: %(title)s"),
+    "claim_sign_off_expired": _l("Your claim was not approved in time: %(title)s"),
+    "safety_notice": _l("Field safety notice: %(device)s"),
+    "listing_held_safety_notice": _l("Your listing is held for review: %(title)s"),
 }
 
 # Every email about one claim has this subject (the first one's, kept to the end), so mail

@@ -8,12 +8,13 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select
 
+from ... import stored_files
 from ...extensions import db
 from ...models import ListingPhoto, Photo, StagedPhoto
-from ...storage import Storage, get_storage
+from ...storage import get_storage
+from ...stored_files import delete_file
 from .names import photo_file_name
 from .preparing import PreparedPhoto
 from .refusals import PhotoStorageFailed
@@ -22,8 +23,6 @@ from .variants import FULL, VARIANTS
 # Logged under the package's name, as before it was split.
 log = logging.getLogger(__package__)
 
-_WRITTEN = "photos.files_written"  # removed unless the transaction commits
-_DELETED = "photos.files_of_deleted_rows"  # removed once the transaction commits
 
 
 def save_prepared(prepared: PreparedPhoto) -> Photo:
@@ -51,7 +50,7 @@ def save_prepared(prepared: PreparedPhoto) -> Photo:
             storage.write(written[-1], data)
     except BaseException as error:
         for name in written:
-            _delete_file(storage, name)
+            delete_file(storage, name)
         with contextlib.suppress(Exception):
             db.session.delete(photo)
             db.session.flush()
@@ -59,7 +58,7 @@ def save_prepared(prepared: PreparedPhoto) -> Photo:
             log.error("Could not store photo file %s", written[-1], exc_info=True)
             raise PhotoStorageFailed() from error
         raise
-    db.session.info.setdefault(_WRITTEN, []).extend((storage, name) for name in written)
+    stored_files.written(storage, written)
     return photo
 
 
@@ -85,30 +84,6 @@ def delete_unreferenced_photos(photo_ids: Iterable[int] | None = None) -> int:
         db.session.delete(photo)
     db.session.flush()
     storage = get_storage()
-    db.session.info.setdefault(_DELETED, []).extend(
-        (storage, photo_file_name(photo, variant)) for photo in photos for variant in VARIANTS)
+    stored_files.delete_after_commit(
+        storage, (photo_file_name(photo, variant) for photo in photos for variant in VARIANTS))
     return len(photos)
-
-
-def _delete_file(storage: Storage, name: str) -> None:
-    try:
-        storage.delete(name)
-    except OSError:
-        log.warning("Could not delete photo file %s", name, exc_info=True)
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
-    for storage, name in session.info.pop(_DELETED, ()):
-        _delete_file(storage, name)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is not None:
-        return  # a savepoint: the real transaction decides
-    # Still here, so not committed (rolled back, or the session closed): the rows are gone.
-    for storage, name in session.info.pop(_WRITTEN, ()):
-        _delete_file(storage, name)
-    session.info.pop(_DELETED, None)
