@@ -133,19 +133,27 @@ def _act(claim_id: int, form_class: type, action: Callable[[Claim, Any], object]
 def accept(claim_id: int) -> Response | tuple[str, int]:
     """A refused day or window shows the page again (422) with what was typed and the error
     on its field."""
-    claim = _claim_or_404(claim_id)
-    form = AcceptForm()
+    return _on_claim_page(
+        _claim_or_404(claim_id), "accept_form", AcceptForm(),
+        lambda claim, form: claim_service.accept_claim(
+            current_user, claim, form.note.data or "", form.agreed_pickup_date.data,
+            form.pickup_from.data, form.pickup_until.data),
+        _("The claim is accepted; the claimant has been sent the pick-up details."))
+
+
+def _on_claim_page(claim: Claim, form_name: str, form: FlaskForm,
+                   action: Callable[[Claim, Any], object],
+                   success: str) -> Response | tuple[str, int]:
+    """A form on the claim page: done, on to the claim; refused, the page again (422) with
+    what was typed and the reason on its field."""
     if form.validate_on_submit():
         with refusals_on(form, forbid=True) as call:
-            claim_service.accept_claim(current_user, claim, form.note.data or "",
-                                       form.agreed_pickup_date.data, form.pickup_from.data,
-                                       form.pickup_until.data)
+            action(claim, form)
         if call.succeeded:
-            flash(_("The claim is accepted; the claimant has been sent the pick-up details."),
-                  "success")
+            flash(success, "success")
             return redirect(url_for("claims.show", claim_id=claim.id))
     db.session.refresh(claim)  # as it is now, after the refusal's rollback
-    return _claim_page(claim, INVALID_FORM_STATUS, accept_form=form)
+    return _claim_page(claim, INVALID_FORM_STATUS, **{form_name: form})
 
 
 @bp.route("/claims/<int:claim_id>/sign-off", methods=["POST"])
@@ -164,33 +172,23 @@ def refuse_sign_off(claim_id: int) -> Response | tuple[str, int]:
     """Medical technology refuses, with a reason; without one the page comes back (422)."""
     claim = _claim_or_404(claim_id)
     require(Action.SIGN_OFF_CLAIM, claim)
-    form = RefuseSignOffForm()
-    if form.validate_on_submit():
-        with refusals_on(form, forbid=True) as call:
-            medical_sign_off.refuse_sign_off(current_user, claim, form.reason.data or "")
-        if call.succeeded:
-            flash(_("Not approved: your colleague has been told why. The giver never received "
-                    "the claim."), "success")
-            return redirect(url_for("claims.show", claim_id=claim.id))
-    db.session.refresh(claim)
-    return _claim_page(claim, INVALID_FORM_STATUS, refuse_sign_off_form=form)
+    return _on_claim_page(
+        claim, "refuse_sign_off_form", RefuseSignOffForm(),
+        lambda claim, form: medical_sign_off.refuse_sign_off(current_user, claim,
+                                                             form.reason.data or ""),
+        _("Not approved: your colleague has been told why. The giver never received the "
+          "claim."))
 
 
 @bp.route("/claims/<int:claim_id>/pick-up-time", methods=["POST"])
 @login_required
 def propose_time(claim_id: int) -> Response | tuple[str, int]:
-    claim = _claim_or_404(claim_id)
-    form = ProposeTimeForm()
-    if form.validate_on_submit():
-        with refusals_on(form, forbid=True) as call:
-            pick_up_times.propose_pickup_time(current_user, claim, form.agreed_pickup_date.data,
-                                              form.pickup_from.data, form.pickup_until.data)
-        if call.succeeded:
-            flash(_("Your proposal has been sent; the agreed time stays until the other side "
-                    "agrees."), "success")
-            return redirect(url_for("claims.show", claim_id=claim.id))
-    db.session.refresh(claim)
-    return _claim_page(claim, INVALID_FORM_STATUS, propose_form=form)
+    return _on_claim_page(
+        _claim_or_404(claim_id), "propose_form", ProposeTimeForm(),
+        lambda claim, form: pick_up_times.propose_pickup_time(
+            current_user, claim, form.agreed_pickup_date.data, form.pickup_from.data,
+            form.pickup_until.data),
+        _("Your proposal has been sent; the agreed time stays until the other side agrees."))
 
 
 @bp.route("/claims/<int:claim_id>/pick-up-time/<any(agree, decline):answer>",
