@@ -350,6 +350,20 @@ def test_the_download_gives_the_current_file_to_both_sides_only(scene, login_as,
     assert login_as(make_user()).get(path).status_code == 404
 
 
+@pytest.mark.parametrize("ending", ["cancelled", "collected"])
+def test_the_download_after_the_claim_ended_withdraws_only_a_hand_over_that_never_was(
+        scene, login_as, ending):
+    accept(scene, next_weekday(1), "09:30", "11:00")
+    if ending == "cancelled":
+        claims.cancel_claim(scene.claimant, scene.claim)
+    else:
+        claims.mark_collected(scene.giver, scene.claim)
+    db.session.commit()
+    response = login_as(scene.claimant).get(f"/claims/{scene.claim.id}/pick-up.ics")
+    calendar = icalendar.Calendar.from_ical(response.data)
+    assert str(calendar["method"]) == ("CANCEL" if ending == "cancelled" else "PUBLISH")
+
+
 # --- the reminder ----------------------------------------------------------------------------
 
 def test_the_reminder_the_day_before_says_the_time(scene):

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from ..confirmation import ConfirmStepForm, cancel_claim_confirmation, confirmation_page, confirmed
 from ..extensions import db, limiter
 from ..localtime import local_time
-from ..models import Claim, ClaimStatus, Listing
+from ..models import Claim, Listing
 from ..organisations.forms import ConfirmForm
 from ..security import Action, can, is_giver
 from ..services import claims as claim_service
@@ -210,8 +210,8 @@ def pickup_calendar(claim_id: int) -> Response:
     claim = _claim_or_404(claim_id)
     if not pick_up_calendar.has_appointment(claim):
         abort(404)
-    ended = claim.status in (ClaimStatus.CANCELLED, ClaimStatus.EXPIRED, ClaimStatus.DECLINED)
-    response = Response(pick_up_calendar.calendar_file(claim, cancelled=ended),
+    response = Response(pick_up_calendar.calendar_file(
+                            claim, cancelled=claim.status.ended_without_hand_over),
                         content_type=pick_up_calendar.CONTENT_TYPE)
     response.headers["Content-Disposition"] = \
         f'attachment; filename="{pick_up_calendar.FILENAME}"'

@@ -47,6 +47,11 @@ class ClaimStatus(enum.StrEnum):
     def is_open(self) -> bool:
         return self in OPEN_CLAIM_STATUSES
 
+    @property
+    def ended_without_hand_over(self) -> bool:
+        """Final, and the items never changed hands (an agreed pick-up is off)."""
+        return self not in OPEN_CLAIM_STATUSES and self is not ClaimStatus.COLLECTED
+
 
 CLAIM_STATUS_LABELS = {
     ClaimStatus.AWAITING_SIGN_OFF: _l("Waiting for approval by medical technology"),
