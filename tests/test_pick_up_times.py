@@ -188,6 +188,13 @@ def test_accepting_within_the_hours_sends_a_timed_calendar_file(scene, login_as)
     event = event_of(calendar)
     assert event.decoded("dtstart") == local(tuesday, 9, 30)
     assert event.decoded("dtstart").tzinfo.key == "Europe/Amsterdam"  # written with its zone
+    # A calendar program without the zone database reads the zone from the file: one
+    # VTIMEZONE under that name, whose rules give the appointment's offset.
+    [zone] = calendar.walk("VTIMEZONE")
+    assert str(zone["tzid"]) == event["dtstart"].params["TZID"] == "Europe/Amsterdam"
+    for month, hours in ((1, 1), (7, 2)):  # winter and summer time of the appointment's year
+        assert zone.to_tz().utcoffset(datetime(tuesday.year, month, 15, 12)) \
+            == timedelta(hours=hours)
     assert event.decoded("dtend") == local(tuesday, 11)
     assert event.decoded("sequence") == 0
     assert str(event["uid"]) == f"claim-{claim.id}@surplus-marketplace"
