@@ -11,7 +11,10 @@ TEST_DATABASE_URL or BENCH_POSTGRES_URL), in a fresh database `bench_impact` on 
 (dropped afterwards). Times `impact_figures` (every query of the dashboard, without the
 template) for the platform and one organisation over several periods, each query alone, the
 alternative of bucketing months in Python (fetch one row per collected claim), and reading the
-collected claims for the CSV export. Prints the median and 95th percentile of each.
+collected claims for the CSV export. Then the whole dashboard page and its PDF through the test
+client, for the platform and for the busiest organisation (as its admin), over the last 12
+months: time, and the peak of memory Python allocated during one request (tracemalloc). Prints
+the median and 95th percentile of each, and the process's peak resident memory at the end.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -45,14 +50,19 @@ from marketplace.models import (
     OrganisationKind,
     OrganisationStatus,
     Province,
+    Role,
     Site,
     Unit,
+    User,
+    UserStatus,
 )
 from marketplace.services import impact
 from marketplace.services.defaults import ensure_defaults
 from marketplace.services.impact import Period, Preset, queries
+from marketplace.services.passwords import hash_password
 
 POSTGRES_DATABASE = "bench_impact"
+PASSWORD = "bench-impact-password"  # noqa: S105 - a throwaway database
 MAX_REPETITIONS = 100
 SECONDS_PER_CASE = 4.0
 
@@ -221,6 +231,45 @@ def run_cases(app, label: str) -> list[tuple]:
         timings = measure(lambda: sum(1 for _ in impact.collected_claims(last_year)))
         results.append(summarise(f"{label} claims export rows, last 12 months", timings,
                                  f"{count:,} rows"))
+        results += page_cases(app, label, busiest)
+    return results
+
+
+def page_cases(app, label: str, busiest: int) -> list[tuple]:
+    """The dashboard page and its PDF through the test client (templates, charts, the
+    comparison and xhtml2pdf included), last 12 months; the note is the peak of memory Python
+    allocated during one request."""
+    viewers = {"platform": "platform-admin@example.org", "organisation": "org-admin@example.org"}
+    db.session.add_all([
+        User(email=viewers["platform"], name="Platform admin", role=Role.PLATFORM_ADMIN,
+             status=UserStatus.ACTIVE, password_hash=hash_password(PASSWORD),
+             email_confirmed_at=datetime.now(UTC)),
+        User(email=viewers["organisation"], name="Organisation admin", role=Role.ORG_ADMIN,
+             organisation_id=busiest, status=UserStatus.ACTIVE,
+             password_hash=hash_password(PASSWORD), email_confirmed_at=datetime.now(UTC))])
+    db.session.commit()
+    pages = {
+        "platform": ("/admin/impact", "/admin/impact.pdf"),
+        "organisation": (f"/organisations/{busiest}/impact",
+                         f"/organisations/{busiest}/impact.pdf"),
+    }
+    results = []
+    for who, paths in pages.items():
+        client = app.test_client()
+        client.post("/auth/login", data={"email": viewers[who], "password": PASSWORD})
+        for kind, path in zip(("page", "PDF"), paths, strict=True):
+            def get(path: str = path, client: Any = client) -> int:
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+                return len(response.data)
+
+            size = get()
+            tracemalloc.start()
+            get()
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            results.append(summarise(f"{label} {kind}, {who}, last 12 months", measure(get),
+                                     f"{size / 1024:,.0f} KiB, peak {peak / 2**20:,.1f} MiB"))
     return results
 
 
@@ -229,6 +278,8 @@ def bench_app(url: str, instance: Path):
     return create_app({
         "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
         "MAIL_FOLDER": str(instance / "mail"), "UPLOAD_FOLDER": str(instance / "uploads"),
+        # The pages are fetched through the test client, logged in with a form.
+        "TESTING": True, "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False,
     })
 
 
@@ -298,6 +349,9 @@ def main() -> None:
         print(f"\n{'case':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'runs':>4}")
         for name, median, p95, runs, note in results:
             print(f"{name:<{width}}  {median:>9.1f}  {p95:>7.1f}  {runs:>4}  {note}")
+    # ru_maxrss is in kilobytes on Linux.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory of this process: {peak:,.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     from .account.views import bp as account_bp
     from .admin import (  # noqa: F401  (routes)
         categories,
+        green_deal,
         impact,
         moderation,
         reports,

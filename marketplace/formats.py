@@ -54,6 +54,12 @@ def number_text(value: float | int | Decimal) -> str:
     return numbers.format_decimal(value, locale=format_locale())
 
 
+def factor_text(value: Decimal) -> str:
+    """A factor with every decimal it has: "0,25023" in Dutch, "0.25023" in English (where
+    number_text stops at three)."""
+    return numbers.format_decimal(value, format="#,##0.##########", locale=format_locale())
+
+
 def money_text(value: float | int | Decimal, *, cents: bool = True) -> str:
     """An amount in euros: "€ 1.234,50" in Dutch, "€1,234.50" in English; without `cents`,
     rounded to whole euros ("€ 1.235")."""

@@ -9,7 +9,14 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .error_summary import error_summary, page_has_errors
-from .formats import date_text, datetime_text, money_text, number_text, window_text
+from .formats import (
+    date_text,
+    datetime_text,
+    factor_text,
+    money_text,
+    number_text,
+    window_text,
+)
 from .i18n import current_language
 from .models import LANGUAGE_NAMES, Language
 from .models.audit import audit_action_label
@@ -49,6 +56,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["window"] = lambda starts, ends: window_text(starts, ends) \
         if starts and ends else ""
     app.jinja_env.filters["number"] = lambda value: number_text(value) \
+        if value is not None else ""
+    app.jinja_env.filters["factor"] = lambda value: factor_text(value) \
         if value is not None else ""
     app.jinja_env.filters["money"] = lambda value: money_text(value) \
         if value is not None else ""

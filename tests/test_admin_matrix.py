@@ -145,6 +145,8 @@ def _expected(rule: Rule, role: str) -> int:
 def test_the_matrix_covers_the_administration_routes(app):
     endpoints = {rule.endpoint for rule in _administration_rules(app)}
     assert {"admin.index", "admin.audit", "admin.organisations"} <= endpoints
+    assert {"admin.impact_green_deal", "admin.update_green_deal_setting",
+            "admin.update_category_material"} <= endpoints
     assert len(endpoints) >= 10
 
 

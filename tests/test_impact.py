@@ -440,9 +440,10 @@ def test_the_organisation_page_shows_its_figures_charts_and_factors(
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'aria-current="page">Impact</a>' in html
-    assert "items given (30 kg)" in html
+    assert '<th scope="row">Kilograms passed on</th><td class="numeric">30 kg</td>' in html
     assert "1 collected claim had no weight" in html
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 7
+    # Four month charts and the given side's top categories; it received nothing.
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 5
     assert '<div class="visually-hidden"><table>' in html
     assert "Freegle" in html  # the factors and their sources
     assert "Change the factors" not in html  # for platform admins only
@@ -504,7 +505,7 @@ def test_the_admin_page_filters_by_organisation(login_as, make_listing, orgs, pe
 
     assert "items given and received, in 2 collected claims" in platform
     assert f'<option value="{giver.id}" selected>' in one
-    assert "items given (30 kg)" in one
+    assert '<th scope="row">Kilograms passed on</th><td class="numeric">30 kg</td>' in one
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -533,13 +534,13 @@ def test_the_figures_csv_has_one_value_per_row(login_as, make_listing, orgs, peo
     assert values[("period", "start", "date")] == "2025-01-01"
     assert values[("figure", "", "items_given")] == "2"
     assert values[("figure", "", "items_received")] == "0"
-    assert values[("figure", "", "kilograms")] == "20.000"
-    assert values[("figure", "", "co2e_kg")] == "52.000"
-    assert values[("month", "2025-03", "items")] == "2"
-    assert values[("month", "2025-06", "items")] == "0"
-    assert values[("category", "office-furniture", "co2e_kg")] == "52.000"
-    assert values[("category", "office-furniture", "factor")] == "2.600"
-    assert sum(1 for row in rows if row[0] == "month") == 6 * 4
+    # One organisation's sides are never added: kilograms per side, CO₂e at the receiver.
+    assert values[("given", "", "kilograms")] == "20.000"
+    assert values[("received", "", "co2e_kg")] == "0"
+    assert values[("month", "2025-03", "given_items")] == "2"
+    assert values[("month", "2025-06", "given_items")] == "0"
+    assert values[("category", "office-furniture", "given_kilograms")] == "20.000"
+    assert sum(1 for row in rows if row[0] == "month") == 6 * (3 + 4)
 
 
 def test_the_claims_csv_lists_collected_claims_and_defuses_formulas(

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..i18n import current_language
-from ..impact.views import claims_csv, figures_csv, render_dashboard
+from ..impact.views import claims_csv, dashboard_pdf, figures_csv, render_dashboard
 from ..models import Category, ImpactFactor, Organisation
 from ..services import impact
 from ..web import id_value, refusals_on, render_form
@@ -46,6 +46,11 @@ def impact_dashboard() -> str:
 @bp.route("/impact.csv")
 def impact_csv() -> Response:
     return figures_csv(_chosen_organisation())
+
+
+@bp.route("/impact.pdf")
+def impact_pdf() -> Response:
+    return dashboard_pdf(_chosen_organisation(), platform=True)
 
 
 @bp.route("/impact/claims.csv")

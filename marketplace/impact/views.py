@@ -12,10 +12,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
-from flask_babel import format_date, format_decimal, ngettext
+from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import force_locale, format_date, format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -24,12 +25,14 @@ from werkzeug.wsgi import wrap_file
 from ..extensions import db
 from ..formats import money_text
 from ..i18n import current_language
+from ..localtime import local_today
 from ..models import Organisation
 from ..security import Action
 from ..services import impact
 from ..services.charts import Bar, column_chart, row_chart
 from ..services.impact import CategoryFigure, ImpactReport, Period, Preset
 from ..web import require
+from . import board_rows
 
 bp = Blueprint("impact", __name__)
 
@@ -56,6 +59,12 @@ def organisation_claims_csv(organisation_id: int) -> Response:
     return claims_csv(_viewable(organisation_id))
 
 
+@bp.route("/organisations/<int:organisation_id>/impact.pdf")
+@login_required
+def organisation_pdf(organisation_id: int) -> Response:
+    return dashboard_pdf(_viewable(organisation_id))
+
+
 def _viewable(organisation_id: int) -> Organisation:
     organisation = db.get_or_404(Organisation, organisation_id)
     require(Action.VIEW_IMPACT, organisation)
@@ -64,9 +73,11 @@ def _viewable(organisation_id: int) -> Organisation:
 
 # --- the page --------------------------------------------------------------------------------
 
-def render_dashboard(organisation: Organisation | None, *, platform: bool = False) -> str:
+def render_dashboard(organisation: Organisation | None, *, platform: bool = False,
+                     paper: bool = False) -> str:
     """The dashboard of `organisation` (None: the platform). `platform`: shown in the admin
-    section, with its navigation and the organisation filter."""
+    section, with its navigation and the organisation filter. `paper`: the HTML of the PDF
+    (impact/paper_base.html: no form, navigation or links; the charts as images)."""
     period, messages = impact.parse_period(request.args)
     report = impact.impact_figures(period, organisation.id if organisation else None)
     organisations = (db.session.execute(select(Organisation.id, Organisation.name)
@@ -75,11 +86,48 @@ def render_dashboard(organisation: Organisation | None, *, platform: bool = Fals
     return render_template(
         "impact/dashboard.html", report=report, period=period, messages=messages,
         organisation=organisation, platform=platform, organisations=organisations,
-        presets=list(Preset), month_rows=_month_rows(report),
-        charts=_charts(report), factors=impact.factors_in_use(),
+        presets=list(Preset), month_rows=_month_rows(report), sides=_sides(report),
+        charts=_charts(report, paper=paper), factors=impact.factors_in_use(),
         export_args=_export_args(period, organisation if platform else None),
-        duration=duration, kilograms=kilograms, euros=euros, number=number,
-        category_name=category_name)
+        duration=duration, kilograms=kilograms, euros=euros, number=number, share=share,
+        category_name=category_name, **_comparison_and_paper(period, organisation, paper),
+        **_green_deal(period, organisation, paper))
+
+
+def dashboard_pdf(organisation: Organisation | None, *, platform: bool = False) -> Response:
+    """The dashboard of the period as a PDF download, in the language `lang` asks for (nl or
+    en; else the page's)."""
+    language = request.args.get("lang", "")
+    if language not in current_app.config["LANGUAGES"]:
+        language = current_language()
+    with force_locale(language):
+        html = render_dashboard(organisation, platform=platform, paper=True)
+        period, _messages = impact.parse_period(request.args)
+    response = Response(impact.html_to_pdf(html), mimetype="application/pdf")
+    filename = _filename("impact", period, organisation, f"{language}.pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _green_deal(period: Period, organisation: Organisation | None,
+                paper: bool) -> dict[str, Any]:
+    """The Green Deal terms for templates/impact/_green_deal.html: figures, chart, factors."""
+    figures = impact.green_deal_figures(period, organisation.id if organisation else None)
+    chart = row_chart([Bar(figure.label, figure.kilograms) for figure in figures.materials],
+                      title=_("Kilograms avoided per material class"),
+                      chart_id="chart-material-classes", format_value=kilograms)
+    return {"green_deal": figures, "green_deal_factors": impact.green_deal_factor_rows(),
+            "material_classes": impact.material_class_rows(),
+            "green_deal_chart": impact.svg_image(chart) if paper else chart}
+
+
+def _comparison_and_paper(period: Period, organisation: Organisation | None,
+                          paper: bool) -> dict[str, Any]:
+    return {"comparison": impact.compare(organisation, period) if organisation else None,
+            "minimum_to_compare": impact.MIN_ORGANISATIONS_TO_COMPARE, "percent": percent,
+            "paper": paper, "paper_font": impact.paper_font() if paper else None,
+            "made_on": local_today()}
 
 
 def _export_args(period: Period, organisation: Organisation | None) -> dict[str, str]:
@@ -111,6 +159,15 @@ def euros(value: Decimal | int | float) -> str:
     return money_text(value, cents=False)
 
 
+def percent(share: Decimal) -> str:
+    return format_percent(share, format="#,##0%")
+
+
+def share(part: int, whole: int) -> str:
+    """`part` of `whole` as a whole percentage as the page's language writes it; "-" of none."""
+    return format_percent(part / whole) if whole else "-"
+
+
 def duration(hours: float | None) -> str:
     if hours is None:
         return "-"
@@ -132,7 +189,53 @@ def _month_rows(report: ImpactReport) -> list[tuple[str, Any]]:
     return [(_month_label(figure.month), figure) for figure in report.months]
 
 
-def _charts(report: ImpactReport) -> dict[str, Any]:
+def _sides(report: ImpactReport) -> dict[str, Any]:
+    """One organisation's months and top categories per side (never added together)."""
+    return {
+        "received_months": [(_month_label(figure.month), figure)
+                            for figure in report.received_months],
+        "given_months": [(_month_label(figure.month), figure) for figure in report.given_months],
+        "received_top": {metric: impact.top_categories(report.received_categories, metric)
+                         for metric in ("co2e_kg", "euros")},
+        "given_top": {"kilograms": impact.top_categories(report.given_categories, "kilograms")},
+    }
+
+
+def _side_charts(report: ImpactReport) -> dict[str, Any]:
+    """One organisation's charts: what it received and what it gave, each on its own."""
+    sides = _sides(report)
+
+    def months(side: str, attribute: str, title: str, formatter) -> Any:
+        bars = [Bar(label, getattr(figure, attribute),
+                    short_label=format_date(figure.month, "MMM yy"))
+                for label, figure in sides[f"{side}_months"]]
+        return column_chart(bars, title=title, chart_id=f"chart-{side}-months-{attribute}",
+                            format_value=formatter)
+
+    def top(side: str, metric: str, title: str, formatter) -> Any:
+        bars = [Bar(category_name(figure), getattr(figure.totals, metric))
+                for figure in sides[f"{side}_top"][metric]]
+        return row_chart(bars, title=title, chart_id=f"chart-{side}-categories-{metric}",
+                         format_value=formatter)
+
+    return {
+        "received_months_euros": months("received", "euros", _(
+            "Value received per month (purchase avoided)"), euros),
+        "received_months_co2e": months("received", "co2e_kg", _(
+            "CO₂e avoided per month by what it received"), kilograms),
+        "given_months_items": months("given", "items", _("Items given per month"), number),
+        "given_months_kilograms": months("given", "kilograms", _(
+            "Kilograms passed on per month (disposal avoided)"), kilograms),
+        "received_categories_co2e": top("received", "co2e_kg", _(
+            "Received: top categories by CO₂e avoided"), kilograms),
+        "received_categories_euros": top("received", "euros", _(
+            "Received: top categories by value"), euros),
+        "given_categories_kilograms": top("given", "kilograms", _(
+            "Given: top categories by kilograms"), kilograms),
+    }
+
+
+def _charts(report: ImpactReport, *, paper: bool = False) -> dict[str, Any]:
     def months(attribute: str, title: str, formatter) -> Any:
         bars = [Bar(_month_label(figure.month), getattr(figure, attribute),
                     short_label=format_date(figure.month, "MMM yy"))
@@ -146,7 +249,7 @@ def _charts(report: ImpactReport) -> dict[str, Any]:
         return row_chart(bars, title=title, chart_id=f"chart-categories-{metric}",
                          format_value=formatter)
 
-    return {
+    charts = _side_charts(report) if report.organisation_id is not None else {
         "months_items": months("items", _("Items reused per month"), number),
         "months_kilograms": months("kilograms", _("Kilograms diverted from waste per month"),
                                    kilograms),
@@ -158,6 +261,8 @@ def _charts(report: ImpactReport) -> dict[str, Any]:
         "categories_co2e": categories("co2e_kg", _("Top categories by CO₂e avoided"),
                                       kilograms),
     }
+    # xhtml2pdf draws no inline <svg>, but draws it as an image.
+    return {name: impact.svg_image(chart) for name, chart in charts.items()} if paper else charts
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -166,7 +271,11 @@ def figures_csv(organisation: Organisation | None) -> Response:
     """The figures of the period: one value per row (documented in docs/impact.md)."""
     period, _messages = impact.parse_period(request.args)
     report = impact.impact_figures(period, organisation.id if organisation else None)
-    return csv_response(_figure_rows(report, organisation),
+    green_deal = impact.green_deal_figures(period, organisation.id if organisation else None)
+    comparison = impact.compare(organisation, period) if organisation else None
+    return csv_response(chain(_figure_rows(report, organisation),
+                              impact.green_deal_csv_rows(green_deal),
+                              impact.comparison_csv_rows(comparison)),
                         _filename("impact", period, organisation))
 
 
@@ -177,9 +286,10 @@ def claims_csv(organisation: Organisation | None) -> Response:
     return csv_response(rows, _filename("collected-claims", period, organisation))
 
 
-def _filename(kind: str, period: Period, organisation: Organisation | None) -> str:
+def _filename(kind: str, period: Period, organisation: Organisation | None,
+              extension: str = "csv") -> str:
     who = f"organisation-{organisation.id}" if organisation else "platform"
-    return f"{kind}-{who}-{period.slug()}.csv"
+    return f"{kind}-{who}-{period.slug()}.{extension}"
 
 
 FIGURE_COLUMNS = ("section", "key", "metric", "value", "unit", "label")
@@ -221,7 +331,14 @@ def _figure_rows(report: ImpactReport, organisation: Organisation | None) -> Ite
          _("Mean time from posting to first claim")),
     ]
     for metric, value, unit, label in figures:
-        yield ("figure", "", metric, value, unit, label)
+        if not (single and metric in board_rows.SUMMED_METRICS):
+            yield ("figure", "", metric, value, unit, label)
+    yield from board_rows.side_rows(report) if single else _platform_rows(report)
+    yield from board_rows.performance_rows(report)
+
+
+def _platform_rows(report: ImpactReport) -> Iterator[tuple]:
+    """The platform's sides (each the total: a hand-over counted once), months, categories."""
     for side, totals in (("given", report.given), ("received", report.received)):
         for metric, unit in (("kilograms", "kg"), ("euros", "EUR"), ("co2e_kg", "kg CO2e")):
             yield (side, "", metric, getattr(totals, metric), unit, "")

@@ -12,6 +12,15 @@ from .device_passport import PASSPORT_FIELDS, DevicePassport
 from .following import ListingFollower
 from .impact import DEFAULT_IMPACT_FACTORS, ImpactFactor
 from .listing import Condition, Listing, ListingStatus, Unit
+from .material import (
+    DEFAULT_CATEGORY_MATERIALS,
+    DEFAULT_GREEN_DEAL_FACTORS,
+    MATERIAL_CLASS_LABELS,
+    CategoryMaterial,
+    GreenDealFactor,
+    GreenDealSetting,
+    MaterialClass,
+)
 from .moderation import (
     DEFAULT_MODERATION_REASONS,
     DEFAULT_WATCH_WORDS,
@@ -42,12 +51,15 @@ from .wanted import Wanted, WantedAnswer, WantedStatus
 
 __all__ = [
     "DEFAULT_CATEGORIES",
+    "DEFAULT_CATEGORY_MATERIALS",
+    "DEFAULT_GREEN_DEAL_FACTORS",
     "DEFAULT_IMPACT_FACTORS",
     "DEFAULT_MODERATION_REASONS",
     "DEFAULT_SUBCATEGORIES",
     "DEFAULT_SYNONYM_GROUPS",
     "DEFAULT_WATCH_WORDS",
     "LANGUAGE_NAMES",
+    "MATERIAL_CLASS_LABELS",
     "PASSPORT_FIELDS",
     "PROVINCE_NAMES",
     "Alert",
@@ -55,18 +67,22 @@ __all__ = [
     "AlertMatch",
     "AuditEvent",
     "Category",
+    "CategoryMaterial",
     "Claim",
     "ClaimMessage",
     "ClaimStatus",
     "Condition",
     "DailyTask",
     "DevicePassport",
+    "GreenDealFactor",
+    "GreenDealSetting",
     "ImpactFactor",
     "Language",
     "Listing",
     "ListingFollower",
     "ListingPhoto",
     "ListingStatus",
+    "MaterialClass",
     "ModerationReason",
     "NotificationPreference",
     "Organisation",

@@ -84,6 +84,8 @@ AUDIT_ACTION_LABELS = {
     "category.medical_device": _l("Medical-device settings of a category changed"),
     "impact_factor.create": _l("Impact factor added"),
     "impact_factor.update": _l("Impact factor changed"),
+    "category_material.update": _l("Material class of a category changed"),
+    "green_deal_factor.update": _l("Transport or displacement setting changed"),
     "mail.retry": _l("Failed email sent again"),
     "synonym_group.add": _l("Synonyms added"),
     "synonym_group.update": _l("Synonyms changed"),

@@ -9,10 +9,14 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
+    DEFAULT_CATEGORY_MATERIALS,
+    DEFAULT_GREEN_DEAL_FACTORS,
     DEFAULT_IMPACT_FACTORS,
     DEFAULT_MODERATION_REASONS,
     DEFAULT_WATCH_WORDS,
     Category,
+    CategoryMaterial,
+    GreenDealFactor,
     ImpactFactor,
     ModerationReason,
     WatchWord,
@@ -42,4 +46,19 @@ def ensure_defaults() -> None:
             if slug is None or slug in category_ids:
                 db.session.add(ImpactFactor(category_id=category_ids.get(slug) if slug else None,
                                             kg_co2e_per_kg=Decimal(value), source=source))
+    _ensure_green_deal_defaults()
     ensure_default_groups()
+
+
+def _ensure_green_deal_defaults() -> None:
+    """The material classes of the default categories and the transport settings (0027)."""
+    if db.session.scalar(select(CategoryMaterial.id).limit(1)) is None:
+        category_ids = dict(db.session.execute(select(Category.slug, Category.id)).all())
+        for slug, material_class, source in DEFAULT_CATEGORY_MATERIALS:
+            if slug in category_ids:
+                db.session.add(CategoryMaterial(category_id=category_ids[slug],
+                                                material_class=material_class, source=source))
+    if db.session.scalar(select(GreenDealFactor.id).limit(1)) is None:
+        for setting, value, source in DEFAULT_GREEN_DEAL_FACTORS:
+            db.session.add(GreenDealFactor(setting=setting, source=source,
+                                           value=Decimal(value) if value else None))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -166,6 +167,15 @@ def new_organisation(name: str, kind: OrganisationKind | str, first_site: SiteDe
     organisation.sites.append(build_site(first_site))
     db.session.add(organisation)
     return organisation
+
+
+def receiving_site_id(organisation_id: Any) -> Any:
+    """The site an organisation receives at, as SQL: its first active site by name (claims
+    name no receiving site). `organisation_id` is a number or a column (correlated: one per
+    claim); the transfer document and the transport of a hand-over both use this rule."""
+    return (select(Site.id).where(Site.organisation_id == organisation_id,
+                                  Site.active.is_(True))
+            .order_by(Site.name, Site.id).limit(1).scalar_subquery())
 
 
 def organisation_admins(organisation: Organisation) -> list[User]:

@@ -32,11 +32,11 @@ from sqlalchemy import or_, select
 from .. import stored_files
 from ..extensions import db
 from ..localtime import local_time
-from ..models import Claim, Organisation, Transfer, User
+from ..models import Claim, Organisation, Site, Transfer, User
 from ..models.base import utcnow
 from ..storage import get_storage
 from ..unit_of_work import Skip, each_in_own_unit
-from . import audit
+from . import audit, organisations
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,8 @@ def _organisation(organisation: Organisation, site: Any) -> dict[str, Any]:
 
 def _receiving_site(organisation: Organisation) -> Any:
     """The receiver's address on the document: its first active site (claims name none)."""
-    return next((site for site in organisation.sites if site.active), None)
+    return db.session.scalar(select(Site).where(
+        Site.id == organisations.receiving_site_id(organisation.id)))
 
 
 def _person(user: User | None, moment: datetime | None) -> dict[str, Any]:

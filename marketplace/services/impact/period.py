@@ -22,6 +22,8 @@ LATEST_DATE = date(2099, 12, 31)
 
 class Preset(enum.StrEnum):
     THIS_MONTH = "this_month"
+    THIS_QUARTER = "this_quarter"
+    LAST_QUARTER = "last_quarter"
     LAST_12_MONTHS = "last_12_months"
     THIS_YEAR = "this_year"
     LAST_YEAR = "last_year"
@@ -35,6 +37,8 @@ class Preset(enum.StrEnum):
 
 PRESET_LABELS = {
     Preset.THIS_MONTH: _l("This month"),
+    Preset.THIS_QUARTER: _l("This quarter"),
+    Preset.LAST_QUARTER: _l("Last quarter"),
     Preset.LAST_12_MONTHS: _l("Last 12 months"),
     Preset.THIS_YEAR: _l("This year"),
     Preset.LAST_YEAR: _l("Last year"),
@@ -78,6 +82,11 @@ class Period:
         match preset:
             case Preset.THIS_MONTH:
                 return cls(today.replace(day=1), today, preset)
+            case Preset.THIS_QUARTER:
+                return cls(_quarter_start(today), today, preset)
+            case Preset.LAST_QUARTER:
+                end = _quarter_start(today) - timedelta(days=1)
+                return cls(_quarter_start(end), end, preset)
             case Preset.THIS_YEAR:
                 return cls(today.replace(month=1, day=1), today, preset)
             case Preset.LAST_YEAR:
@@ -149,6 +158,11 @@ def _years_before(day: date, years: int = MAX_PERIOD_YEARS) -> date:
         return day.replace(year=day.year - years) + timedelta(days=1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28) + timedelta(days=1)
+
+
+def _quarter_start(day: date) -> date:
+    """The first day of the quarter `day` is in (January, April, July, October)."""
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
 
 
 def _next_month(month: date) -> date:

@@ -90,7 +90,7 @@ def listings_posted(period: Period, organisation_id: int | None) -> int:
     return db.session.scalar(statement) or 0
 
 
-def _seconds_between(earlier: Any, later: Any) -> Any:
+def seconds_between(earlier: Any, later: Any) -> Any:
     if db.session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
@@ -101,7 +101,7 @@ def first_claim(period: Period, organisation_id: int | None) -> FirstClaim:
     listings published in the period that got one. One statement: the waits as a CTE, read
     for the count, the mean and the middle values (ORDER BY … OFFSET, which both databases
     do; a CTE used more than once is computed once by both)."""
-    waits_query = (select(_seconds_between(Listing.published_at, func.min(Claim.created_at))
+    waits_query = (select(seconds_between(Listing.published_at, func.min(Claim.created_at))
                           .label("seconds"))
                    .select_from(Listing).join(Claim, Claim.listing_id == Listing.id)
                    .where(Listing.published_at >= period.starts_at,

@@ -68,6 +68,53 @@ class FirstClaim:
     mean_hours: float | None
 
 
+@dataclass(frozen=True)
+class Waits:
+    """Time from publication to an event (the first claim, the first collection), over the
+    listings where it happened; percentiles interpolate between ranks (Excel's PERCENTILE.INC)."""
+
+    listings: int = 0
+    median_hours: float | None = None
+    p80_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class Uptake:
+    """What became of the listings published in the period (docs/impact.md, "How well it
+    works")."""
+
+    listings: int = 0  # published in the period
+    claimed: int = 0  # got any claim, whatever came of it
+    taken: int = 0  # found a taker: a claim now accepted or collected
+    collected: int = 0  # at least one claim collected
+    expired_unclaimed: int = 0  # expired without a taker
+    to_first_claim: Waits = field(default_factory=Waits)
+    to_first_collection: Waits = field(default_factory=Waits)
+
+
+@dataclass(frozen=True)
+class CategoryUptake:
+    category: CategoryName
+    uptake: Uptake
+
+
+@dataclass(frozen=True)
+class OrganisationUptake:
+    organisation_id: int
+    name: str
+    uptake: Uptake
+
+
+@dataclass
+class Performance:
+    """How well it works: in total, per category (most listings first) and, for the platform,
+    per organisation (for one organisation that list is empty)."""
+
+    total: Uptake = field(default_factory=Uptake)
+    categories: list[CategoryUptake] = field(default_factory=list)
+    organisations: list[OrganisationUptake] = field(default_factory=list)
+
+
 @dataclass
 class ImpactReport:
     period: Period
@@ -82,6 +129,13 @@ class ImpactReport:
     months: list[MonthFigure]
     first_claim: FirstClaim
     top: dict[str, list[CategoryFigure]] = field(default_factory=dict)  # items, kg, co2e
+    # One organisation: its categories and months per side, never added together (what it
+    # received is purchase avoided, what it gave is passed on). Empty for the platform.
+    received_categories: list[CategoryFigure] = field(default_factory=list)
+    given_categories: list[CategoryFigure] = field(default_factory=list)
+    received_months: list[MonthFigure] = field(default_factory=list)
+    given_months: list[MonthFigure] = field(default_factory=list)
+    performance: Performance = field(default_factory=Performance)
 
     @property
     def items_given(self) -> int:

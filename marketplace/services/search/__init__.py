@@ -37,7 +37,7 @@ would change nothing; tests set them on `search.limits`.
 """
 
 from .cards import ListingCard, SearchResults
-from .distance import DISTANCE_CHOICES, origin_choices, sites_around, with_origin
+from .distance import DISTANCE_CHOICES, km_between, origin_choices, sites_around, with_origin
 from .finding import Found, find_listings, page_ids, page_of, search_listings
 from .limits import (
     DEFAULT_PER_PAGE,
@@ -76,6 +76,7 @@ __all__ = [
     "did_you_mean",
     "find_listings",
     "has_words",
+    "km_between",
     "next_visibility_change",
     "origin_choices",
     "page_ids",
