@@ -183,13 +183,19 @@ def _valid_factor(value: Decimal | str, source: str) -> tuple[Decimal, str]:
     if number is None or not number.is_finite() or not ZERO <= number <= FACTOR_MAX:
         raise DomainError(_("Give a number from 0 to 100 (kilograms of CO₂e per kilogram)."),
                           field="value")
+    return number.quantize(KG, rounding=ROUND_HALF_UP), valid_source(source)
+
+
+def valid_source(source: str) -> str:
+    """The source of a number an admin sets, trimmed. Raises DomainError when it is empty or
+    longer than the column holds."""
     source = (source or "").strip()
     if not source:
         raise DomainError(_("Say where the number comes from: it is shown next to it."),
                           field="source")
     if len(source) > 1000:
         raise DomainError(_("Keep the source under 1,000 characters."), field="source")
-    return number.quantize(KG, rounding=ROUND_HALF_UP), source
+    return source
 
 
 def _factor_label(factor: ImpactFactor) -> str:

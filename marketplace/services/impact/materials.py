@@ -26,6 +26,7 @@ from ...security import Action, require
 from ...unit_of_work import atomic
 from .. import audit
 from ..errors import DomainError
+from .factors import valid_source
 
 # What each setting is, its unit, the numbers it may take, and whether it may be left unset.
 SETTING_NAMES = {
@@ -167,7 +168,7 @@ def set_category_material(actor: User, category: Category, material_class: Mater
     except ValueError:
         raise DomainError(_("Choose one of the material classes."),
                           field="material_class") from None
-    new_source = _valid_source(source)
+    new_source = valid_source(source)
     row = db.session.scalar(select(CategoryMaterial).where(
         CategoryMaterial.category_id == category.id))
     old = MaterialBook().class_of(category.id)
@@ -193,7 +194,7 @@ def update_green_deal_setting(actor: User, setting: GreenDealSetting, value: Dec
     range or an empty source; writes `green_deal_factor.update` with old → new."""
     require(actor, Action.ADMINISTER_PLATFORM)
     new_value = _valid_setting_value(setting, value)
-    new_source = _valid_source(source)
+    new_source = valid_source(source)
     row = db.session.scalar(select(GreenDealFactor).where(GreenDealFactor.setting == setting))
     if row is None:
         row = GreenDealFactor(setting=setting)
@@ -223,16 +224,6 @@ def _valid_setting_value(setting: GreenDealSetting,
         raise DomainError(_("Give a number from %(low)s to %(high)s.", low=_plain(low),
                             high=_plain(high)), field="value")
     return number.quantize(SETTING_PLACES, rounding=ROUND_HALF_UP)
-
-
-def _valid_source(source: str) -> str:
-    source = (source or "").strip()
-    if not source:
-        raise DomainError(_("Say where the number comes from: it is shown next to it."),
-                          field="source")
-    if len(source) > 1000:
-        raise DomainError(_("Keep the source under 1,000 characters."), field="source")
-    return source
 
 
 def _plain(value: Decimal | None) -> str:
