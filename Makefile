@@ -78,12 +78,14 @@ security: install
 	$(BIN)/bandit --quiet --recursive marketplace wsgi.py
 	$(BIN)/python .ci/audit_dependencies.py requirements-test.lock requirements.lock
 
-# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set. Each run
+# ends with its slowest tests, so a CI log says where the minutes went.
+PYTEST_REPORT ?= --durations=15
 pytest: install translations
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_WORKERS)
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_WORKERS) $(PYTEST_REPORT)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -q $(PYTEST_WORKERS); \
+		$(BIN)/pytest -q $(PYTEST_WORKERS) $(PYTEST_REPORT); \
 	fi
 
 # The load test (bench/load/, figures in bench/README.md): about 10 minutes, seeding included.

@@ -41,7 +41,7 @@ START = ("/", "/listings/", "/wanted/", "/claims/", "/alerts/", "/account/", "/l
          "/organisations/mine", "/admin/", "/auth/login", "/auth/signup", "/auth/forgot-password",
          "/auth/confirm", "/no-such-page")
 # Not pages: files, photos, actions, and links that change the session or need a mailed token.
-SKIP = re.compile(r"^/(static|photos)/|\.csv$|^/auth/(logout|confirm/|reset/)|^/language"
+SKIP = re.compile(r"^/(static|photos)/|\.(csv|pdf|ics)$|^/auth/(logout|confirm/|reset/)|^/language"
                   r"|^/account/email-preferences/")
 MAX_PAGES_PER_ROLE = 80
 
