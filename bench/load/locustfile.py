@@ -44,6 +44,8 @@ _WAIT = [float(part) for part in os.environ.get("BENCH_LOAD_WAIT", "0.5,2").spli
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SELECT = r'<select[^>]*name="{name}"[^>]*>(.*?)</select>'
 OPTION = re.compile(r'<option[^>]*value="(\d+)"')
+# Medical-device categories ask for a device passport (issue 20): the load test posts others.
+MEDICAL = re.compile(r'data-passport-required="(\d+)"')
 REQUESTED_CLAIM = re.compile(r'href="/claims/(\d+)"><strong>[^<]*</strong></a>\s*'
                              r'<span class="badge badge--requested">')
 FORM = "application/x-www-form-urlencoded"
@@ -162,7 +164,9 @@ class Member(_Browsing):
             ("csrf_token", token.group(1)),
             ("title", f"Load test {self.rng.choice(WORDS)} {self.rng.randrange(10**6)}"),
             ("description", "Gebruikt maar in goede staat. Ophalen bij de receptie."),
-            ("category", self.rng.choice(OPTION.findall(categories.group(1)))),
+            ("category", self.rng.choice([category for category in
+                                          OPTION.findall(categories.group(1))
+                                          if category not in MEDICAL.findall(page)])),
             ("condition", self.rng.choice(CONDITIONS)), ("quantity", "3"), ("unit", "piece"),
             ("site", self.rng.choice(OPTION.findall(sites.group(1)))),
             ("available_until", (date.today() + timedelta(days=30)).isoformat()),
