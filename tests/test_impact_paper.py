@@ -23,8 +23,8 @@ from marketplace.models import (
     OrganisationStatus,
     Role,
 )
-from marketplace.services import impact
-from marketplace.services.impact import Compared, Period, paper
+from marketplace.services import impact, pdf
+from marketplace.services.impact import Compared, Period
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -156,7 +156,7 @@ def test_the_english_pdf_is_in_english(login_as, scene):
 
 
 def test_without_the_font_the_pdf_is_made_with_helvetica(login_as, scene, monkeypatch):
-    monkeypatch.setattr(paper, "PAPER_FONTS", (("/nowhere/a.ttf", "/nowhere/b.ttf"),))
+    monkeypatch.setattr(pdf, "PAPER_FONTS", (("/nowhere/a.ttf", "/nowhere/b.ttf"),))
     response = login_as(scene["admin"]).get(
         f"/organisations/{scene['giver'].id}/impact.pdf?{YEAR_ARGS}&lang=en")
     text = "\n".join(pdf_pages(response))

@@ -125,6 +125,16 @@ def test_a_listing_without_passport_gets_a_document_too(app, handover):
     assert transfer.manufacturer is None and transfer.udi_di is None
 
 
+def test_names_beyond_latin_1_are_written_on_the_document(app, handover):
+    """Helvetica, xhtml2pdf's own font, has no "ł" or "ő": the document embeds DejaVu Sans."""
+    scene = handover()
+    scene.receiver.name = "Łukasz Kővári"
+    db.session.commit()
+    transfer = collect(scene)
+
+    assert "Łukasz Kővári" in pdf_text(get_storage().read(transfer.document_key))
+
+
 def test_the_documents_sha256_is_on_the_row_and_in_the_audit_log(app, handover):
     transfer = collect(handover())
 

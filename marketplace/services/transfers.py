@@ -18,7 +18,6 @@ same data (`make_missing_documents`), so it says what was true at the hand-over.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 from collections.abc import Iterator
 from datetime import datetime
@@ -37,6 +36,7 @@ from ..models.base import utcnow
 from ..storage import get_storage
 from ..unit_of_work import Skip, each_in_own_unit
 from . import audit, organisations
+from .pdf import html_to_pdf, paper_font
 
 log = logging.getLogger(__name__)
 
@@ -212,19 +212,13 @@ def record_transfer(actor: User, claim: Claim) -> Transfer:
 
 
 def render_document(details: dict[str, Any]) -> bytes:
-    """The PDF of a transfer's `details` (HTML template → xhtml2pdf). Raises RuntimeError when
-    the library reports errors."""
-    from xhtml2pdf import pisa  # heavy: loaded when the first document is made
-
+    """The PDF of a transfer's `details` (HTML template → services/pdf.py). Raises RuntimeError
+    when the library reports errors."""
     html = render_template(
-        "documents/transfer.html", d=details,
+        "documents/transfer.html", d=details, pdf_font=paper_font(),
         labels={key: _both(text) for key, text in LABELS.items()},
         declarations=[_both(text) for text in DECLARATIONS])
-    output = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=output, encoding="utf-8")
-    if result.err:
-        raise RuntimeError(f"xhtml2pdf reported {result.err} error(s)")
-    return output.getvalue()
+    return html_to_pdf(html)
 
 
 def document_key(sha256: str) -> str:
