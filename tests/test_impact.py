@@ -503,7 +503,7 @@ def test_the_admin_page_filters_by_organisation(login_as, make_listing, orgs, pe
     platform = admin.get("/admin/impact").get_data(as_text=True)
     one = admin.get(f"/admin/impact?organisation={giver.id}").get_data(as_text=True)
 
-    assert "items given and received, in 2 collected claims" in platform
+    assert "items reused, each hand-over counted once, in 2 collected claims" in platform
     assert f'<option value="{giver.id}" selected>' in one
     assert '<th scope="row">Kilograms passed on</th><td class="numeric">30 kg</td>' in one
 

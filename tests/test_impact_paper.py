@@ -179,7 +179,7 @@ def test_the_platform_pdf_counts_each_hand_over_once(login_as, scene):
 
     text = "\n".join(pdf_pages(response))
     assert "The whole platform" in text
-    assert "7 items given and received, in 2 collected claims" in text
+    assert "7 items reused, each hand-over counted once, in 2 collected claims" in text
     assert "€215" in text  # 3 x 45 + 4 x 20
 
 
