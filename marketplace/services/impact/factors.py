@@ -145,10 +145,9 @@ def update_factor(actor: User, factor: ImpactFactor, value: Decimal | str,
     factor.kg_co2e_per_kg = new_value
     factor.source = new_source
     factor.updated_by_id = actor.id
-    reason = f"{_plain(old_value)} → {_plain(new_value)} kg CO2e/kg"
-    if old_source != new_source:
-        reason += f"; source: {old_source} → {new_source}"
-    audit.record(actor, "impact_factor.update", factor, reason=reason[:4000],
+    reason = change_reason(f"{_plain(old_value)} → {_plain(new_value)} kg CO2e/kg",
+                           old_source, new_source)
+    audit.record(actor, "impact_factor.update", factor, reason=reason,
                  label=_factor_label(factor))
     return factor
 
@@ -184,6 +183,14 @@ def _valid_factor(value: Decimal | str, source: str) -> tuple[Decimal, str]:
         raise DomainError(_("Give a number from 0 to 100 (kilograms of CO₂e per kilogram)."),
                           field="value")
     return number.quantize(KG, rounding=ROUND_HALF_UP), valid_source(source)
+
+
+def change_reason(change: str, old_source: str, new_source: str) -> str:
+    """The audit reason of a changed setting: `change` (old → new), and the source's old → new
+    when it changed too, cut to what the audit log keeps."""
+    if old_source != new_source:
+        change += f"; source: {old_source} → {new_source}"
+    return change[:4000]
 
 
 def valid_source(source: str) -> str:

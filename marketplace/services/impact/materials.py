@@ -26,7 +26,7 @@ from ...security import Action, require
 from ...unit_of_work import atomic
 from .. import audit
 from ..errors import DomainError
-from .factors import valid_source
+from .factors import change_reason, valid_source
 
 # What each setting is, its unit, the numbers it may take, and whether it may be left unset.
 SETTING_NAMES = {
@@ -178,10 +178,8 @@ def set_category_material(actor: User, category: Category, material_class: Mater
     old_source = row.source or ""
     row.material_class, row.source, row.updated_by_id = new_class, new_source, actor.id
     db.session.flush()
-    reason = f"{old.value} → {new_class.value}"
-    if old_source != new_source:
-        reason += f"; source: {old_source} → {new_source}"
-    audit.record(actor, "category_material.update", row, reason=reason[:4000],
+    reason = change_reason(f"{old.value} → {new_class.value}", old_source, new_source)
+    audit.record(actor, "category_material.update", row, reason=reason,
                  label=f"Material class: {category.name_en}")
     return row
 
@@ -202,10 +200,9 @@ def update_green_deal_setting(actor: User, setting: GreenDealSetting, value: Dec
     old_value, old_source = row.value, row.source or ""
     row.value, row.source, row.updated_by_id = new_value, new_source, actor.id
     db.session.flush()
-    reason = f"{setting.value}: {_plain(old_value)} → {_plain(new_value)}"
-    if old_source != new_source:
-        reason += f"; source: {old_source} → {new_source}"
-    audit.record(actor, "green_deal_factor.update", row, reason=reason[:4000],
+    reason = change_reason(f"{setting.value}: {_plain(old_value)} → {_plain(new_value)}",
+                           old_source, new_source)
+    audit.record(actor, "green_deal_factor.update", row, reason=reason,
                  label=f"Green Deal setting: {setting.value}")
     return row
 
