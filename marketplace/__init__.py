@@ -76,7 +76,7 @@ def _configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import auth_session, i18n, page_cache
+    from . import auth_session, connections, i18n, page_cache
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
@@ -88,44 +88,13 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     auth_session.configure(login_manager)
-    _configure_database_connections(app)
+    connections.configure(app)
     page_cache.init_app(app)
     if app.config.get("PROXY_FIX_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-
-
-def _configure_database_connections(app: Flask) -> None:
-    from sqlalchemy import event
-
-    from .extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name == "postgresql":
-
-        @event.listens_for(engine, "connect")
-        def _no_prepared_statements(dbapi_connection: Any, _record: Any) -> None:
-            # psycopg prepares a statement run five times on a connection, and PostgreSQL then
-            # plans it once for any values: a search for a word then walked the listings newest
-            # first testing the word on each (200 ms for a rare word, against 2 ms through the
-            # full-text index). Planned per statement, the words' selectivity is seen.
-            dbapi_connection.prepare_threshold = None
-
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        # WAL lets readers go on while one process writes; the timeout waits for a lock
-        # instead of failing at once with "database is locked".
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -7,12 +7,12 @@ from flask_login import LoginManager
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from .extensions import db
+from .extensions import db, prepared
 from .models import User
 
 # Built once: on a member's page, building the statement cost as much as running it.
-_USER_WITH_ORGANISATION = select(User).options(joinedload(User.organisation)).where(
-    User.id == bindparam("user_id"))
+_USER_WITH_ORGANISATION = prepared(select(User).options(joinedload(User.organisation)).where(
+    User.id == bindparam("user_id")))
 
 
 def load_user(session_id: str) -> User | None:

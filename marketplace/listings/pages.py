@@ -22,6 +22,7 @@ from ..services.search import (
     Found,
     SearchQuery,
     Sort,
+    Visibility,
     did_you_mean,
     find_listings,
     next_visibility_change,
@@ -39,8 +40,9 @@ Part = Callable[[Found], str]
 FormPart = Callable[[RetiredCategories], str]
 
 
-def search_parts(viewer: Any, query: SearchQuery) -> dict[str, Markup]:
-    """The filter form ("form") and the count, cards and pager ("results") of a search page."""
+def search_parts(query: SearchQuery, visibility: Visibility) -> dict[str, Markup]:
+    """The filter form ("form") and the count, cards and pager ("results") of a search page
+    for `query` (with its origin) as `visibility` sees its results (search.searching_as)."""
 
     def form(retired: RetiredCategories) -> str:
         return _fragment(
@@ -57,17 +59,17 @@ def search_parts(viewer: Any, query: SearchQuery) -> dict[str, Markup]:
                          results=page_of(found, query), chips=active_filters(query),
                          without_filters=without_filters_url(query),
                          sort_choices=_sort_choices(query),
-                         suggestion=_suggestion(viewer, query, found))
+                         suggestion=_suggestion(visibility, query, found))
 
-    return _kept("search", viewer, query, results={"results": results}, form=form,
+    return _kept("search", visibility, query, results={"results": results}, form=form,
                  posted_within=query.posted_within_days is not None)
 
 
-def _suggestion(viewer: Any, query: SearchQuery, found: Found) -> str | None:
+def _suggestion(visibility: Visibility, query: SearchQuery, found: Found) -> str | None:
     """"Did you mean …?" under few results: kept with them, as the same visibility sees it."""
     if found.total > SUGGEST_UP_TO or not query.words:
         return None
-    return did_you_mean(results_visibility(viewer), query, found.total)
+    return did_you_mean(visibility, query, found.total)
 
 
 def _sort_choices(query: SearchQuery) -> list[tuple[Sort, str]]:
@@ -86,23 +88,24 @@ def newest_part(viewer: Any, count: int) -> Markup:
     def newest(found: Found) -> str:
         return _fragment("main/_newest.html", newest=page_of(found, query).listings)
 
-    return _kept("newest", viewer, query, results={"newest": newest})["newest"]
+    return _kept("newest", results_visibility(viewer), query,
+                 results={"newest": newest})["newest"]
 
 
 # "Posted today" and the like change as listings age: such results are kept this long at most.
 POSTED_WITHIN_SECONDS = 60
 
 
-def _kept(what: str, viewer: Any, query: SearchQuery, results: dict[str, Part],
+def _kept(what: str, visibility: Visibility, query: SearchQuery, results: dict[str, Part],
           form: FormPart | None = None, posted_within: bool = False) -> dict[str, Markup]:
-    """The parts `results` (each rendered from the results found) and "form" of `query`, kept.
+    """The parts `results` (each rendered from the results found) and "form" of `query` as
+    `visibility` sees its results, kept.
     When listings changed since they were kept, the search is brought up to date by asking
     about those listings only, and a part is rendered again only when its page shows
     something else."""
     # Everything the parts depend on besides the listings themselves: the search hides listings
     # past their "available until" date by the platform's date (services/search/conditions.py).
     now = utcnow()
-    visibility = results_visibility(viewer, now)
     key = (what, query, current_language(), request.script_root, visibility,
            local_today(now))
 

@@ -66,7 +66,7 @@ from ..services.errors import DomainError
 from ..services.listings import ListingDetails, PhotoChanges, PhotoEdit
 from ..services.photos import recent_staged
 from ..services.pick_up import missing_site_reason
-from ..services.search import SearchQuery, with_origin
+from ..services.search import SearchQuery, searching_as
 from ..services.typical_amounts import typical_amounts
 from ..storage import get_storage
 from ..web import attempt, member_required, refusals_on, render_form, require
@@ -150,9 +150,9 @@ def _photo_edits(listing: Listing) -> list[PhotoEdit]:
 
 @bp.route("/")
 def search() -> str:
-    query = with_origin(current_user, SearchQuery.from_args(request.args))
+    query, visibility = searching_as(current_user, SearchQuery.from_args(request.args))
     return render_template("listings/search.html", query=query,
-                           parts=pages.search_parts(current_user, query))
+                           parts=pages.search_parts(query, visibility))
 
 
 @bp.route("/new", methods=["GET", "POST"])

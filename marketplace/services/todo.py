@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
+from ..extensions import db, prepared
 from ..localtime import local_today
 from ..models import (
     Claim,
@@ -202,7 +202,7 @@ def _counts_statement(shown: _Shown) -> Select[Any]:
             .where(Organisation.status == OrganisationStatus.PENDING).scalar_subquery()
             + select(func.count(func.distinct(Report.listing_id)))
             .where(Report.status == ReportStatus.OPEN).scalar_subquery())
-    return select(*(column.label(name) for name, column in columns.items()))
+    return prepared(select(*(column.label(name) for name, column in columns.items())))
 
 
 def _to_answer_by(organisation_id: Any) -> Any:

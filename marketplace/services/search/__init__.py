@@ -37,7 +37,14 @@ would change nothing; tests set them on `search.limits`.
 """
 
 from .cards import ListingCard, SearchResults
-from .distance import DISTANCE_CHOICES, km_between, origin_choices, sites_around, with_origin
+from .distance import (
+    DISTANCE_CHOICES,
+    km_between,
+    origin_choices,
+    searching_as,
+    sites_around,
+    with_origin,
+)
 from .finding import Found, find_listings, page_ids, page_of, search_listings
 from .limits import (
     DEFAULT_PER_PAGE,
@@ -86,6 +93,7 @@ __all__ = [
     "results_visibility",
     "search_listings",
     "search_words",
+    "searching_as",
     "sites_around",
     "suggest",
     "visibility_of",

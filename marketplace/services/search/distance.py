@@ -13,14 +13,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, false, func, select
 
-from ...extensions import db
+from ...extensions import db, prepared
 from ...models import Listing, ListingStatus, Site
+from ...models.base import utcnow
 from ...security import in_good_standing
 from .query import Origin, SearchQuery, Sort, read_limit
+from .visibility import (
+    ONE_INTERNAL_LISTING,
+    Visibility,
+    results_visibility,
+    visibility_of,
+    with_internal_listings,
+)
 
 KM_PER_DEGREE_LATITUDE = 110.57
 KM_PER_DEGREE_LONGITUDE_AT_EQUATOR = 111.32
@@ -34,10 +43,16 @@ LAST_RING_KM = 100
 
 
 # Built once: on every member's search page, building the statement cost more than running it.
-_ACTIVE_SITES = (select(Site.id, Site.name, Site.latitude, Site.longitude)
-                 .where(Site.organisation_id == bindparam("organisation_id"),
-                        Site.active.is_(True))
-                 .order_by(Site.id))
+_ACTIVE_SITES = prepared(select(Site.id, Site.name, Site.latitude, Site.longitude)
+                          .where(Site.organisation_id == bindparam("organisation_id"),
+                                 Site.active.is_(True))
+                          .order_by(Site.id))
+
+
+# The same with whether the organisation has listings in their internal phase: a member's
+# search page asks both, and on PostgreSQL each statement is a round trip.
+_ACTIVE_SITES_AND_INTERNAL = _ACTIVE_SITES.add_columns(
+    ONE_INTERNAL_LISTING.exists().label("internal"))
 
 
 def with_origin(viewer: Any, query: SearchQuery) -> SearchQuery:
@@ -45,13 +60,42 @@ def with_origin(viewer: Any, query: SearchQuery) -> SearchQuery:
     organisation, else that organisation's first active site (the oldest); none for visitors
     and accounts not in good standing. A site id of another organisation is ignored, never an
     error, and nothing of that site is read into the query."""
-    organisation_id = getattr(viewer, "organisation_id", None) \
-        if in_good_standing(viewer) else None
+    organisation_id = _origin_organisation(viewer)
     if organisation_id is None:
-        return replace(query, near=None, origin=None)
-    sites = db.session.execute(_ACTIVE_SITES, {"organisation_id": organisation_id}).all()
+        return _without_origin(query)
+    return _from_sites(query, db.session.execute(
+        _ACTIVE_SITES, {"organisation_id": organisation_id}).all())
+
+
+def searching_as(viewer: Any, query: SearchQuery,
+                 now: datetime | None = None) -> tuple[SearchQuery, Visibility]:
+    """`query` with its origin (`with_origin`) and the Visibility of its results
+    (`results_visibility`), in one statement when the member's organisation has an active
+    site."""
+    now = now or utcnow()
+    organisation_id = _origin_organisation(viewer)
+    if organisation_id is None:
+        return _without_origin(query), results_visibility(viewer, now)
+    sites = db.session.execute(_ACTIVE_SITES_AND_INTERNAL, {
+        "organisation_id": organisation_id, "now": now}).all()
     if not sites:
-        return replace(query, near=None, origin=None)
+        return _without_origin(query), results_visibility(viewer, now)
+    return _from_sites(query, sites), with_internal_listings(visibility_of(viewer),
+                                                             sites[0].internal)
+
+
+def _origin_organisation(viewer: Any) -> int | None:
+    return getattr(viewer, "organisation_id", None) if in_good_standing(viewer) else None
+
+
+def _without_origin(query: SearchQuery) -> SearchQuery:
+    return replace(query, near=None, origin=None)
+
+
+def _from_sites(query: SearchQuery, sites: Any) -> SearchQuery:
+    """`query` from the first of `sites` (rows of _ACTIVE_SITES), or `query.near` among them."""
+    if not sites:
+        return _without_origin(query)
     chosen = next((site for site in sites if site.id == query.near), sites[0])
     return replace(query, near=chosen.id,
                    origin=Origin(chosen.id, chosen.name, chosen.latitude, chosen.longitude))

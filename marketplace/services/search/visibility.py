@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 
-from ...extensions import db
+from ...extensions import db, prepared
 from ...models import Listing, ListingStatus
 from ...models.base import utcnow
 from ...security import in_good_standing
@@ -34,10 +34,10 @@ def visibility_of(viewer: Any) -> Visibility:
 
 
 # Built once: asked on every member's search page, where building it cost more than running it.
-_ONE_INTERNAL_LISTING = select(Listing.id).where(
+ONE_INTERNAL_LISTING = prepared(select(Listing.id).where(
     Listing.organisation_id == bindparam("organisation_id"),
     Listing.status == ListingStatus.PUBLISHED,
-    Listing.internal_until > bindparam("now", type_=Listing.internal_until.type)).limit(1)
+    Listing.internal_until > bindparam("now", type_=Listing.internal_until.type)).limit(1))
 
 
 def results_visibility(viewer: Any, now: datetime | None = None) -> Visibility:
@@ -47,9 +47,15 @@ def results_visibility(viewer: Any, now: datetime | None = None) -> Visibility:
     visibility = visibility_of(viewer)
     if visibility.organisation_id is None:
         return visibility
-    internal = db.session.scalar(_ONE_INTERNAL_LISTING, {
+    internal = db.session.scalar(ONE_INTERNAL_LISTING, {
         "organisation_id": visibility.organisation_id, "now": now or utcnow()})
-    return visibility if internal is not None else Visibility()
+    return with_internal_listings(visibility, internal is not None)
+
+
+def with_internal_listings(visibility: Visibility, internal: bool) -> Visibility:
+    """`visibility` as results see it, knowing whether its organisation has listings in their
+    internal phase (`internal`): without, a member is served what everyone is."""
+    return visibility if visibility.organisation_id is None or internal else Visibility()
 
 
 def next_visibility_change(now: datetime) -> datetime | None:
