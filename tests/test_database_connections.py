@@ -66,14 +66,19 @@ def cut_the_app_s_connections() -> int:
         outside.dispose()
 
 
-@pytest.mark.skipif(not on_postgres(), reason="cuts PostgreSQL connections")
-def test_a_connection_cut_while_idle_is_replaced_before_the_member_s_page_uses_it(
-        make_app, make_user):
-    app = make_app(DATABASE_PING_AFTER_IDLE_SECONDS=0)
+def member_s_pages_around_a_cut(make_app, make_user, idle_seconds: float):
+    """A member's client after a page served and every connection of the app cut."""
+    app = make_app(DATABASE_PING_AFTER_IDLE_SECONDS=idle_seconds)
     client = logged_in_client(app, make_user)
     assert client.get(SEARCH_PAGE).status_code == 200
     assert cut_the_app_s_connections() >= 1
+    return client
 
+
+@pytest.mark.skipif(not on_postgres(), reason="cuts PostgreSQL connections")
+def test_a_connection_cut_while_idle_is_replaced_before_the_member_s_page_uses_it(
+        make_app, make_user):
+    client = member_s_pages_around_a_cut(make_app, make_user, idle_seconds=0)
     page = client.get(SEARCH_PAGE)
     assert page.status_code == 200
     assert "cannot reach its database" not in page.get_data(as_text=True)
@@ -85,11 +90,7 @@ def test_a_connection_cut_within_the_idle_time_costs_one_503_then_the_site_recov
     """The price of not pinging busy connections (docs/operations.md): a connection cut
     between two requests less than DATABASE_PING_AFTER_IDLE_SECONDS apart fails the second
     with the database page, and the pool is renewed for the next."""
-    app = make_app(DATABASE_PING_AFTER_IDLE_SECONDS=3600)
-    client = logged_in_client(app, make_user)
-    assert client.get(SEARCH_PAGE).status_code == 200
-    assert cut_the_app_s_connections() >= 1
-
+    client = member_s_pages_around_a_cut(make_app, make_user, idle_seconds=3600)
     failed = client.get(SEARCH_PAGE)
     assert failed.status_code == 503
     assert "cannot reach its database" in failed.get_data(as_text=True)
