@@ -209,17 +209,22 @@ def postgres_condition(terms: list[WordTerms], table_name: str = "listing",
     vector = search_vector(table_name)
     if not any(word.beyond_words for word in terms):
         return vector.bool_op("@@")(tsquery(terms))
-    title, category_id = listing.title, listing.category_id
-    each_word = []
-    for word in terms:
-        words_query = word_tsquery(word)
-        # A word that is a stop word in both languages says nothing; it does not exclude.
-        ways = [func.numnode(words_query) == 0, vector.bool_op("@@")(words_query)]
-        ways += [_title_holds(title, part) for part in word.parts]
-        if word.category_ids:
-            ways.append(category_id.in_(word.category_ids))
-        each_word.append(or_(*ways))
-    return and_(*each_word)
+    return and_(*(or_(*postgres_ways(word, table_name, listing)) for word in terms))
+
+
+def postgres_ways(word: WordTerms, table_name: str = "listing",
+                  listing: Any = Listing) -> list[ColumnElement[bool]]:
+    """The ways `word` matches `listing`, each read through its own index: its words and stems,
+    part of the title, its categories."""
+    words_query = word_tsquery(word)
+    # A word that is a stop word in both languages says nothing; it does not exclude.
+    ways = [or_(func.numnode(words_query) == 0,
+                search_vector(table_name).bool_op("@@")(words_query))]
+    if word.parts:
+        ways.append(or_(*(_title_holds(listing.title, part) for part in word.parts)))
+    if word.category_ids:
+        ways.append(listing.category_id.in_(word.category_ids))
+    return ways
 
 
 def postgres_matching_ids(terms: list[WordTerms]) -> Select:

@@ -1,20 +1,29 @@
-"""PostgreSQL's plan: its planner chooses, except that where it expects a word in a few
-thousand listings, the matches are read through the full-text index first; relevance is ranked
-only for words found in at most RANK_LIMIT listings."""
+"""PostgreSQL's plan: its planner chooses, except that where a word is in a few thousand
+listings (by its estimate or, where that may be too high, by a sample), the matches are read
+through the full-text index first; relevance is ranked only for words found in at most
+RANK_LIMIT listings, counted through the indexes; a province's sites are also given as an array,
+whose index the planner can AND with the words' (docs/search.md, "Words")."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, func, select
+from sqlalchemy import ColumnElement, Select, and_, any_, func, select, true
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
-from ...models import Listing
+from ...models import Listing, Site
 from . import limits
 from .conditions import about_how_many_listings
 from .distance import nearest_order
-from .fulltext import WordMatch, postgres_condition, postgres_matching_ids, postgres_score
+from .fulltext import (
+    WordMatch,
+    postgres_condition,
+    postgres_matching_ids,
+    postgres_score,
+    postgres_ways,
+)
 from .query import SearchQuery, Sort, is_filtered, read_limit
 from .terms import WordTerms
 
@@ -26,6 +35,11 @@ _POSTGRES_MATCH_COST = 3.2
 _POSTGRES_TEST_COST = {Sort.NEWEST: 1.8, Sort.EXPIRING: 3.9}
 # Fewer expected matches than this, PostgreSQL's own plan reads them first.
 _POSTGRES_FEW_MATCHES = 2_000
+# The planner expected up to 4.4 times the matches of a word's ways (`gloves` with its synonym:
+# 12,211 for 2,753): below this many times the matches that make reading them first pay, the
+# share of matches among the newest _SAMPLE listings decides (1 ms) instead of its estimate.
+_ESTIMATE_SLACK = 5
+_SAMPLE = 500
 
 
 def choose(query: SearchQuery, terms: list[WordTerms]) -> WordMatch:
@@ -33,61 +47,136 @@ def choose(query: SearchQuery, terms: list[WordTerms]) -> WordMatch:
     sort alone)."""
     if query.effective_sort is Sort.NEAREST and query.located_origin is not None:
         # The words as a condition on the listings of the ring's sites (distance.py).
-        return WordMatch(Sort.NEAREST, condition=postgres_condition(terms) if terms else None,
+        return WordMatch(Sort.NEAREST, condition=_with_sites(postgres_condition(terms), query)
+                         if terms else None,
                          score=nearest_order(query.located_origin, Listing.site_id))
     if not terms:
         return WordMatch(query.effective_sort)
     if query.effective_sort is Sort.RELEVANCE:
-        return _ranked(terms)
-    return _in_order(terms, query, query.effective_sort)
+        match = _ranked(terms)
+    else:
+        match = _in_order(terms, query, query.effective_sort)
+    return replace(match, condition=_with_sites(match.condition, query))
+
+
+def _with_sites(condition: ColumnElement[bool] | None,
+                query: SearchQuery) -> ColumnElement[bool] | None:
+    """`condition` and the listing's site among the province's, as an array (the query's own
+    filter has them as `IN (SELECT …)`): so PostgreSQL reads the site index with the words'
+    indexes (a BitmapAnd), where it read every match of the words and joined their sites
+    (`kast` in Utrecht: 14 ms, now 3.5 ms). The sites within a radius gain nothing so: the
+    planner expects a few of them and reads their listings one site after the other."""
+    if condition is None or query.province is None:
+        return condition
+    sites = select(Site.id).where(Site.province == query.province).scalar_subquery()
+    return and_(condition, Listing.site_id == any_(func.array(sites)))
 
 
 def _in_order(terms: list[WordTerms], query: SearchQuery, sort: Sort) -> WordMatch:
     """PostgreSQL plans by its statistics, but counts testing the words on a listing as almost
     free: for a word in 3 % of the listings it read 34,000 listings in date order testing each
     (24 ms; 55 ms in expiry order) where the full-text index finds the matches at once (12 and
-    11 ms with them sorted). So where the planner expects (`_planned_rows`, half a millisecond)
-    that reading the matches costs less than reading limit / share listings in order, the
-    matches are read first, as an array the listings are looked up in. Not with filters: with
-    fewer expected, PostgreSQL's own plan reads the matches first, or uses a filter's index."""
+    11 ms with them sorted). So where the matches are few enough that reading them costs less
+    than reading limit / share listings in order, they are read first, as an array the listings
+    are looked up in. How many: the planner's estimate (`_planned`, half a millisecond), or,
+    where that may be too high to tell, the share among the newest listings (`_sampled`). Not
+    with filters: with fewer expected, PostgreSQL's own plan reads the matches first, or uses a
+    filter's index."""
     condition = postgres_condition(terms)
     if is_filtered(query):
         return WordMatch(sort, condition=condition)
-    estimate = _planned_rows(select(Listing.id).where(condition))
-    if estimate > _POSTGRES_FEW_MATCHES and estimate * _POSTGRES_MATCH_COST < \
-            read_limit(query) * about_how_many_listings() / estimate * _POSTGRES_TEST_COST[sort]:
+    estimate = _planned(select(Listing.id).where(condition)).rows
+    listings = about_how_many_listings()
+
+    def first_pays(matches: float) -> bool:
+        return matches * _POSTGRES_MATCH_COST < read_limit(query) * listings / max(matches, 1) \
+            * _POSTGRES_TEST_COST[sort]
+
+    first = estimate > _POSTGRES_FEW_MATCHES and first_pays(estimate)
+    if not first and estimate > _POSTGRES_FEW_MATCHES and first_pays(estimate / _ESTIMATE_SLACK):
+        first = first_pays(_sampled(condition, listings))
+    if first:
         matching = aliased(Listing, name="matching")
         ids = select(matching.id).where(postgres_condition(terms, "matching", matching))
         return WordMatch(sort, condition=Listing.id == any_(func.array(ids.scalar_subquery())))
     return WordMatch(sort, condition=condition)
 
 
+def _sampled(condition: ColumnElement[bool], listings: int) -> float:
+    """About how many listings meet `condition`, from its share among the newest _SAMPLE (ids
+    grow with time): those a newest-first read tests first."""
+    read, met = db.session.execute(
+        select(func.count(), func.count().filter(condition)).select_from(Listing)
+        .where(Listing.id > listings - _SAMPLE)).one()
+    return met * listings / max(read, 1)
+
+
 def _ranked(terms: list[WordTerms]) -> WordMatch:
-    """Ranked only up to RANK_LIMIT matches, counted exactly, unless the planner expects far
-    more (`_planned_rows`, half a millisecond); more are shown newest first. Not counted "up to
-    a limit": with a LIMIT, PostgreSQL reads every listing testing the words (86 ms for a word
-    in 4 % of 100,000 listings), as it counts that test almost free; without, it uses the
-    full-text index."""
+    """Ranked only up to RANK_LIMIT matches, counted exactly (`_found`), unless the planner
+    expects far more (`_planned`, half a millisecond); more are shown newest first."""
     condition: ColumnElement[bool] = postgres_condition(terms)
-    estimate = _planned_rows(select(Listing.id).where(condition))
-    if estimate > 3 * limits.RANK_LIMIT:
-        found = limits.RANK_LIMIT + 1
-    elif any(word.beyond_words for word in terms):
-        # A word's ways in an OR the planner misjudges: each way counted by its own index.
-        found = db.session.scalar(select(func.count()).select_from(
-            postgres_matching_ids(terms).subquery())) or 0
-    else:
-        found = db.session.scalar(select(func.count()).select_from(Listing).where(
-            condition)) or 0
+    planned = _planned(select(Listing.id).where(condition))
+    found = limits.RANK_LIMIT + 1 if planned.rows > 3 * limits.RANK_LIMIT \
+        else _found(terms, condition, planned)
     if found > limits.RANK_LIMIT:
         return WordMatch(Sort.NEWEST, condition=condition)
     return WordMatch(Sort.RELEVANCE, condition=condition, score=postgres_score(terms))
 
 
-def _planned_rows(statement: Select) -> float:
-    """How many rows PostgreSQL's planner expects `statement` to give (EXPLAIN, not run)."""
+def _found(terms: list[WordTerms], condition: ColumnElement[bool], planned: _Planned) -> int:
+    """How many listings have the words, exactly, or more than RANK_LIMIT. Not counted "up to
+    a limit": with a LIMIT, PostgreSQL reads every listing testing the words (86 ms for a word
+    in 4 % of 100,000 listings), as it counts that test almost free; without, it uses the
+    indexes. A word's ways (part of a word, a category) are an OR the planner misjudges, so
+    one such word is counted by each way's own index (326 ms where it tested the OR on every
+    listing): as the union of its ways (`postgres_matching_ids`), or, where the planner expects
+    over one and a half times RANK_LIMIT (its estimate runs 1.2 to 4.4 times the matches), way
+    by way until one holds more (`_found_by_ways`). Several words are counted through the
+    indexes' BitmapAnd where the planner uses them (5 ms for `stoel elektrische`, where the
+    intersection of each word's union took 30 ms), else as that intersection."""
+
+    def counted(statement: Select) -> int:
+        return db.session.scalar(statement) or 0
+
+    if not any(word.beyond_words for word in terms) or (len(terms) > 1 and planned.indexed):
+        return counted(select(func.count()).select_from(Listing).where(condition))
+    if len(terms) == 1 and planned.rows > 1.5 * limits.RANK_LIMIT:
+        return _found_by_ways(terms[0])  # one way may hold more than RANK_LIMIT
+    return counted(select(func.count()).select_from(postgres_matching_ids(terms).subquery()))
+
+
+def _found_by_ways(word: WordTerms) -> int:
+    """How many listings one word finds, way by way (its category, part of the title, its words
+    and stems), each way counted through its own index without the listings an earlier way
+    found, until more than RANK_LIMIT: a word naming a category often has more in the category
+    alone (`rolstoel`: 7 ms), a part of a word in titles alone (`stoel`: 12 ms, against 15 ms
+    for the union of its ways)."""
+    found = 0
+    earlier: list[ColumnElement[bool]] = []
+    for way in reversed(postgres_ways(word)):
+        found += db.session.scalar(select(func.count()).select_from(Listing).where(
+            way, *(other.is_not(true()) for other in earlier))) or 0
+        if found > limits.RANK_LIMIT:
+            break
+        earlier.append(way)
+    return found
+
+
+@dataclass(frozen=True)
+class _Planned:
+    rows: float  # how many rows the planner expects
+    indexed: bool  # whether it reads listing through indexes only, never all of it
+
+
+def _planned(statement: Select) -> _Planned:
+    """What PostgreSQL's planner expects of `statement` (EXPLAIN, not run)."""
     compiled = statement.compile(dialect=db.session.get_bind().dialect,
                                  compile_kwargs={"render_postcompile": True})
     plan: Any = db.session.connection().exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
-    return float(plan[0]["Plan"]["Plan Rows"])
+    return _Planned(float(plan[0]["Plan"]["Plan Rows"]), not _scans_all(plan[0]["Plan"]))
+
+
+def _scans_all(node: dict[str, Any]) -> bool:
+    return "Seq Scan" in node["Node Type"] or any(
+        _scans_all(child) for child in node.get("Plans", ()))

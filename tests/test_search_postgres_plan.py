@@ -1,0 +1,139 @@
+"""PostgreSQL's plan for words (services/search/postgres_plan.py): whether the words' matches are
+read first, and how many listings have the words before relevance is ranked. However the plan
+counts and reads, the same listings come in the same order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from helpers import on_postgres
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.models import Listing
+from marketplace.models.base import utcnow
+from marketplace.services.search import (
+    SearchQuery,
+    SearchResults,
+    Sort,
+    postgres_plan,
+    search_listings,
+)
+from marketplace.services.search import limits as search_limits
+from marketplace.services.search.fulltext import postgres_condition
+from marketplace.services.search.terms import terms_of
+
+pytestmark = pytest.mark.skipif(not on_postgres(), reason="PostgreSQL's plan")
+
+
+def find(text: str, sort: Sort = Sort.RELEVANCE, **query) -> SearchResults:
+    return search_listings(None, SearchQuery(text=text, sort=sort, per_page=100, **query))
+
+
+def listing(make_listing, title: str, hours_ago: int, category: str = "furniture") -> None:
+    made = make_listing(title, description="Zie de foto.", category=category)
+    made.published_at = utcnow() - timedelta(hours=hours_ago)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("scans_all", [True, False], ids=["by each way", "by the condition"])
+def test_several_words_are_ranked_while_few_listings_hold_them_all(app, make_listing,
+                                                                   monkeypatch, scans_all):
+    """Only the listings with every word count towards RANK_LIMIT, whether the planner reads
+    the words' indexes (counted through their BitmapAnd) or not (each word's ways)."""
+    monkeypatch.setattr(search_limits, "RANK_LIMIT", 2)
+    monkeypatch.setattr(postgres_plan, "_scans_all", lambda _node: scans_all)
+    listing(make_listing, "Douchestoel", 1)
+    listing(make_listing, "Elektrische deken", 2)
+    listing(make_listing, "Elektrische douchestoel", 3)
+    listing(make_listing, "Douchestoel wit", 4)
+    listing(make_listing, "Elektrische deken groot", 5)
+    listing(make_listing, "Elektrische bureaustoel", 6)
+
+    ranked = find("stoel elektrische")
+    assert ranked.sorted_by is Sort.RELEVANCE
+    assert [card.title for card in ranked.listings] == ["Elektrische douchestoel",
+                                                        "Elektrische bureaustoel"]
+
+    listing(make_listing, "Elektrische rolstoel", 7)
+    newest = find("stoel elektrische")
+    assert newest.sorted_by is Sort.NEWEST
+    assert [card.title for card in newest.listings] == [
+        "Elektrische douchestoel", "Elektrische bureaustoel", "Elektrische rolstoel"]
+
+
+@pytest.mark.parametrize("expected", [None, 8], ids=["as planned", "way by way"])
+def test_a_word_naming_a_category_counts_the_category_and_the_rest(app, make_listing,
+                                                                    monkeypatch, expected):
+    """"rolstoel" finds the category "Loophulpmiddelen en rolstoelen" and titles holding it:
+    more than RANK_LIMIT listings in the category alone, or with the rest, are shown newest
+    first, whether counted as one union or way by way (where the planner expects more than
+    one and a half times RANK_LIMIT, up to three times)."""
+    monkeypatch.setattr(search_limits, "RANK_LIMIT", 3)
+    if expected is not None:
+        planned = postgres_plan._planned
+        monkeypatch.setattr(postgres_plan, "_planned", lambda statement: replace(
+            planned(statement), rows=expected))
+    listing(make_listing, "Looprek", 1, category="mobility")
+    listing(make_listing, "Rolstoel", 2, category="mobility")  # found all three ways
+    listing(make_listing, "Rollator", 3, category="mobility")
+    listing(make_listing, "Bureaustoel", 4, category="mobility")
+    assert find("rolstoel").sorted_by is Sort.NEWEST  # four in the category alone
+
+    db.session.execute(Listing.__table__.delete().where(
+        Listing.title.in_(["Rollator", "Bureaustoel"])))
+    db.session.commit()
+    ranked = find("rolstoel")
+    assert ranked.sorted_by is Sort.RELEVANCE  # two, each counted once
+    assert [card.title for card in ranked.listings] == ["Rolstoel", "Looprek"]
+
+    listing(make_listing, "Rolstoelkussen", 5)
+    listing(make_listing, "Elektrische rolstoel", 6)
+    newest = find("rolstoel")
+    assert newest.sorted_by is Sort.NEWEST  # two in the category, four in all
+    assert [card.title for card in newest.listings] == [
+        "Looprek", "Rolstoel", "Rolstoelkussen", "Elektrische rolstoel"]
+
+
+def test_a_sampled_plan_finds_what_the_planners_plan_finds(app, make_listing, monkeypatch):
+    """Where the planner's estimate may be too high to tell, the share of matches among the
+    newest listings decides whether they are read first; either way the results are the
+    same."""
+    for number in range(12):
+        listing(make_listing, ["Handschoenen", "Gloves", "Kast", "Bureaustoel"][number % 4]
+                + f" {number}", number + 1)
+    queries = [SearchQuery(text=text, sort=sort, per_page=3, page=page)
+               for text in ["gloves", "stoel", "kast", "handschoen"]
+               for sort in [Sort.NEWEST, Sort.EXPIRING] for page in [1, 2]]
+    by_planner = [[card.id for card in search_listings(None, query).listings]
+                  for query in queries]
+    sampled: list[float] = []
+    sample = postgres_plan._sampled
+
+    def few(condition, listings: int) -> float:
+        sampled.append(sample(condition, listings))
+        return 0.0
+
+    monkeypatch.setattr(postgres_plan, "_sampled", few)
+    monkeypatch.setattr(postgres_plan, "_POSTGRES_FEW_MATCHES", -1)
+    monkeypatch.setattr(postgres_plan, "_POSTGRES_MATCH_COST", 10**9)
+    monkeypatch.setattr(postgres_plan, "_ESTIMATE_SLACK", 10**12)
+    by_sample = [[card.id for card in search_listings(None, query).listings]
+                 for query in queries]
+
+    assert len(sampled) == len(queries)
+    assert any(by_planner)
+    assert by_sample == by_planner
+
+
+def test_the_sample_tells_how_many_listings_have_the_words(app, make_listing, monkeypatch):
+    for number in range(20):
+        listing(make_listing, "Gloves" if number % 4 == 0 else "Kast", number + 1)
+    condition = postgres_condition(terms_of(["gloves"]))
+    newest = db.session.scalar(select(func.max(Listing.id)))
+
+    assert postgres_plan._sampled(condition, newest) == 5 * newest / 20  # ids as listings
+    monkeypatch.setattr(postgres_plan, "_SAMPLE", 8)  # the newest eight: two
+    assert postgres_plan._sampled(condition, newest) == 2 * newest / 8
