@@ -24,7 +24,14 @@ from marketplace.models.base import utcnow
 from marketplace.services import alerts as alert_service
 from marketplace.services import organisations, places
 from marketplace.services.organisations import SiteDetails
-from marketplace.services.search import Origin, SearchQuery, Sort, search_listings, with_origin
+from marketplace.services.search import (
+    Origin,
+    SearchQuery,
+    Sort,
+    finding,
+    search_listings,
+    with_origin,
+)
 from marketplace.services.search import limits as search_limits
 from marketplace.services.search.distance import km_between
 
@@ -143,6 +150,26 @@ def test_nearest_first_orders_by_distance_and_unknown_places_last(world, monkeyp
     pages = [titles(member, SearchQuery(sort=Sort.NEAREST, per_page=1, page=page))
              for page in range(1, 7)]
     assert pages == [[title] for title in expected]
+
+
+@pytest.mark.parametrize("words", ["", "stoel"])
+def test_words_found_seldom_in_the_first_ring_are_read_everywhere_at_once(world, monkeypatch,
+                                                                          words):
+    """Nearest first reads a wider ring where the first held too few; but words found four
+    times fewer than needed are read everywhere at once and sorted by distance (a wider ring
+    would test every listing of its sites for them): the same order either way."""
+    member, _home, _listings = world
+    monkeypatch.setattr(search_limits, "COUNT_LIMIT", 19)  # 20 read: 2 within the first 10 km
+    monkeypatch.setattr(search_limits, "PAGES_AHEAD", 0)
+    rings: list[int | None] = []
+    next_ring = finding.next_ring
+    monkeypatch.setattr(finding, "next_ring",
+                        lambda *args: rings.append(next_ring(*args)) or rings[-1])
+
+    assert titles(member, SearchQuery(text=words, sort=Sort.NEAREST)) == [
+        "Stoel Utrecht", "Stoel Zeist", "Stoel Amersfoort", "Stoel Amsterdam",
+        "Stoel Groningen", "Stoel Nergenshuizen"]
+    assert (rings[0] is None) == bool(words)  # without words a 41 km ring came next
 
 
 def test_nearest_first_without_an_origin_is_newest_first(world, make_user):
