@@ -73,7 +73,7 @@ def _site_settings(instance_path: Path) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         # A pooled connection is checked before use only after sitting idle this long
-        # (marketplace/__init__.py: _ping_idle_connections), not on every checkout.
+        # (connections.py: _ping_idle_connections), not on every checkout.
         "DATABASE_PING_AFTER_IDLE_SECONDS": _float("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),

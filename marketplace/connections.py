@@ -20,8 +20,8 @@ _WROTE = "marketplace.wrote"
 # More executions than a connection lives for: psycopg then prepares only when told.
 _NEVER_BY_ITSELF = 2**31 - 1
 # Statements that change nothing: a transaction of only these may end with COMMIT. A WITH may
-# hold an INSERT, so it counts as a write.
-_READS = re.compile(r"\s*(SELECT|SHOW|EXPLAIN)\b", re.IGNORECASE)
+# hold an INSERT and EXPLAIN ANALYZE runs its statement, so they count as writes.
+_READS = re.compile(r"\s*(SELECT\b|SHOW\b|EXPLAIN(?![^;]*\bANALYZE\b))", re.IGNORECASE)
 
 
 def configure(app: Flask) -> None:
