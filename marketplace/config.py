@@ -75,6 +75,9 @@ def _site_settings(instance_path: Path) -> dict[str, Any]:
         # A pooled connection is checked before use only after sitting idle this long
         # (connections.py: _ping_idle_connections), not on every checkout.
         "DATABASE_PING_AFTER_IDLE_SECONDS": _float("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0),
+        # PostgreSQL: prepare the small statements of every member's page (extensions.prepared);
+        # off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21).
+        "DATABASE_PREPARED_STATEMENTS": _bool("DATABASE_PREPARED_STATEMENTS", True),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         # Requests larger than this are refused with 413 before Flask reads them; never less

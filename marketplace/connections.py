@@ -29,7 +29,7 @@ def configure(app: Flask) -> None:
         engine = db.engine
     _ping_idle_connections(engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     if engine.dialect.name == "postgresql":
-        _prepare_only_when_asked(engine)
+        _prepare_only_when_asked(engine, app.config["DATABASE_PREPARED_STATEMENTS"])
         _commit_read_only_transactions(engine)
     elif engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -45,16 +45,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _prepare_only_when_asked(engine: Engine) -> None:
+def _prepare_only_when_asked(engine: Engine, asked: bool) -> None:
     """psycopg prepares a statement run five times on a connection, and PostgreSQL then plans
     it once for any values: a search for a word then walked the listings newest first testing
     the word on each (200 ms for a rare word, against 2 ms through the full-text index).
     Planned per statement, the words' selectivity is seen. So nothing is prepared by itself,
-    only the statements marked `extensions.prepared`."""
+    only the statements marked `extensions.prepared`, and those only when `asked`
+    (DATABASE_PREPARED_STATEMENTS)."""
 
     @event.listens_for(engine, "connect")
     def _no_preparing_by_itself(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.prepare_threshold = _NEVER_BY_ITSELF
+        dbapi_connection.prepare_threshold = _NEVER_BY_ITSELF if asked else None
+
+    if not asked:
+        return
 
     @event.listens_for(engine, "do_execute")
     def _prepare_when_asked(cursor: Any, statement: str, parameters: Any,

@@ -125,3 +125,13 @@ def test_a_transaction_that_wrote_is_still_rolled_back(app, make_org):
     db.session.expire_all()
     assert db.session.get(type(organisation), organisation.id).name != \
         "Renamed but never saved"
+
+
+@pytest.mark.skipif(not on_postgres(), reason="psycopg's prepared statements")
+def test_behind_a_pooler_that_cannot_keep_them_nothing_is_prepared(make_app, make_user):
+    app = make_app(DATABASE_PREPARED_STATEMENTS=False)
+    client = logged_in_client(app, make_user)
+    for _ in range(6):
+        assert client.get(SEARCH_PAGE).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) == 0
