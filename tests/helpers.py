@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -11,8 +12,13 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import OutboxMessage, User
+from marketplace.services.impact import Period
 
 PASSWORD = "tulpen-fiets-regen-42"
+
+# The impact tests' period: the year 2025, as a Period and as the dashboard's query string.
+YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
+YEAR_ARGS = "period=custom&from=2025-01-01&to=2025-12-31"
 
 
 def _database_of_this_worker(url: str | None) -> str | None:

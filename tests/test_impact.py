@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from helpers import reload
+from helpers import YEAR, reload
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -30,7 +30,6 @@ from marketplace.services.impact import Period, Preset, parse_period
 
 pytestmark = pytest.mark.usefixtures("app")  # the builders need the app and its database
 
-YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
 
 
 def at(day: date | str, hour: int = 12) -> datetime:

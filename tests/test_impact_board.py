@@ -13,17 +13,16 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from helpers import YEAR, YEAR_ARGS
 from language_leaks import leaks, visible_text
 from sqlalchemy import event
 
 from marketplace.extensions import db
 from marketplace.models import Claim, ClaimStatus, Language, ListingStatus, Role
 from marketplace.services import impact
-from marketplace.services.impact import Period
 
 pytestmark = pytest.mark.usefixtures("app")
 
-YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
 
 
 def at(day: str, hour: int = 12) -> datetime:
@@ -256,7 +255,7 @@ def figure_values(response, delimiter=","):
 def test_an_organisations_csv_never_adds_the_sides(login_as, people, world):
     client = login_as(people["platform_admin"])  # English: commas, decimal points
     values = figure_values(client.get(
-        f"/organisations/{world.x.id}/impact.csv?period=custom&from=2025-01-01&to=2025-12-31"))
+        f"/organisations/{world.x.id}/impact.csv?{YEAR_ARGS}"))
 
     for summed in ("kilograms", "euros", "co2e_kg", "claims_collected"):
         assert ("figure", "", summed) not in values
@@ -275,7 +274,7 @@ def test_an_organisations_csv_never_adds_the_sides(login_as, people, world):
 
 def test_the_platform_csv_counts_once_and_has_how_well_it_works(login_as, people, world):
     values = figure_values(login_as(people["platform_admin"]).get(
-        "/admin/impact.csv?period=custom&from=2025-01-01&to=2025-12-31"))
+        f"/admin/impact.csv?{YEAR_ARGS}"))
 
     assert values[("figure", "", "co2e_kg")] == "115.000"
     assert values[("figure", "", "euros")] == "400.00"
@@ -296,7 +295,7 @@ MY_TEXTS = ("Received", "purchase avoided", "Given", "passed on", "Disposal avoi
 def test_the_dutch_organisation_page_shows_both_sides_and_never_their_sum(login_as, people,
                                                                           world):
     html = login_as(people["x_admin"]).get(
-        f"/organisations/{world.x.id}/impact?period=custom&from=2025-01-01&to=2025-12-31"
+        f"/organisations/{world.x.id}/impact?{YEAR_ARGS}"
     ).get_data(as_text=True)
     text = " ".join(visible_text(html, "nl"))
 
@@ -319,7 +318,7 @@ def test_the_dutch_organisation_page_shows_both_sides_and_never_their_sum(login_
 
 def test_the_platform_page_shows_how_well_each_organisation_works(login_as, people, world):
     html = login_as(people["platform_admin"]).get(
-        "/admin/impact?period=custom&from=2025-01-01&to=2025-12-31").get_data(as_text=True)
+        f"/admin/impact?{YEAR_ARGS}").get_data(as_text=True)
     text = " ".join(visible_text(html, "en"))
 
     table = text[text.index("How well it works per organisation"):]
@@ -327,7 +326,7 @@ def test_the_platform_page_shows_how_well_each_organisation_works(login_as, peop
     assert "Zorghuis Y 2 100% (2) 100% (2) 50% (1) 0% (0)" in table
     assert "115 kg" in text  # the platform's CO₂e: each hand-over once
     one = login_as(people["platform_admin"]).get(
-        f"/admin/impact?organisation={world.x.id}&period=custom&from=2025-01-01&to=2025-12-31"
+        f"/admin/impact?organisation={world.x.id}&{YEAR_ARGS}"
     ).get_data(as_text=True)
     assert "How well it works per category" in one
     assert "How well it works per organisation" not in one

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from helpers import reload
+from helpers import YEAR, YEAR_ARGS, reload
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -30,12 +30,9 @@ from marketplace.models import (
 )
 from marketplace.services import impact
 from marketplace.services.errors import DomainError, PermissionDenied
-from marketplace.services.impact import Period
 
 pytestmark = pytest.mark.usefixtures("app")
 
-YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
-YEAR_ARGS = "period=custom&from=2025-01-01&to=2025-12-31"
 
 # The giver's site and the receiver's are 0.1° of latitude apart on one meridian:
 # 0.1 x 110.57 km = 11.057 km in a straight line (services/search/distance.py).

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from helpers import YEAR, YEAR_ARGS
 from language_leaks import leaks, plain_text
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -24,12 +25,10 @@ from marketplace.models import (
     Role,
 )
 from marketplace.services import impact, pdf
-from marketplace.services.impact import Compared, Period
+from marketplace.services.impact import Compared
 
 pytestmark = pytest.mark.usefixtures("app")
 
-YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
-YEAR_ARGS = "period=custom&from=2025-01-01&to=2025-12-31"
 DASH = "\N{EN DASH}"
 # The factors' heading without the "₂", which only an embedded font (DejaVu) draws.
 FACTORS_NL, FACTORS_EN = "e-factoren en hun bronnen", "e factors and their sources"
