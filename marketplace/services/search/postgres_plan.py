@@ -86,16 +86,16 @@ def _in_order(terms: list[WordTerms], query: SearchQuery, sort: Sort) -> WordMat
     if is_filtered(query):
         return WordMatch(sort, condition=condition)
     estimate = _planned(select(Listing.id).where(condition)).rows
+    if estimate <= _POSTGRES_FEW_MATCHES:
+        return WordMatch(sort, condition=condition)
     listings = about_how_many_listings()
 
     def first_pays(matches: float) -> bool:
         return matches * _POSTGRES_MATCH_COST < read_limit(query) * listings / max(matches, 1) \
             * _POSTGRES_TEST_COST[sort]
 
-    first = estimate > _POSTGRES_FEW_MATCHES and first_pays(estimate)
-    if not first and estimate > _POSTGRES_FEW_MATCHES and first_pays(estimate / _ESTIMATE_SLACK):
-        first = first_pays(_sampled(condition, listings))
-    if first:
+    if first_pays(estimate) or (first_pays(estimate / _ESTIMATE_SLACK)
+                                and first_pays(_sampled(condition, listings))):
         matching = aliased(Listing, name="matching")
         ids = select(matching.id).where(postgres_condition(terms, "matching", matching))
         return WordMatch(sort, condition=Listing.id == any_(func.array(ids.scalar_subquery())))
