@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +17,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    validators,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -28,6 +31,24 @@ from .models import (
     Province,
 )
 from .services.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+
+
+class NumberRange(validators.NumberRange):
+    """wtforms' NumberRange for any whole number typed. wtforms asks math.isnan of the value,
+    which fails for a number of more than 308 digits (OverflowError: a 500 where the member
+    should read "must be between"); such a number is checked as infinity, and is out of range
+    wherever there is a maximum."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        typed = field.data
+        if not isinstance(typed, int) or abs(typed) <= sys.float_info.max:  # exact comparison
+            super().__call__(form, field)
+            return
+        field.data = math.inf if typed > 0 else -math.inf
+        try:
+            super().__call__(form, field)
+        finally:
+            field.data = typed
 
 
 def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:

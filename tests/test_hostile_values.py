@@ -20,11 +20,12 @@ from security_world import build_world, client_for, fetch, rules_with, url_for_r
 
 from marketplace.extensions import db
 
-HOSTILE_VALUES = ("9999-12-31", "0001-01-01", "99999999999999999999", "-1", "abc")
+# "9" * 400: past the largest float (wtforms' NumberRange failed on it: forms.NumberRange).
+HOSTILE_VALUES = ("9999-12-31", "0001-01-01", "99999999999999999999", "9" * 400, "-1", "abc")
 # What views and services read from query strings (besides what the pages' own GET forms send).
 QUERY_NAMES = ("from", "to", "page", "q", "status", "role", "organisation", "action",
                "category", "province", "period", "tab", "days", "sort", "kind", "condition",
-               "delivery", "next", "email")
+               "delivery", "next", "email", "km", "near")
 NUMBER_TYPES = {"date", "number", "month", "datetime-local"}
 
 

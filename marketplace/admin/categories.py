@@ -14,10 +14,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
+from ..forms import NumberRange
 from ..i18n import current_language
 from ..models import Category
 from ..models.base import DATABASE_INT_MAX

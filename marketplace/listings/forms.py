@@ -20,9 +20,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..forms import as_member_of, enum_choices
+from ..forms import NumberRange, as_member_of, enum_choices
 from ..models import Condition, Unit
 from ..services.listings import MAX_INTERNAL_DAYS, MAX_QUANTITY
 
