@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
-from .extensions import db, prepared
 from .models import User
-
-# Built once: on a member's page, building the statement cost as much as running it.
-_USER_WITH_ORGANISATION = prepared(select(User).options(joinedload(User.organisation)).where(
-    User.id == bindparam("user_id")))
+from .models.base import utcnow
+from .services import session_user
+from .services.session_user import SessionUser
 
 
 def load_user(session_id: str) -> User | None:
     """Session ids are "<user id>:<session version>"; a bumped version ends old sessions.
 
-    The user is read afresh for every request, with its organisation in the same statement:
-    every page asks whether the member is in good standing (security.in_good_standing), which
-    reads the organisation's status, and a second query cost a member's page a round trip."""
+    The user is read afresh for every request, with its organisation and what its pages ask
+    (the navigation's counts, the search's origin: services/session_user.py) in the same
+    statement: every page asks whether the member is in good standing
+    (security.in_good_standing), which reads the organisation's status, and each further
+    statement cost a member's page a round trip. What was read waits in `g.session_user`
+    (`signed_in`) for the navigation and the search page."""
     user_id, _separator, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.scalars(_USER_WITH_ORGANISATION, {"user_id": int(user_id)}).first()
-    if user is None or not user.is_active or user.session_version != int(version):
+    read = session_user.read(int(user_id), utcnow())
+    if read is None or not read.user.is_active or read.user.session_version != int(version):
         return None
-    return user
+    g.session_user = read
+    return read.user
+
+
+def signed_in(user: User) -> SessionUser | None:
+    """What load_user read for this request if `user` is whom it read (not after a login to
+    another account in the same request), else None."""
+    read: SessionUser | None = g.get("session_user")
+    return read if read is not None and read.user.id == user.id else None
 
 
 def configure(login_manager: LoginManager) -> None:

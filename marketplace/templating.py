@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
+from .auth_session import signed_in
 from .error_summary import error_summary, page_has_errors
 from .formats import (
     date_text,
@@ -71,7 +72,8 @@ def nav_counts() -> Counts:
         return Counts()
     counts = g.get("nav_counts")
     if counts is None:
-        counts = g.nav_counts = counts_for(current_user)
+        read = signed_in(current_user)
+        counts = g.nav_counts = counts_for(current_user, read.counts if read else None)
     return counts
 
 

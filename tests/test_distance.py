@@ -224,6 +224,22 @@ def test_a_member_chooses_among_their_own_sites(world, make_user, login_as):
     assert "Stoel Groningen" in html and "Stoel Utrecht" not in html
 
 
+def test_distances_are_measured_from_the_first_site_still_active(world, make_user, login_as):
+    """The default origin is read with the member on every request (services/session_user.py):
+    a site closed since the last page is no longer measured from."""
+    member, home, _listings = world
+    admin = make_user(organisation=home, role=Role.ORG_ADMIN)
+    organisations.add_site(admin, home, details("Groningen", "groningen", "Noord"))
+    client = login_as(member)
+    html = client.get("/listings/?km=5").get_data(as_text=True)
+    assert "Stoel Utrecht" in html and "Stoel Groningen" not in html
+    organisations.set_site_active(admin, home.sites[0], False)
+    db.session.commit()
+    html = client.get("/listings/?km=5").get_data(as_text=True)
+    assert "Afstand vanaf: <strong>Noord</strong>" in html  # the one site left: no choice
+    assert "Stoel Groningen" in html and "Stoel Utrecht" not in html
+
+
 def test_a_site_whose_place_is_unknown_says_so_and_the_search_works(app, make_user,
                                                                      login_as, make_listing):
     home = organisation_in("Nergenshuizen", "utrecht", "Zorg Nergens")

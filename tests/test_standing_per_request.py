@@ -1,6 +1,7 @@
 """A member's standing is read from the database on every request (issue 18): a member's pages
-were made cheaper (auth_session.load_user reads the user with its organisation in one statement),
-and nothing they check may be remembered from an earlier request. The other tests suspend an
+were made cheaper (auth_session.load_user reads the user with its organisation, the navigation's
+counts and the search's origin in one statement: services/session_user.py), and nothing they
+check may be remembered from an earlier request. The other tests suspend an
 organisation before its member's first page; here the member has been seen in good standing
 first, as a worker process that kept anything would have seen them."""
 
@@ -8,6 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import event
+
+from marketplace.extensions import db
 from marketplace.models import Language, Role
 from marketplace.models.base import utcnow
 from marketplace.services import organisations
@@ -37,3 +41,36 @@ def test_a_suspension_shows_on_the_members_very_next_request(make_org, make_user
     for url in ("/listings/new", "/claims/"):
         answer = client.get(url)
         assert (answer.status_code, answer.headers.get("Location")) == (302, "/account/waiting")
+
+
+def statements_of(client, url: str) -> list[str]:
+    statements: list[str] = []
+    record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_a_member_s_kept_search_page_asks_the_database_once_and_sees_changes_at_once(
+        make_user, make_listing, make_claim, login_as):
+    member = make_user(language=Language.NL)
+    organisation = member.organisation
+    make_listing("Tillift", organisation=organisation)
+    client = login_as(member)
+    assert "Tillift" in client.get("/listings/?q=tillift").get_data(as_text=True)
+
+    [statement] = statements_of(client, "/listings/?q=tillift")  # the kept page
+    statement = statement.lower()
+    assert "from user_account" in statement and "count(claim.id)" in statement
+    assert "from site" in statement and "internal_until" in statement
+
+    # Read afresh: a claim to answer and a listing in its internal phase show on the next page.
+    make_claim(make_listing("Rolstoel", organisation=organisation), make_user())
+    make_listing(INTERNAL_TITLE, organisation=organisation,
+                 internal_until=utcnow() + timedelta(days=3))
+    page = client.get("/listings/?q=tillift").get_data(as_text=True)
+    assert INTERNAL_TITLE in page
+    assert 'Aanvragen <span class="count">(1)</span>' in page

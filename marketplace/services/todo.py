@@ -156,8 +156,10 @@ def to_do_for(user: User, today: date | None = None) -> ToDo:
     return ToDo(**sections)
 
 
-def counts_for(user: User) -> Counts:
-    """The navigation's counts for `user`, in one statement (none for whom it shows none)."""
+def counts_for(user: User, read: Counts | None = None) -> Counts:
+    """The navigation's counts for `user` (none for whom it shows none). `read`: the counts of
+    COUNTED as read with the user (session_user), which then cost no statement, except a
+    platform admin's queue."""
     if not in_good_standing(user):
         return Counts()
     organisation_id = user.organisation_id
@@ -168,9 +170,29 @@ def counts_for(user: User) -> Counts:
         admin_queue=permitted(user, Action.ADMINISTER_PLATFORM))
     if shown == _Shown():
         return Counts()
+    if read is not None and not shown.admin_queue:
+        return Counts(claims_to_answer=read.claims_to_answer if shown.claims else 0,
+                      colleagues_to_approve=read.colleagues_to_approve if shown.colleagues
+                      else 0)
     row = db.session.execute(_counts_statement(shown),
                              {"organisation_id": organisation_id}).one()
     return Counts(**{name: int(value or 0) for name, value in row._mapping.items()})
+
+
+# The counts of an organisation's members, which session_user reads with the user.
+COUNTED = ("claims_to_answer", "colleagues_to_approve")
+
+
+def count_columns(organisation_id: Any) -> dict[str, Any]:
+    """COUNTED as scalar subqueries for `organisation_id` (a value, parameter or subquery)."""
+    return {
+        "claims_to_answer": (
+            select(func.count(Claim.id)).join(Listing, Claim.listing_id == Listing.id)
+            .where(_to_answer_by(organisation_id)).scalar_subquery()),
+        "colleagues_to_approve": (
+            select(func.count(User.id)).where(_to_approve_in(organisation_id))
+            .scalar_subquery()),
+    }
 
 
 @dataclass(frozen=True)
@@ -184,16 +206,12 @@ class _Shown:
 def _counts_statement(shown: _Shown) -> Select[Any]:
     """The counts' statement for what the navigation shows, built once: on every member's page,
     building it cost more than running it."""
-    organisation_id = bindparam("organisation_id", type_=Integer)
+    of_organisation = count_columns(bindparam("organisation_id", type_=Integer))
     columns: dict[str, Any] = {}
     if shown.claims:
-        columns["claims_to_answer"] = (
-            select(func.count(Claim.id)).join(Listing, Claim.listing_id == Listing.id)
-            .where(_to_answer_by(organisation_id)).scalar_subquery())
+        columns["claims_to_answer"] = of_organisation["claims_to_answer"]
     if shown.colleagues:
-        columns["colleagues_to_approve"] = (
-            select(func.count(User.id)).where(_to_approve_in(organisation_id))
-            .scalar_subquery())
+        columns["colleagues_to_approve"] = of_organisation["colleagues_to_approve"]
     if shown.admin_queue:
         columns["admin_queue"] = (
             select(func.count(Listing.id))

@@ -73,15 +73,24 @@ def with_origin(viewer: Any, query: SearchQuery) -> SearchQuery:
         _ACTIVE_SITES, {"organisation_id": organisation_id}).all())
 
 
-def searching_as(viewer: Any, query: SearchQuery,
-                 now: datetime | None = None) -> tuple[SearchQuery, Visibility]:
+def searching_as(viewer: Any, query: SearchQuery, now: datetime | None = None, *,
+                 read: tuple[Origin | None, bool] | None = None,
+                 ) -> tuple[SearchQuery, Visibility]:
     """`query` with its origin (`with_origin`) and the Visibility of its results
     (`results_visibility`), in one statement when the member's organisation has an active
-    site."""
+    site. `read`: the organisation's first active site and whether it has listings in their
+    internal phase, as read with the viewer (services/session_user.py), which then cost no
+    statement unless the query asks for another of its sites."""
     now = now or utcnow()
     organisation_id = _origin_organisation(viewer)
     if organisation_id is None:
         return _without_origin(query), results_visibility(viewer, now)
+    if read is not None:
+        first_site, internal = read
+        if query.near is None or (first_site is not None and query.near == first_site.site_id):
+            found = replace(query, near=first_site.site_id, origin=first_site) \
+                if first_site is not None else _without_origin(query)
+            return found, with_internal_listings(visibility_of(viewer), internal)
     sites = db.session.execute(_ACTIVE_SITES_AND_INTERNAL, {
         "organisation_id": organisation_id, "now": now}).all()
     if not sites:
