@@ -1,6 +1,6 @@
 """How the application uses its database connections: SQLite's pragmas; on PostgreSQL,
-statements prepared only where they ask and read-only transactions ended with a commit; pooled
-connections pinged only after sitting idle."""
+statements prepared only where they ask, a request's first read outside a transaction and
+read-only transactions ended with a commit; pooled connections pinged only after sitting idle."""
 
 from __future__ import annotations
 
@@ -60,12 +60,30 @@ def _prepare_only_when_asked(engine: Engine, asked: bool) -> None:
     if not asked:
         return
 
+    from psycopg import IsolationLevel
+    from psycopg.pq import TransactionStatus
+
     @event.listens_for(engine, "do_execute")
     def _prepare_when_asked(cursor: Any, statement: str, parameters: Any,
                             context: Any) -> bool | None:
         if not context.execution_options.get(PREPARE):
             return None
-        cursor.execute(statement, parameters, prepare=True)
+        connection = cursor.connection
+        if connection.info.transaction_status != TransactionStatus.IDLE \
+                or connection.isolation_level not in (None, IsolationLevel.READ_COMMITTED) \
+                or not _READS.match(statement):
+            cursor.execute(statement, parameters, prepare=True)
+            return True
+        # The first statement of a request (its user: services/session_user.py) reads alone,
+        # outside a transaction: a member's kept page then costs one round trip, not three
+        # (BEGIN, the statement, COMMIT). The same for what it reads: at READ COMMITTED each
+        # statement sees what was committed when it began, in a transaction or not; a later
+        # statement begins the transaction as before.
+        connection.autocommit = True
+        try:
+            cursor.execute(statement, parameters, prepare=True)
+        finally:
+            connection.autocommit = False
         return True
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request
-from flask_login import current_user
+from flask import Flask, current_app, has_request_context, request
 from markupsafe import Markup
 
-from .auth_session import signed_in
+from .auth_session import request_user, signed_in
 from .error_summary import error_summary, page_has_errors
 from .formats import (
     date_text,
@@ -32,11 +33,10 @@ def register(app: Flask) -> None:
     def inject_globals() -> dict[str, Any]:
         block_reason = None
         in_request = has_request_context()  # emails are rendered outside requests too
+        user = request_user() if in_request else None
         # Platform admins without an organisation moderate; they are not meant to post.
-        if in_request and current_user.is_authenticated and not (
-            current_user.is_platform_admin and current_user.organisation is None
-        ):
-            block_reason = participation_block_reason(current_user)
+        if user is not None and not (user.is_platform_admin and user.organisation is None):
+            block_reason = participation_block_reason(user)
         return {
             "can": can,
             "Action": Action,
@@ -45,11 +45,11 @@ def register(app: Flask) -> None:
             "languages": [(language.value, LANGUAGE_NAMES[language]) for language in Language],
             "current_language": current_language(),
             "current_path": request.full_path.rstrip("?") if in_request else "/",
-            "nav_counts": nav_counts,
         }
 
     # Globals, not context: imported macros (the listing card) see globals only.
-    app.jinja_env.globals.update(photo_url=photo_url, srcset=srcset, listing_card=listing_card)
+    app.jinja_env.globals.update(photo_url=photo_url, srcset=srcset, listing_card=listing_card,
+                                 member_nav=member_nav)
     app.jinja_env.globals.update(error_summary=error_summary, page_has_errors=page_has_errors)
     # In the page's (or email's) language and the platform's time zone (formats.py).
     app.jinja_env.filters["datetime"] = lambda value: datetime_text(value) if value else ""
@@ -65,19 +65,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["audit_action"] = audit_action_label
 
 
-def nav_counts() -> Counts:
-    """The navigation's counts ("Claims (2)"), asked once per request and only when a member's
-    navigation shows them: a visitor's page asks nothing."""
-    if not (has_request_context() and current_user.is_authenticated):
-        return Counts()
-    counts = g.get("nav_counts")
-    if counts is None:
-        read = signed_in(current_user)
-        counts = g.nav_counts = counts_for(current_user, read.counts if read else None)
-    return counts
-
-
-CARD_CACHE_SIZE = 5_000  # cards per process and application: a few MB
+# Fragments kept per process and application (cards, navigations): a few MB.
+KEPT_FRAGMENTS = 5_000
 
 
 def listing_card(listing: ListingCard) -> Markup:
@@ -89,13 +78,53 @@ def listing_card(listing: ListingCard) -> Markup:
     if not isinstance(listing, ListingCard):
         # A Listing would be keyed by its identity and could show an old card.
         raise TypeError(f"listing_card takes a search.ListingCard, not {type(listing).__name__}")
-    key = (current_language(), request.script_root if has_request_context() else "", listing)
-    cache: dict[tuple, Markup] = current_app.extensions.setdefault("listing_cards", {})
-    html = cache.get(key)
+    return _kept("listings/_card.html", "card", listing)
+
+
+@dataclass(frozen=True)
+class MemberNav:
+    """Every value the navigation shows a signed-in account between "Find surplus" and
+    "Profile" (templates/_member_nav.html): its key among the kept navigations."""
+
+    in_good_standing: bool
+    organisation_id: int | None
+    may_participate: bool
+    manages_organisation: bool
+    administers: bool
+    counts: Counts
+
+
+def member_nav() -> Markup:
+    """The signed-in account's navigation links, rendered once per process for the values they
+    show (MemberNav): rendered on every member's page, they cost a tenth of a kept search
+    page. What the account may do, and the counts, are read on every request as before."""
+    user = request_user()
+    if user is None:
+        return Markup("")
+    read = signed_in(user)
+    organisation = user.organisation
+    nav = MemberNav(
+        in_good_standing=in_good_standing(user),
+        organisation_id=organisation.id if organisation is not None else None,
+        may_participate=can(user, Action.PARTICIPATE),
+        manages_organisation=organisation is not None
+        and can(user, Action.MANAGE_ORGANISATION, organisation),
+        administers=can(user, Action.ADMINISTER_PLATFORM),
+        counts=counts_for(user, read.counts if read else None))
+    return _kept("_member_nav.html", "member_nav", nav)
+
+
+def _kept(template: str, macro_name: str, values: Hashable) -> Markup:
+    """The macro `macro_name` of `template` called with `values`, kept per language and
+    script root for `values` (hashable: every value the fragment shows)."""
+    key = (template, current_language(), request.script_root if has_request_context() else "",
+           values)
+    kept: dict[tuple, Markup] = current_app.extensions.setdefault("kept_fragments", {})
+    html = kept.get(key)
     if html is None:
-        macro = current_app.jinja_env.get_template("listings/_card.html").module.card  # type: ignore[attr-defined]
-        html = macro(listing)  # Markup: the macro's output is escaped already
-        if len(cache) >= CARD_CACHE_SIZE:
-            cache.clear()  # simpler than LRU, and rare: the newest listings are asked most
-        cache[key] = html
+        module = current_app.jinja_env.get_template(template).module
+        html = getattr(module, macro_name)(values)  # Markup: the macro escapes its output
+        if len(kept) >= KEPT_FRAGMENTS:
+            kept.clear()  # simpler than LRU, and rare: the newest listings are asked most
+        kept[key] = html
     return html

@@ -140,3 +140,28 @@ def test_behind_a_pooler_that_cannot_keep_them_nothing_is_prepared(make_app, mak
         assert client.get(SEARCH_PAGE).status_code == 200
     with app.app_context():
         assert db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) == 0
+
+
+@pytest.mark.skipif(not on_postgres(), reason="psycopg's transactions")
+def test_a_member_s_kept_search_page_is_one_round_trip_without_begin_or_commit(
+        make_app, make_user, monkeypatch):
+    """A request's first statement, its user (services/session_user.py), reads outside a
+    transaction: a member's kept search page sends that one statement, no BEGIN and no COMMIT
+    (connections._prepare_when_asked). A statement after it begins a transaction as before."""
+    from psycopg import Connection
+
+    app = make_app()
+    client = logged_in_client(app, make_user)
+    assert client.get(SEARCH_PAGE).status_code == 200  # the page is kept from here on
+    commands: list[bytes] = []
+    real_exec_command = Connection._exec_command
+
+    def recorded(self, command, *args, **kwargs):
+        commands.append(command if isinstance(command, bytes) else b"composed")
+        return real_exec_command(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "_exec_command", recorded)
+    assert client.get(SEARCH_PAGE).status_code == 200
+    assert commands == []
+    assert client.get("/claims/").status_code == 200  # reads more than the user
+    assert b"BEGIN" in commands and b"COMMIT" in commands

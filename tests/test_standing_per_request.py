@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import event
 
 from marketplace.extensions import db
-from marketplace.models import Language, Role
+from marketplace.models import Language, Role, UserStatus
 from marketplace.models.base import utcnow
 from marketplace.services import organisations
 
@@ -74,3 +74,23 @@ def test_a_member_s_kept_search_page_asks_the_database_once_and_sees_changes_at_
     page = client.get("/listings/?q=tillift").get_data(as_text=True)
     assert INTERNAL_TITLE in page
     assert 'Aanvragen <span class="count">(1)</span>' in page
+
+
+def test_the_kept_navigation_shows_each_account_its_own_links_and_counts(make_user, login_as):
+    """templating.member_nav renders the navigation once per process for the values it shows:
+    two organisations' admins, asked in turn, each see their own organisation and count, in
+    their own language, and a count that changes shows on the next page."""
+    first = make_user(role=Role.ORG_ADMIN, language=Language.NL)
+    second = make_user(role=Role.ORG_ADMIN, language=Language.EN)
+    waiting = make_user(organisation=first.organisation, status=UserStatus.PENDING)
+    first_client, second_client = login_as(first), login_as(second)
+    first_link = f'<a href="/organisations/{first.organisation_id}/members">Mijn organisatie'
+    second_link = f'<a href="/organisations/{second.organisation_id}/members">My organisation'
+    for _again in range(2):
+        page = first_client.get("/listings/").get_data(as_text=True)
+        assert first_link + ' <span class="count">(1)</span>' in page
+        page = second_client.get("/listings/").get_data(as_text=True)
+        assert second_link + "</a>" in page and "Mijn organisatie" not in page
+    waiting.status = UserStatus.ACTIVE
+    db.session.commit()
+    assert first_link + "</a>" in first_client.get("/listings/").get_data(as_text=True)

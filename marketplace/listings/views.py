@@ -22,7 +22,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from ..auth_session import signed_in
+from ..auth_session import request_user, signed_in
 from ..claims.forms import ClaimForm
 from ..confirmation import (
     ConfirmStepForm,
@@ -151,8 +151,9 @@ def _photo_edits(listing: Listing) -> list[PhotoEdit]:
 
 @bp.route("/")
 def search() -> str:
-    read = signed_in(current_user) if current_user.is_authenticated else None
-    query, visibility = searching_as(current_user, SearchQuery.from_args(request.args),
+    user = request_user()
+    read = signed_in(user) if user is not None else None
+    query, visibility = searching_as(user, SearchQuery.from_args(request.args),
                                      read=read.search_facts if read else None)
     return render_template("listings/search.html", query=query,
                            parts=pages.search_parts(query, visibility))
