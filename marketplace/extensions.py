@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any, TypeVar, cast
 
 from flask_babel import Babel
@@ -12,7 +13,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, literal_column
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql import Executable, visitors
 from sqlalchemy.sql.elements import BindParameter
@@ -67,6 +68,12 @@ def prepared(statement: StatementT) -> StatementT:
 
 def _constant_inline(element: Any, **_kw: Any) -> Any:
     # Anonymous (unique) parameters hold the statement's own values; named ones are supplied.
-    if isinstance(element, BindParameter) and element.unique and element.value is not None:
-        return element.render_literal_execute()
-    return None
+    if not (isinstance(element, BindParameter) and element.unique and element.value is not None):
+        return None
+    value = element.value.value if isinstance(element.value, enum.Enum) else element.value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return literal_column(str(value), type_=element.type)
+    if isinstance(value, str) and value.isidentifier():  # a status: nothing to escape
+        return literal_column(f"'{value}'", type_=element.type)
+    # Anything else written in when the statement runs, as its type writes it.
+    return element.render_literal_execute()
