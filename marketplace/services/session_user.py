@@ -77,5 +77,6 @@ def read(user_id: int, now: datetime) -> SessionUser | None:
     return SessionUser(
         user=user,
         counts=todo.Counts(**{name: int(row._mapping[name] or 0) for name in todo.COUNTED}),
-        first_site=Origin(site_id, site_name, latitude, longitude) if site_id else None,
+        first_site=Origin(site_id, site_name, latitude, longitude) if site_id is not None
+        else None,
         internal_listings=bool(internal))
