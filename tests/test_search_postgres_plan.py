@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from helpers import on_postgres
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from marketplace.extensions import db
 from marketplace.models import Listing
@@ -20,6 +20,7 @@ from marketplace.services.search import (
     Sort,
     postgres_plan,
     search_listings,
+    with_origin,
 )
 from marketplace.services.search import limits as search_limits
 from marketplace.services.search.fulltext import postgres_condition
@@ -137,3 +138,80 @@ def test_the_sample_tells_how_many_listings_have_the_words(app, make_listing, mo
     assert postgres_plan._sampled(condition, newest) == 5 * newest / 20  # ids as listings
     monkeypatch.setattr(postgres_plan, "_SAMPLE", 8)  # the newest eight: two
     assert postgres_plan._sampled(condition, newest) == 2 * newest / 8
+
+
+@pytest.mark.parametrize("sort", [Sort.NEWEST, Sort.EXPIRING, Sort.RELEVANCE])
+def test_a_radius_read_first_finds_what_the_planners_plan_finds(app, make_user, make_listing,
+                                                                  monkeypatch, sort):
+    """Within a radius, words found in many listings are tested on the ring's listings read
+    first, in order (plan._ring_first): the same listings in the same order as the planner's
+    own plan, each filter kept (the radius, the words, the internal phase, the date)."""
+    from test_distance import organisation_in  # the sites placed by the gazetteer
+
+    home = organisation_in("Utrecht", "utrecht", "Zorg Utrecht")
+    member = make_user(organisation=home)
+    zeist = organisation_in("Zeist", "utrecht", "Zorg Zeist")
+    far = organisation_in("Groningen", "groningen", "Zorg Groningen")
+    for number in range(8):
+        made = make_listing(f"Rolstoel {number}", organisation=[home, zeist][number % 2],
+                            available_until=utcnow().date() + timedelta(days=30 - number))
+        made.published_at = utcnow() - timedelta(hours=number)
+    make_listing("Rolstoel Groningen", organisation=far)  # outside the radius
+    make_listing("Kast Zeist", organisation=zeist)  # without the word
+    make_listing("Rolstoel intern Zeist", organisation=zeist,
+                 internal_until=utcnow() + timedelta(days=2))  # another's internal phase
+    make_listing("Rolstoel intern thuis", organisation=home,
+                 internal_until=utcnow() + timedelta(days=2))  # the member's own
+    make_listing("Rolstoel verlopen", organisation=zeist,
+                 available_until=utcnow().date() - timedelta(days=1))
+    db.session.commit()
+    planned = postgres_plan._planned  # as if the word were in most of a large platform
+    monkeypatch.setattr(postgres_plan, "_planned",
+                        lambda statement: replace(planned(statement), rows=10**9))
+    monkeypatch.setattr(postgres_plan, "_sampled", lambda _condition, _listings: 10**9)
+
+    def titles(ring_first: bool, page: int) -> tuple[list[str], list[str]]:
+        monkeypatch.setattr(postgres_plan, "_RING_FIRST_KM", 50 if ring_first else 0)
+        statements: list[str] = []
+        record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            query = with_origin(member, SearchQuery(text="rolstoel", sort=sort, within_km=10,
+                                                    per_page=3, page=page))
+            found = search_listings(member, query)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return [card.title for card in found.listings], statements
+
+    for page in (1, 2, 3):
+        read_first, statements = titles(True, page)
+        assert any("AS ring" in statement for statement in statements)
+        planners, statements = titles(False, page)
+        assert not any("AS ring" in statement for statement in statements)
+        assert read_first == planners
+    everything = titles(True, 1)[0] + titles(True, 2)[0] + titles(True, 3)[0]
+    assert sorted(everything) == sorted([f"Rolstoel {number}" for number in range(8)]
+                                        + ["Rolstoel intern thuis"])
+
+
+def test_a_radius_with_words_in_few_listings_keeps_the_planners_plan(app, make_user,
+                                                                     make_listing):
+    """Read first, the ring would be read whole before enough listings match: a word in a few
+    listings is read through its index first, as PostgreSQL plans it."""
+    from test_distance import organisation_in
+
+    home = organisation_in("Utrecht", "utrecht", "Zorg Utrecht")
+    member = make_user(organisation=home)
+    for number in range(6):
+        make_listing(["Rolstoel", "Kast", "Bureau"][number % 3] + f" {number}", organisation=home)
+    db.session.commit()
+    statements: list[str] = []
+    record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        found = search_listings(member, with_origin(member, SearchQuery(
+            text="rolstoel", sort=Sort.NEWEST, within_km=10)))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert [card.title for card in found.listings] == ["Rolstoel 3", "Rolstoel 0"]
+    assert not any("AS ring" in statement for statement in statements)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.sql.elements import UnaryExpression
@@ -68,12 +69,13 @@ def listing_column(name: str, sqlite: bool, indexed: tuple[str, ...]) -> ColumnE
     return UnaryExpression(column.expression, operator=custom_op("+"), type_=column.type)
 
 
-def order(sort: Sort, score: ColumnElement | None) -> list[ColumnElement]:
-    newest: list[ColumnElement] = [Listing.published_at.desc(), Listing.id.desc()]
+def order(sort: Sort, score: ColumnElement | None, listing: Any = Listing) -> list[ColumnElement]:
+    """The ORDER BY of `sort`, on `listing`'s columns (Listing, an alias or a subquery's)."""
+    newest: list[ColumnElement] = [listing.published_at.desc(), listing.id.desc()]
     if sort is Sort.RELEVANCE and score is not None:
         return [score.asc(), *newest]
     if sort is Sort.EXPIRING:
-        return [Listing.available_until.asc(), Listing.id.asc()]
+        return [listing.available_until.asc(), listing.id.asc()]
     if sort is Sort.NEAREST and score is not None:
         # The score is the site's squared distance (distance.nearest_order); unknown last.
         return [score.asc().nulls_last(), *newest]

@@ -54,6 +54,8 @@ class WordMatch:
     score: ColumnElement | None = None  # lower is better
     found: int | None = None  # listings with the words (SQLite; counted up to a limit)
     indexed: tuple[str, ...] = ()  # SQLite: the columns whose index the query may use
+    # PostgreSQL: the listings within the radius read first, the words tested on each (plan.py)
+    ring_first: bool = False
 
 
 # --- SQLite ---------------------------------------------------------------------------------

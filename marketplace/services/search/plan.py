@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import aliased
 
 from ...models import Listing
 from . import postgres_plan, sqlite_plan
@@ -31,12 +32,31 @@ def plan(visibility: Visibility, query: SearchQuery, terms: list[WordTerms],
     match = sqlite_plan.choose(query, terms) if sqlite else postgres_plan.choose(query, terms)
     if match is None:
         return Plan(None, query.effective_sort)
+    if match.ring_first:
+        return Plan(_ring_first(visibility, query, now, match), match.sort)
     conditions = listing_conditions(visibility, query, now,
                                     lambda name: listing_column(name, sqlite, match.indexed))
     statement, score = _starting_point(match)
     if match.driving is None and match.condition is not None:
         conditions.append(match.condition)
     return Plan(statement.where(*conditions).order_by(*order(match.sort, score)), match.sort)
+
+
+def _ring_first(visibility: Visibility, query: SearchQuery, now: datetime,
+                match: WordMatch) -> Select:
+    """The listings within the radius first, with every filter, read from the sites' covering
+    index alone and put in the sort's order in a subquery the planner keeps (OFFSET 0); then
+    the words tested on each by its id, until enough match (postgres_plan chooses it). Left to
+    itself PostgreSQL read every listing of the ring's sites to test the words: 48,000 rows for
+    a word in 11 % of them at 1,000,000 listings (240 ms), where 4,700 hold the newest 500."""
+    ringed = aliased(Listing, name="ringed")
+    ring = (select(ringed.id, ringed.published_at, ringed.available_until)
+            .where(*listing_conditions(visibility, query, now,
+                                       lambda name: getattr(ringed, name)))
+            .order_by(*order(match.sort, None, ringed)).offset(0).subquery("ring"))
+    words = [match.condition] if match.condition is not None else []
+    return (select(Listing.id).join_from(ring, Listing, Listing.id == ring.c.id)
+            .where(*words).order_by(*order(match.sort, None, ring.c)))
 
 
 def _starting_point(match: WordMatch) -> tuple[Select, ColumnElement | None]:

@@ -6,6 +6,7 @@ whose index the planner can AND with the words' (docs/search.md, "Words")."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,10 +14,10 @@ from sqlalchemy import ColumnElement, Select, and_, any_, func, select, true
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
-from ...models import Listing, Site
+from ...models import Listing, ListingStatus, Site
 from . import limits
 from .conditions import about_how_many_listings
-from .distance import nearest_order
+from .distance import nearest_order, sites_within
 from .fulltext import (
     WordMatch,
     postgres_condition,
@@ -40,6 +41,10 @@ _POSTGRES_FEW_MATCHES = 2_000
 # share of matches among the newest _SAMPLE listings decides (1 ms) instead of its estimate.
 _ESTIMATE_SLACK = 5
 _SAMPLE = 500
+# 25 km around a site held 48,000 of 1,000,000 listings (30 sites): read and sorted first from
+# their covering index in 15 ms. Four times the area at 50 km; past it the planner's plan.
+_RING_FIRST_KM = 50
+_RING_SHARE = 0.25
 
 
 def choose(query: SearchQuery, terms: list[WordTerms]) -> WordMatch:
@@ -56,7 +61,33 @@ def choose(query: SearchQuery, terms: list[WordTerms]) -> WordMatch:
         match = _ranked(terms)
     else:
         match = _in_order(terms, query, query.effective_sort)
-    return replace(match, condition=_with_sites(match.condition, query))
+    return _ring_first(replace(match, condition=_with_sites(match.condition, query)), query)
+
+
+def _ring_first(match: WordMatch, query: SearchQuery) -> WordMatch:
+    """`match`, reading the listings within the radius first (plan._ring_first) where that
+    pays. In order, about limit / share of the ring's listings are read before enough match
+    (share: the words' share of the listings, from the newest _SAMPLE); that pays where it is
+    fewer than the words' matches (else they are read first through their indexes: a rare
+    word) and than a _RING_SHARE of the ring, as the sample may err (else PostgreSQL's reading
+    of the whole ring in the order of its pages costs less: `stoel` within 25 km at 100,000
+    listings, 488 matches of 4,800, 60 against 80 ms). The ring is counted only that far.
+    Past _RING_FIRST_KM it is too large to sort first."""
+    origin, km = query.located_origin, query.distance_km
+    if (match.condition is None or match.sort not in (Sort.NEWEST, Sort.EXPIRING)
+            or origin is None or km is None or km > _RING_FIRST_KM):
+        return match
+    listings = about_how_many_listings()
+    matches = _sampled(match.condition, listings)
+    reads = read_limit(query) * listings / max(matches, 1)
+    if matches <= reads:
+        return match
+    counted = math.ceil(reads / _RING_SHARE)
+    in_ring = db.session.scalar(select(func.count()).select_from(
+        select(Listing.id).where(Listing.site_id.in_(sites_within(origin, km)),
+                                 Listing.status == ListingStatus.PUBLISHED)
+        .limit(counted).subquery()))
+    return replace(match, ring_first=True) if (in_ring or 0) >= counted else match
 
 
 def _with_sites(condition: ColumnElement[bool] | None,
