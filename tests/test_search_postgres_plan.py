@@ -171,7 +171,7 @@ def test_a_radius_read_first_finds_what_the_planners_plan_finds(app, make_user, 
     monkeypatch.setattr(postgres_plan, "_sampled", lambda _condition, _listings: 10**9)
 
     def titles(ring_first: bool, page: int) -> tuple[list[str], list[str]]:
-        monkeypatch.setattr(postgres_plan, "_RING_FIRST_KM", 50 if ring_first else 0)
+        monkeypatch.setattr(postgres_plan, "_RING_FIRST_KM", 25 if ring_first else 0)
         statements: list[str] = []
         record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", record)

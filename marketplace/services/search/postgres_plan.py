@@ -41,9 +41,10 @@ _POSTGRES_FEW_MATCHES = 2_000
 # share of matches among the newest _SAMPLE listings decides (1 ms) instead of its estimate.
 _ESTIMATE_SLACK = 5
 _SAMPLE = 500
-# 25 km around a site held 48,000 of 1,000,000 listings (30 sites): read and sorted first from
-# their covering index in 15 ms. Four times the area at 50 km; past it the planner's plan.
-_RING_FIRST_KM = 50
+# Radii up to this read the ring first where it pays. At 1,000,000 listings 25 km around a site
+# held 48,000 (30 sites; `rolstoel` 240 -> 50 ms, `contact` 190 -> 32); at 50 km the planner's
+# own plan was the faster (47 and 10 ms against 94 and 80), and at 10 km about even.
+_RING_FIRST_KM = 25
 _RING_SHARE = 0.25
 
 
