@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, exists, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db, prepared
-from ..models import Listing, ListingStatus, Site, User
+from ..models import Site, User
 from . import todo
-from .search import Origin
+from .search import Origin, internal_listings_of
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,7 @@ def _statement() -> Any:
     first_site_id = (select(func.min(Site.id))
                      .where(Site.organisation_id == organisation_id, Site.active.is_(True))
                      .scalar_subquery().correlate(None))
-    internal = exists().where(
-        Listing.organisation_id == organisation_id, Listing.status == ListingStatus.PUBLISHED,
-        Listing.internal_until > bindparam("now", type_=Listing.internal_until.type))
+    internal = internal_listings_of(organisation_id).exists()
     counts = todo.count_columns(organisation_id)
     return prepared(
         select(User, first_site.id, first_site.name, first_site.latitude, first_site.longitude,

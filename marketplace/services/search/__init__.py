@@ -60,7 +60,13 @@ from .one_listing import has_words
 from .query import Origin, SearchQuery, Sort, search_words
 from .refinding import refind
 from .suggestions import SUGGEST_UP_TO, did_you_mean, refresh_vocabulary, suggest
-from .visibility import Visibility, next_visibility_change, results_visibility, visibility_of
+from .visibility import (
+    Visibility,
+    internal_listings_of,
+    next_visibility_change,
+    results_visibility,
+    visibility_of,
+)
 
 __all__ = [
     "DEFAULT_PER_PAGE",
@@ -83,6 +89,7 @@ __all__ = [
     "did_you_mean",
     "find_listings",
     "has_words",
+    "internal_listings_of",
     "km_between",
     "next_visibility_change",
     "origin_choices",

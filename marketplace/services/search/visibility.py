@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from ...extensions import db, prepared
 from ...models import Listing, ListingStatus
@@ -33,11 +33,17 @@ def visibility_of(viewer: Any) -> Visibility:
     return Visibility(organisation_id=viewer.organisation_id)
 
 
+def internal_listings_of(organisation_id: Any) -> Select:
+    """The ids of the organisation's published listings in their internal phase at the
+    parameter `now` (`organisation_id`: a value, a parameter or a subquery)."""
+    return select(Listing.id).where(
+        Listing.organisation_id == organisation_id,
+        Listing.status == ListingStatus.PUBLISHED,
+        Listing.internal_until > bindparam("now", type_=Listing.internal_until.type))
+
+
 # Built once: asked on every member's search page, where building it cost more than running it.
-ONE_INTERNAL_LISTING = prepared(select(Listing.id).where(
-    Listing.organisation_id == bindparam("organisation_id"),
-    Listing.status == ListingStatus.PUBLISHED,
-    Listing.internal_until > bindparam("now", type_=Listing.internal_until.type)).limit(1))
+ONE_INTERNAL_LISTING = prepared(internal_listings_of(bindparam("organisation_id")).limit(1))
 
 
 def results_visibility(viewer: Any, now: datetime | None = None) -> Visibility:
