@@ -71,10 +71,12 @@ def read(user_id: int, now: datetime) -> SessionUser | None:
     row = db.session.execute(_USER_AND_PAGE, {"user_id": user_id, "now": now}).first()
     if row is None:
         return None
-    user, site_id, site_name, latitude, longitude, internal = row[:6]
+    user, site_id, site_name, latitude, longitude, internal, *counts = row
     return SessionUser(
         user=user,
-        counts=todo.Counts(**{name: int(row._mapping[name] or 0) for name in todo.COUNTED}),
+        # The counts are the last columns, labelled by todo.count_columns' names.
+        counts=todo.Counts(**{name: int(count or 0)
+                              for name, count in zip(row._fields[6:], counts, strict=True)}),
         first_site=Origin(site_id, site_name, latitude, longitude) if site_id is not None
         else None,
         internal_listings=bool(internal))

@@ -158,8 +158,8 @@ def to_do_for(user: User, today: date | None = None) -> ToDo:
 
 def counts_for(user: User, read: Counts | None = None) -> Counts:
     """The navigation's counts for `user` (none for whom it shows none). `read`: the counts of
-    COUNTED as read with the user (session_user), which then cost no statement, except a
-    platform admin's queue."""
+    `count_columns` as read with the user (session_user), which then cost no statement, except
+    a platform admin's queue."""
     if not in_good_standing(user):
         return Counts()
     organisation_id = user.organisation_id
@@ -179,12 +179,9 @@ def counts_for(user: User, read: Counts | None = None) -> Counts:
     return Counts(**{name: int(value or 0) for name, value in row._mapping.items()})
 
 
-# The counts of an organisation's members, which session_user reads with the user.
-COUNTED = ("claims_to_answer", "colleagues_to_approve")
-
-
 def count_columns(organisation_id: Any) -> dict[str, Any]:
-    """COUNTED as scalar subqueries for `organisation_id` (a value, parameter or subquery)."""
+    """The counts of an organisation's members (session_user reads them with the user), named
+    as in Counts, as scalar subqueries for `organisation_id` (a value, parameter or subquery)."""
     return {
         "claims_to_answer": (
             select(func.count(Claim.id)).join(Listing, Claim.listing_id == Listing.id)
