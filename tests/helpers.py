@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from marketplace.extensions import db
 from marketplace.models import OutboxMessage, User
@@ -101,3 +103,25 @@ def csrf_token(page: str) -> str:
     if value is None:
         raise AssertionError(f"no CSRF token on the page:\n{page[:2000]}")
     return value.group(1)
+
+
+@contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block, in order."""
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def statements_of(client: FlaskClient, url: str, **request: object) -> list[str]:
+    """The SQL statements a GET of `url` sends (the page must answer 200)."""
+    with recorded_statements() as statements:
+        assert client.get(url, **request).status_code == 200
+    return statements

@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from helpers import on_postgres
-from sqlalchemy import event, func, select
+from helpers import on_postgres, recorded_statements
+from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import Listing
@@ -172,15 +172,10 @@ def test_a_radius_read_first_finds_what_the_planners_plan_finds(app, make_user, 
 
     def titles(ring_first: bool, page: int) -> tuple[list[str], list[str]]:
         monkeypatch.setattr(postgres_plan, "_RING_FIRST_KM", 25 if ring_first else 0)
-        statements: list[str] = []
-        record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements() as statements:
             query = with_origin(member, SearchQuery(text="rolstoel", sort=sort, within_km=10,
                                                     per_page=3, page=page))
             found = search_listings(member, query)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         return [card.title for card in found.listings], statements
 
     for page in (1, 2, 3):
@@ -205,13 +200,8 @@ def test_a_radius_with_words_in_few_listings_keeps_the_planners_plan(app, make_u
     for number in range(6):
         make_listing(["Rolstoel", "Kast", "Bureau"][number % 3] + f" {number}", organisation=home)
     db.session.commit()
-    statements: list[str] = []
-    record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         found = search_listings(member, with_origin(member, SearchQuery(
             text="rolstoel", sort=Sort.NEWEST, within_km=10)))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert [card.title for card in found.listings] == ["Rolstoel 3", "Rolstoel 0"]
     assert not any("AS ring" in statement for statement in statements)

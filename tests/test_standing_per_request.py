@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
+from helpers import statements_of
 
 from marketplace.extensions import db
 from marketplace.models import Language, Role, UserStatus
@@ -41,17 +41,6 @@ def test_a_suspension_shows_on_the_members_very_next_request(make_org, make_user
     for url in ("/listings/new", "/claims/"):
         answer = client.get(url)
         assert (answer.status_code, answer.headers.get("Location")) == (302, "/account/waiting")
-
-
-def statements_of(client, url: str) -> list[str]:
-    statements: list[str] = []
-    record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return statements
 
 
 def test_a_member_s_kept_search_page_asks_the_database_once_and_sees_changes_at_once(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
+from helpers import statements_of
 
 from marketplace.extensions import db
 from marketplace.localtime import local_today
@@ -41,17 +41,6 @@ def home(client) -> str:
     response = client.get("/")
     assert response.status_code == 200
     return response.get_data(as_text=True).split('id="newest-heading"', 1)[0]
-
-
-def statements_of(client, url: str, **request: object) -> list[str]:
-    statements: list[str] = []
-    record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url, **request).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return statements
 
 
 def dutch(make_user, **fields):
