@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 from helpers import on_postgres, recorded_statements
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from marketplace.extensions import db
-from marketplace.models import Listing
+from marketplace.models import Listing, Province
 from marketplace.models.base import utcnow
 from marketplace.services.search import (
     SearchQuery,
@@ -43,7 +43,8 @@ def listing(make_listing, title: str, hours_ago: int, category: str = "furniture
 def test_several_words_are_ranked_while_few_listings_hold_them_all(app, make_listing,
                                                                    monkeypatch, scans_all):
     """Only the listings with every word count towards RANK_LIMIT, whether the planner reads
-    the words' indexes (counted through their BitmapAnd) or not (each word's ways)."""
+    the words' indexes (counted by the ranked search itself as it reads their BitmapAnd) or
+    not (each word's ways, counted first)."""
     monkeypatch.setattr(search_limits, "RANK_LIMIT", 2)
     monkeypatch.setattr(postgres_plan, "_scans_all", lambda _node: scans_all)
     listing(make_listing, "Douchestoel", 1)
@@ -63,6 +64,27 @@ def test_several_words_are_ranked_while_few_listings_hold_them_all(app, make_lis
     assert newest.sorted_by is Sort.NEWEST
     assert [card.title for card in newest.listings] == [
         "Elektrische douchestoel", "Elektrische bureaustoel", "Elektrische rolstoel"]
+
+
+def test_a_search_with_words_never_gives_its_bitmaps_less_room_than_the_server(app,
+                                                                              make_listing):
+    """The search raises work_mem for its own transaction to hold a bitmap over every page of
+    listing; where the server allows more, it keeps the server's."""
+    listing(make_listing, "Elektrische douchestoel", 1)
+
+    def work_mem() -> int:
+        return db.session.scalar(text("SELECT pg_size_bytes(current_setting('work_mem'))"))
+
+    pages = db.session.scalar(text(
+        "SELECT greatest(relpages, 0) FROM pg_class WHERE oid = 'listing'::regclass"))
+    server = work_mem()
+    find("stoel elektrische")
+    assert work_mem() == max(server, pages * postgres_plan._BITMAP_BYTES_PER_PAGE // 1024 * 1024)
+    db.session.rollback()
+
+    db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+    find("stoel elektrische")
+    assert work_mem() == 64 * 1024 * 1024
 
 
 @pytest.mark.parametrize("expected", [None, 8], ids=["as planned", "way by way"])
@@ -140,12 +162,15 @@ def test_the_sample_tells_how_many_listings_have_the_words(app, make_listing, mo
     assert postgres_plan._sampled(condition, newest) == 2 * newest / 8
 
 
+@pytest.mark.parametrize("where", [{"within_km": 10}, {"province": Province.UTRECHT}],
+                         ids=["within 10 km", "in a province"])
 @pytest.mark.parametrize("sort", [Sort.NEWEST, Sort.EXPIRING, Sort.RELEVANCE])
 def test_a_radius_read_first_finds_what_the_planners_plan_finds(app, make_user, make_listing,
-                                                                  monkeypatch, sort):
-    """Within a radius, words found in many listings are tested on the ring's listings read
-    first, in order (plan._ring_first): the same listings in the same order as the planner's
-    own plan, each filter kept (the radius, the words, the internal phase, the date)."""
+                                                                  monkeypatch, sort, where):
+    """Within a radius or a province, words found in many listings are tested on the ring's
+    listings read first, in order (plan._ring_first): the same listings in the same order as
+    the planner's own plan, each filter kept (the radius or province, the words, the internal
+    phase, the date)."""
     from test_distance import organisation_in  # the sites placed by the gazetteer
 
     home = organisation_in("Utrecht", "utrecht", "Zorg Utrecht")
@@ -170,11 +195,14 @@ def test_a_radius_read_first_finds_what_the_planners_plan_finds(app, make_user, 
                         lambda statement: replace(planned(statement), rows=10**9))
     monkeypatch.setattr(postgres_plan, "_sampled", lambda _condition, _listings: 10**9)
 
+    ring_sites = postgres_plan._ring_sites
+
     def titles(ring_first: bool, page: int) -> tuple[list[str], list[str]]:
-        monkeypatch.setattr(postgres_plan, "_RING_FIRST_KM", 25 if ring_first else 0)
+        monkeypatch.setattr(postgres_plan, "_ring_sites",
+                            ring_sites if ring_first else lambda _query: None)
         with recorded_statements() as statements:
-            query = with_origin(member, SearchQuery(text="rolstoel", sort=sort, within_km=10,
-                                                    per_page=3, page=page))
+            query = with_origin(member, SearchQuery(text="rolstoel", sort=sort, per_page=3,
+                                                    page=page, **where))
             found = search_listings(member, query)
         return [card.title for card in found.listings], statements
 

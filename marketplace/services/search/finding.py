@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import func
 from sqlalchemy.orm import QueryableAttribute
 
 from ...extensions import db
@@ -20,7 +20,7 @@ from ...models.base import utcnow
 from . import limits
 from .cards import SearchResults, load_cards
 from .distance import first_ring, next_ring
-from .plan import plan
+from .plan import Plan, plan
 from .query import SearchQuery, Sort, per_page, read_limit
 from .terms import WordTerms, terms_of
 from .visibility import Visibility, visibility_of
@@ -87,20 +87,28 @@ def _find(visibility: Visibility, query: SearchQuery, terms: list[WordTerms],
           now: datetime) -> Found:
     limit = read_limit(query)
     chosen = plan(visibility, query, terms, now)
-    if chosen.statement is None:
-        return Found((), no_keys(chosen.sorted_by), limit, chosen.sorted_by)
     offset = (max(query.page, 1) - 1) * per_page(query)
     if offset < limits.DEEP_PAGE or limit <= offset:
         offset = 0
-    found = _read(chosen.statement, chosen.sorted_by, limit, offset)
+    found = _read(chosen, limit, offset)
     if offset and not found.ids:
         # past the last page: the count comes from the first
-        return _read(chosen.statement, chosen.sorted_by, limit, 0)
+        return _read(chosen, limit, 0)
     return found
 
 
-def _read(statement: Select, sorted_by: Sort, limit: int, offset: int) -> Found:
-    statement = statement.limit(limit - offset).offset(offset or None)
+def _read(chosen: Plan, limit: int, offset: int) -> Found:
+    if chosen.statement is None:
+        return Found((), no_keys(chosen.sorted_by), limit, chosen.sorted_by)
+    statement = chosen.statement.limit(limit - offset).offset(offset or None)
+    if chosen.ranked_up_to is not None and chosen.otherwise is not None:
+        # Every match is read to be ranked: counting them in the same statement costs no more
+        # reading (a count of its own read them all once more: 70 of 150 ms at 1,000,000).
+        rows = db.session.execute(statement.add_columns(func.count().over())).all()
+        if rows and rows[0][1] > chosen.ranked_up_to:
+            return _read(chosen.otherwise, limit, offset)
+        return Found(tuple(row[0] for row in rows), None, limit, chosen.sorted_by, offset)
+    sorted_by = chosen.sorted_by
     key = key_column(sorted_by)
     if key is None:
         return Found(tuple(db.session.scalars(statement)), None, limit, sorted_by, offset)

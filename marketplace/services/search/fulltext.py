@@ -56,6 +56,9 @@ class WordMatch:
     indexed: tuple[str, ...] = ()  # SQLite: the columns whose index the query may use
     # PostgreSQL: the listings within the radius read first, the words tested on each (plan.py)
     ring_first: bool = False
+    # PostgreSQL: by relevance only while at most this many match, as counted by the search's
+    # own statement; else newest first (plan.py)
+    ranked_up_to: int | None = None
 
 
 # --- SQLite ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ planner module chooses (`sqlite_plan`, `postgres_plan`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, select
@@ -22,6 +22,10 @@ from .visibility import Visibility
 class Plan:
     statement: Select | None  # listing ids in order; None when nothing can match
     sorted_by: Sort
+    # Ranked only while at most this many listings match, which the statement counts as it
+    # reads them (its first page's rows say how many); else `otherwise`, newest first.
+    ranked_up_to: int | None = None
+    otherwise: Plan | None = None
 
 
 def plan(visibility: Visibility, query: SearchQuery, terms: list[WordTerms],
@@ -34,12 +38,22 @@ def plan(visibility: Visibility, query: SearchQuery, terms: list[WordTerms],
         return Plan(None, query.effective_sort)
     if match.ring_first:
         return Plan(_ring_first(visibility, query, now, match), match.sort)
+    statement = _statement(visibility, query, now, match, sqlite)
+    if match.ranked_up_to is None:
+        return Plan(statement, match.sort)
+    newest = replace(match, sort=Sort.NEWEST, score=None, ranked_up_to=None)
+    return Plan(statement, match.sort, match.ranked_up_to,
+                Plan(_statement(visibility, query, now, newest, sqlite), Sort.NEWEST))
+
+
+def _statement(visibility: Visibility, query: SearchQuery, now: datetime, match: WordMatch,
+               sqlite: bool) -> Select:
     conditions = listing_conditions(visibility, query, now,
                                     lambda name: listing_column(name, sqlite, match.indexed))
     statement, score = _starting_point(match)
     if match.driving is None and match.condition is not None:
         conditions.append(match.condition)
-    return Plan(statement.where(*conditions).order_by(*order(match.sort, score)), match.sort)
+    return statement.where(*conditions).order_by(*order(match.sort, score))
 
 
 def _ring_first(visibility: Visibility, query: SearchQuery, now: datetime,

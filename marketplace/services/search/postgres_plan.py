@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, any_, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, any_, func, select, text, true
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
@@ -48,9 +48,22 @@ _RING_FIRST_KM = 25
 _RING_SHARE = 0.25
 
 
+# A bitmap of the listings an index found takes 64 bytes per table page; past work_mem it
+# keeps only which pages hold them, and each listing on those pages is tested again.
+_BITMAP_BYTES_PER_PAGE = 80
+# For this transaction: work_mem large enough for a bitmap over every page of listing, never
+# less than the server's own setting.
+_ROOM_FOR_BITMAPS = text(
+    "SELECT set_config('work_mem', greatest(pg_size_bytes(current_setting('work_mem')),"
+    " relpages::bigint * :bytes) / 1024 || 'kB', true)"
+    " FROM pg_class WHERE oid = 'listing'::regclass").bindparams(bytes=_BITMAP_BYTES_PER_PAGE)
+
+
 def choose(query: SearchQuery, terms: list[WordTerms]) -> WordMatch:
     """How the words of `query` (their `terms`) take part in the query (there are none: its
     sort alone)."""
+    if terms:
+        _room_for_bitmaps()
     if query.effective_sort is Sort.NEAREST and query.located_origin is not None:
         # The words as a condition on the listings of the ring's sites (distance.py).
         return WordMatch(Sort.NEAREST, condition=_with_sites(postgres_condition(terms), query)
@@ -62,7 +75,9 @@ def choose(query: SearchQuery, terms: list[WordTerms]) -> WordMatch:
         match = _ranked(terms)
     else:
         match = _in_order(terms, query, query.effective_sort)
-    return _ring_first(replace(match, condition=_with_sites(match.condition, query)), query)
+    ringed = _ring_first(match, query)
+    return ringed if ringed.ring_first else replace(
+        match, condition=_with_sites(match.condition, query))
 
 
 def _ring_first(match: WordMatch, query: SearchQuery) -> WordMatch:
@@ -73,10 +88,12 @@ def _ring_first(match: WordMatch, query: SearchQuery) -> WordMatch:
     word) and than a _RING_SHARE of the ring, as the sample may err (else PostgreSQL's reading
     of the whole ring in the order of its pages costs less: `stoel` within 25 km at 100,000
     listings, 488 matches of 4,800, 60 against 80 ms). The ring is counted only that far.
-    Past _RING_FIRST_KM it is too large to sort first."""
-    origin, km = query.located_origin, query.distance_km
-    if (match.condition is None or match.sort not in (Sort.NEWEST, Sort.EXPIRING)
-            or origin is None or km is None or km > _RING_FIRST_KM):
+    Past _RING_FIRST_KM it is too large to sort first. A province's sites are a ring too:
+    where the planner misjudged how many of its listings hold the words, it read them all
+    testing each (`kast` in Utrecht at 1,000,000 listings: 64,000 listings, 318 ms; 75 ms
+    read first). The words' share is sampled without the province."""
+    ring = _ring_sites(query)
+    if match.condition is None or match.sort not in (Sort.NEWEST, Sort.EXPIRING) or ring is None:
         return match
     listings = about_how_many_listings()
     matches = _sampled(match.condition, listings)
@@ -85,10 +102,30 @@ def _ring_first(match: WordMatch, query: SearchQuery) -> WordMatch:
         return match
     counted = math.ceil(reads / _RING_SHARE)
     in_ring = db.session.scalar(select(func.count()).select_from(
-        select(Listing.id).where(Listing.site_id.in_(sites_within(origin, km)),
+        select(Listing.id).where(Listing.site_id.in_(ring),
                                  Listing.status == ListingStatus.PUBLISHED)
         .limit(counted).subquery()))
     return replace(match, ring_first=True) if (in_ring or 0) >= counted else match
+
+
+def _room_for_bitmaps() -> None:
+    """The words' indexes are read as bitmaps, ANDed and ORed (each word, its ways). With the
+    default 4 MB a bitmap holds the listings of 65,000 pages (about 460,000 listings); past
+    that PostgreSQL keeps only the pages of some, and reads and tests every listing on them:
+    `stoel elektrische` at 1,000,000 listings read 15,800 pages for 6,252 matches (137 ms),
+    6,100 with room (65 ms)."""
+    db.session.execute(_ROOM_FOR_BITMAPS)
+
+
+def _ring_sites(query: SearchQuery) -> Select | None:
+    """The sites whose listings `_ring_first` would read first: those within the radius, up to
+    _RING_FIRST_KM, or else the province's."""
+    origin, km = query.located_origin, query.distance_km
+    if origin is not None and km is not None:
+        return sites_within(origin, km) if km <= _RING_FIRST_KM else None
+    if query.province is not None:
+        return select(Site.id).where(Site.province == query.province)
+    return None
 
 
 def _with_sites(condition: ColumnElement[bool] | None,
@@ -144,33 +181,40 @@ def _sampled(condition: ColumnElement[bool], listings: int) -> float:
 
 
 def _ranked(terms: list[WordTerms]) -> WordMatch:
-    """Ranked only up to RANK_LIMIT matches, counted exactly (`_found`), unless the planner
-    expects far more (`_planned`, half a millisecond); more are shown newest first."""
+    """Ranked only up to RANK_LIMIT matches, counted exactly, unless the planner expects far
+    more (`_planned`, half a millisecond); more are shown newest first. Several words found
+    beyond the full-text index, where the planner reads them through the indexes' BitmapAnd,
+    are counted by the ranked search itself (`ranked_up_to`): counting them apart read the
+    same listings (a title's part is tested on each) once more, 70 of 150 ms for `stoel
+    elektrische` at 1,000,000 listings. Other words are counted first (`_found`)."""
     condition: ColumnElement[bool] = postgres_condition(terms)
+    ranked = WordMatch(Sort.RELEVANCE, condition=condition, score=postgres_score(terms))
     planned = _planned(select(Listing.id).where(condition))
-    found = limits.RANK_LIMIT + 1 if planned.rows > 3 * limits.RANK_LIMIT \
-        else _found(terms, condition, planned)
-    if found > limits.RANK_LIMIT:
+    if planned.rows > 3 * limits.RANK_LIMIT:
         return WordMatch(Sort.NEWEST, condition=condition)
-    return WordMatch(Sort.RELEVANCE, condition=condition, score=postgres_score(terms))
+    if len(terms) > 1 and planned.indexed and any(word.beyond_words for word in terms):
+        return replace(ranked, ranked_up_to=limits.RANK_LIMIT)
+    if _found(terms, condition, planned) > limits.RANK_LIMIT:
+        return WordMatch(Sort.NEWEST, condition=condition)
+    return ranked
 
 
 def _found(terms: list[WordTerms], condition: ColumnElement[bool], planned: _Planned) -> int:
     """How many listings have the words, exactly, or more than RANK_LIMIT. Not counted "up to
     a limit": with a LIMIT, PostgreSQL reads every listing testing the words (86 ms for a word
     in 4 % of 100,000 listings), as it counts that test almost free; without, it uses the
-    indexes. A word's ways (part of a word, a category) are an OR the planner misjudges, so
-    one such word is counted by each way's own index (326 ms where it tested the OR on every
+    indexes (words in the full-text index alone: from the index, where the listing's page is
+    all visible). A word's ways (part of a word, a category) are an OR the planner misjudges,
+    so one such word is counted by each way's own index (326 ms where it tested the OR on every
     listing): as the union of its ways (`postgres_matching_ids`), or, where the planner expects
     over one and a half times RANK_LIMIT (its estimate runs 1.2 to 4.4 times the matches), way
-    by way until one holds more (`_found_by_ways`). Several words are counted through the
-    indexes' BitmapAnd where the planner uses them (5 ms for `stoel elektrische`, where the
-    intersection of each word's union took 30 ms), else as that intersection."""
+    by way until one holds more (`_found_by_ways`). Several words that the planner would test
+    on every listing are counted as the intersection of each word's union."""
 
     def counted(statement: Select) -> int:
         return db.session.scalar(statement) or 0
 
-    if not any(word.beyond_words for word in terms) or (len(terms) > 1 and planned.indexed):
+    if not any(word.beyond_words for word in terms):
         return counted(select(func.count()).select_from(Listing).where(condition))
     if len(terms) == 1 and planned.rows > 1.5 * limits.RANK_LIMIT:
         return _found_by_ways(terms[0])  # one way may hold more than RANK_LIMIT
