@@ -51,8 +51,9 @@ _RING_FIRST_KM = 25
 _RING_SHARE = 0.25
 
 
-# A bitmap of the listings an index found takes 64 bytes per table page; past work_mem it
-# keeps only which pages hold them, and each listing on those pages is tested again.
+# A bitmap of the listings an index found takes 64 bytes per table page it holds (PostgreSQL's
+# tidbitmap.c), with a margin; past work_mem it keeps only which pages hold them, and every
+# listing on those pages is tested again.
 _BITMAP_BYTES_PER_PAGE = 80
 # For this transaction: work_mem large enough for a bitmap over every page of listing, never
 # less than the server's own setting.
@@ -191,15 +192,14 @@ def _ranked(terms: list[WordTerms]) -> WordMatch:
     same listings (a title's part is tested on each) once more, 70 of 150 ms for `stoel
     elektrische` at 1,000,000 listings. Other words are counted first (`_found`)."""
     condition: ColumnElement[bool] = postgres_condition(terms)
-    ranked = WordMatch(Sort.RELEVANCE, condition=condition, score=postgres_score(terms))
+    newest = WordMatch(Sort.NEWEST, condition=condition)
     planned = _planned(select(Listing.id).where(condition))
     if planned.rows > 3 * limits.RANK_LIMIT:
-        return WordMatch(Sort.NEWEST, condition=condition)
+        return newest
+    ranked = WordMatch(Sort.RELEVANCE, condition=condition, score=postgres_score(terms))
     if len(terms) > 1 and planned.indexed and any(word.beyond_words for word in terms):
         return replace(ranked, ranked_up_to=limits.RANK_LIMIT)
-    if _found(terms, condition, planned) > limits.RANK_LIMIT:
-        return WordMatch(Sort.NEWEST, condition=condition)
-    return ranked
+    return newest if _found(terms, condition, planned) > limits.RANK_LIMIT else ranked
 
 
 def _found(terms: list[WordTerms], condition: ColumnElement[bool], planned: _Planned) -> int:
