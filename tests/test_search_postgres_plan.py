@@ -165,8 +165,8 @@ def test_the_sample_tells_how_many_listings_have_the_words(app, make_listing, mo
 @pytest.mark.parametrize("where", [{"within_km": 10}, {"province": Province.UTRECHT}],
                          ids=["within 10 km", "in a province"])
 @pytest.mark.parametrize("sort", [Sort.NEWEST, Sort.EXPIRING, Sort.RELEVANCE])
-def test_a_radius_read_first_finds_what_the_planners_plan_finds(app, make_user, make_listing,
-                                                                  monkeypatch, sort, where):
+def test_a_ring_read_first_finds_what_the_planners_plan_finds(app, make_user, make_listing,
+                                                                monkeypatch, sort, where):
     """Within a radius or a province, words found in many listings are tested on the ring's
     listings read first, in order (plan._ring_first): the same listings in the same order as
     the planner's own plan, each filter kept (the radius or province, the words, the internal
