@@ -20,7 +20,7 @@ from ...models.base import utcnow
 from . import limits
 from .cards import SearchResults, load_cards
 from .distance import first_ring, next_ring
-from .plan import Plan, plan
+from .plan import Plan, plan, prepare
 from .query import SearchQuery, Sort, per_page, read_limit
 from .terms import WordTerms, terms_of
 from .visibility import Visibility, visibility_of
@@ -72,6 +72,7 @@ def find_listings(visibility: Visibility, query: SearchQuery,
     `query.page` and the count need."""
     now = now or utcnow()
     terms = terms_of(query.words)  # once: each ring asks the same words
+    prepare(terms)
     radius = first_ring(query)
     while radius is not None:
         # Nearest first: the listings within a radius, all of them sorted, are the nearest once
