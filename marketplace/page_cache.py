@@ -39,7 +39,6 @@ rendered as without a cache: never an error page.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -47,6 +46,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
+import orjson
 import redis
 from flask import Flask, current_app, has_app_context
 from redis import RedisError
@@ -75,25 +75,25 @@ CHANGE_LOG_COMMITS = 2_000
 
 
 class _Backend(Protocol):
-    def read(self, key: str) -> tuple[int, int, str | None]:
+    def read(self, key: str) -> tuple[int, int, bytes | None]:
         """The generation, the sequence of the last listing change, and the entry `key`."""
     def bump(self) -> None: ...
     def announce(self, listing_ids: Collection[int]) -> None: ...
     def changes(self, since: int) -> set[int] | None:
         """The ids of the listings changed after `since`; None when that is forgotten."""
-    def set(self, key: str, value: str, seconds: int) -> None: ...
+    def set(self, key: str, value: bytes, seconds: int) -> None: ...
 
 
 class _MemoryBackend:
     def __init__(self, max_entries: int = MEMORY_ENTRIES) -> None:
-        self._entries: dict[str, tuple[float, str]] = {}
+        self._entries: dict[str, tuple[float, bytes]] = {}
         self._generation = 0
         self._sequence = 0
         self._log: deque[tuple[int, frozenset[int]]] = deque(maxlen=CHANGE_LOG_COMMITS)
         self._max_entries = max_entries
         self._lock = threading.Lock()
 
-    def read(self, key: str) -> tuple[int, int, str | None]:
+    def read(self, key: str) -> tuple[int, int, bytes | None]:
         with self._lock:
             entry = self._entries.get(key)
             stored = None if entry is None or entry[0] < time.monotonic() else entry[1]
@@ -116,7 +116,7 @@ class _MemoryBackend:
             return {listing_id for sequence, listing_ids in self._log if sequence > since
                     for listing_id in listing_ids}
 
-    def set(self, key: str, value: str, seconds: int) -> None:
+    def set(self, key: str, value: bytes, seconds: int) -> None:
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()  # simpler than LRU; the popular pages come back first
@@ -154,7 +154,7 @@ class _RedisBackend:
         self._changes_key = f"{prefix}page-cache:changes"
         self._announce = self._client.register_script(_ANNOUNCE)
 
-    def read(self, key: str) -> tuple[int, int, str | None]:
+    def read(self, key: str) -> tuple[int, int, bytes | None]:
         # One round trip: what a page asked again needs when nothing changed.
         # Commands one per statement: redis-py types a pipeline's commands by their reply, so
         # a chain of them does not type-check.
@@ -165,7 +165,7 @@ class _RedisBackend:
         generation, latest, stored = pipe.execute()
         if generation is None or latest is None:
             generation, latest = self._start()
-        return int(generation), int(latest), None if stored is None else stored.decode()
+        return int(generation), int(latest), stored
 
     def _start(self) -> tuple[bytes, float]:
         """The counters, started from the clock, not from 0: should Redis lose them (a
@@ -195,8 +195,8 @@ class _RedisBackend:
             return None  # lost or dropped
         return {int(member.split(b":")[1]) for member in members if member != b"latest"}
 
-    def set(self, key: str, value: str, seconds: int) -> None:
-        self._client.set(self._entry_key(key), value.encode(), ex=seconds)
+    def set(self, key: str, value: bytes, seconds: int) -> None:
+        self._client.set(self._entry_key(key), value, ex=seconds)
 
     def _entry_key(self, key: str) -> str:
         return f"{self._prefix}page-cache:entry:{key}"
@@ -237,7 +237,7 @@ class PageCache:
             generation, sequence, stored = backend.read(name)
             self._answered()
             if stored is not None:
-                entry = json.loads(stored)
+                entry = orjson.loads(stored)
                 if entry["generation"] != generation:
                     entry = None  # something else changed since: never read again
                 elif entry["sequence"] == sequence:
@@ -257,8 +257,8 @@ class PageCache:
         if seconds < 1:
             return value  # about to change: not worth keeping
         try:
-            backend.set(name, json.dumps({"generation": generation, "sequence": sequence,
-                                          "value": value}), seconds)
+            backend.set(name, orjson.dumps({"generation": generation, "sequence": sequence,
+                                            "value": value}), seconds)
         except _FAILURES:
             self._pause()
         return value
