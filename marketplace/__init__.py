@@ -76,17 +76,19 @@ def _configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import auth_session, connections, i18n, page_cache
+    from . import auth_session, connections, csrf_tokens, i18n, page_cache, session_cookie
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    csrf_tokens.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    session_cookie.init_app(app)
     auth_session.configure(login_manager)
     connections.configure(app)
     page_cache.init_app(app)

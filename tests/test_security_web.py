@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import time
 from datetime import date, timedelta
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -193,6 +194,96 @@ def test_the_session_cookie_holds_no_password_hash_or_address(app, make_user, lo
     assert data["_user_id"] == user.get_id()
     text = repr(data)
     assert user.password_hash not in text and user.email not in text
+
+
+# Each value of the session cookie is verified once per process (session_cookie.py) and each
+# session's CSRF token signed once (csrf_tokens.py): what was kept must check what Flask and
+# Flask-WTF check at every request.
+
+def later(monkeypatch, seconds: float) -> None:
+    """The clock `seconds` on, for itsdangerous and the app alike."""
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + seconds)
+
+
+def test_a_session_cookie_read_before_still_ends_with_its_lifetime(app, make_user, login_as,
+                                                                   monkeypatch):
+    client = login_as(make_user())
+    assert client.get("/account/").status_code == 200  # its value read and kept
+    lifetime = app.permanent_session_lifetime.total_seconds()
+
+    later(monkeypatch, lifetime - 60)
+    assert client.get("/account/").status_code == 200
+    later(monkeypatch, lifetime + 60)
+    response = client.get("/account/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+
+
+def test_a_session_cookie_altered_after_it_was_read_is_refused(app, make_user, login_as):
+    client = login_as(make_user())
+    assert client.get("/account/").status_code == 200
+    value = session_cookie(client)
+    assert client.get("/account/").status_code == 200  # this value read and kept
+    assert session_cookie(client) == value
+    payload, _dot, signature = value.rpartition(".")
+    altered = app.test_client()
+    altered.set_cookie("session", f"{payload}.{signature[::-1]}")
+    assert altered.get("/account/").status_code == 302
+
+
+def test_a_list_in_one_request_s_session_never_shows_in_another_s(app):
+    """Flask changes a session's list in place (flashed messages): two requests with the same
+    cookie each read their own."""
+    interface = app.session_interface
+    cookie = interface.get_signing_serializer(app).dumps({"_flashes": [["info", "Saved."]]})
+    sessions = []
+    for _ in range(2):
+        with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}) as context:
+            sessions.append(interface.open_session(app, context.request))
+    sessions[0]["_flashes"].append(["info", "Saved again."])
+    assert sessions[1]["_flashes"] == [["info", "Saved."]]
+
+
+def csrf_clients(make_app, make_user, count: int, **settings):
+    """Members logged in, each in their own browser, to an app checking CSRF tokens. No
+    application context is held across their requests: each has its own `g`, as when served."""
+    application = make_app(WTF_CSRF_ENABLED=True, **settings)
+    with application.app_context():
+        addresses = [make_user().email for _ in range(count)]
+    clients = []
+    for address in addresses:
+        client = application.test_client()
+        page = client.get("/auth/login").get_data(as_text=True)
+        response = client.post("/auth/login", data={"email": address, "password": PASSWORD,
+                                                    "csrf_token": csrf_token(page)})
+        assert response.status_code == 302
+        clients.append(client)
+    return clients
+
+
+def test_each_session_has_its_own_csrf_token_on_every_page(make_app, make_user):
+    first, second = csrf_clients(make_app, make_user, 2)
+    for client in (first, second):  # each session's token made, the next pages sign none
+        client.get("/listings/")
+    tokens = [csrf_token(first.get(path).get_data(as_text=True))
+              for path in ("/listings/?q=bed", "/account/", "/listings/?q=bed")]
+    assert len(set(tokens)) == 1
+    other = csrf_token(second.get("/listings/?q=bed").get_data(as_text=True))
+    assert other != tokens[0]
+
+    assert second.post("/auth/logout", data={"csrf_token": tokens[0]}).status_code == 400
+    assert second.post("/auth/logout", data={"csrf_token": other}).status_code == 302
+    assert first.post("/auth/logout", data={"csrf_token": tokens[0]}).status_code == 302
+
+
+def test_a_csrf_token_with_a_time_limit_is_signed_for_each_page(make_app, make_user,
+                                                               monkeypatch):
+    (client,) = csrf_clients(make_app, make_user, 1, WTF_CSRF_TIME_LIMIT=600)
+    assert csrf_token(client.get("/listings/?q=bed").get_data(as_text=True))
+    later(monkeypatch, 900)  # the first page's token has expired; a new page's has not
+    token = csrf_token(client.get("/listings/?q=bed").get_data(as_text=True))
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
 
 
 # --- whether an address has an account is never told ----------------------------------------
