@@ -120,3 +120,17 @@ def test_signup_in_dutch_shows_dutch_errors(browser, make_org):
     })
     assert response.status_code == 422
     assert "tekens" in response.get_data(as_text=True)
+
+
+def test_a_templates_texts_are_translated_and_escape_their_values_in_html_only(app):
+    """Templates' `_()` (i18n._template_gettext): the page's language, the values put in
+    escaped where the template escapes (HTML) and as given where it does not (text mail), and
+    "%%" written as "%" as in every Jinja newstyle text."""
+    name = "Jansen & <Zn>"
+    source = '{{ _("Approve %(name)s", name=name) }}|{{ _("100%% free") }}'
+    with app.test_request_context("/", headers={"Accept-Language": "nl"}):
+        html = app.jinja_env.from_string(source).render(name=name)
+        text = app.jinja_env.from_string(
+            "{% autoescape false %}" + source + "{% endautoescape %}").render(name=name)
+    assert html == "Jansen &amp; &lt;Zn&gt; goedkeuren|100% free"
+    assert text == "Jansen & <Zn> goedkeuren|100% free"
