@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,9 +16,11 @@ from marketplace.models import (
     AlertMatch,
     Category,
     Condition,
+    Language,
     ListingStatus,
     NotificationPreference,
     Province,
+    UserStatus,
 )
 from marketplace.models.base import utcnow
 from marketplace.services import alerts as alert_service
@@ -152,6 +155,28 @@ def test_saving_a_search_as_an_alert_from_the_search_page(app, make_user, login_
         ("rollator", Province.UTRECHT, AlertFrequency.DAILY)
     listing_page = client.get("/alerts/").get_data(as_text=True)
     assert "rollator" in listing_page and "Utrecht" in listing_page
+
+
+def test_the_alert_form_holds_the_search_in_the_members_language(app, make_user, login_as,
+                                                                 client):
+    """Its fields are kept with the search's results (listings/pages.py): per language and
+    search, and only members who may take part get the form."""
+    form = re.compile(r'<form method="post" action="/alerts/" class="alert-me">(.*?)</form>',
+                      re.DOTALL)
+    english, dutch = (login_as(make_user(language=language))
+                      for language in (Language.EN, Language.NL))
+    for member, words, label in ((english, "rollator", "Alert me"),
+                                 (dutch, "rollator", "Maak een zoekmelding"),
+                                 (english, "bed", "Alert me")):
+        page = member.get(f"/listings/?q={words}&province=utrecht").get_data(as_text=True)
+        fields = form.search(page).group(1)
+        assert f'name="q" value="{words}"' in fields
+        assert 'name="province" value="utrecht"' in fields
+        assert label in fields
+    assert not form.search(english.get("/listings/").get_data(as_text=True))  # no criteria
+    assert not form.search(client.get("/listings/?q=rollator").get_data(as_text=True))
+    pending = login_as(make_user(status=UserStatus.PENDING))
+    assert not form.search(pending.get("/listings/?q=rollator").get_data(as_text=True))
 
 
 def test_an_alert_on_everything_is_refused(app, make_user, login_as):

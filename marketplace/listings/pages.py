@@ -42,8 +42,9 @@ FormPart = Callable[[RetiredCategories], str]
 
 
 def search_parts(query: SearchQuery, visibility: Visibility) -> dict[str, Markup]:
-    """The filter form ("form") and the count, cards and pager ("results") of a search page
-    for `query` (with its origin) as `visibility` sees its results (search.searching_as)."""
+    """The filter form ("form"), the count, cards and pager ("results") and the "alert me"
+    form's fields ("alert", empty for a search that cannot be an alert) of a search page for
+    `query` (with its origin) as `visibility` sees its results (search.searching_as)."""
 
     def form(retired: RetiredCategories) -> str:
         return _fragment(
@@ -62,7 +63,14 @@ def search_parts(query: SearchQuery, visibility: Visibility) -> dict[str, Markup
                          sort_choices=_sort_choices(query),
                          suggestion=_suggestion(visibility, query, found))
 
+    def alert_fields() -> str:
+        # Only a search with words or a filter can be an alert (services/alerts.py).
+        if not (query.text or query.category_id or query.province or query.condition):
+            return ""
+        return _fragment("listings/_alert_me.html", query=query)
+
     return _kept("search", visibility, query, results={"results": results}, form=form,
+                 fixed={"alert": alert_fields},
                  posted_within=query.posted_within_days is not None)
 
 
@@ -96,7 +104,7 @@ def newest_part(viewer: Any, count: int) -> Markup:
 # "Posted today" and the like change as listings age: such results are kept this long at most.
 POSTED_WITHIN_SECONDS = 60
 # How an entry is laid out, in its key: one kept by an earlier layout is never read.
-ENTRY_LAYOUT = 2
+ENTRY_LAYOUT = 3
 
 
 def _found_text(found: Found) -> str:
@@ -111,9 +119,10 @@ def _found_in(text: str) -> Found:
 
 
 def _kept(what: str, visibility: Visibility, query: SearchQuery, results: dict[str, Part],
-          form: FormPart | None = None, posted_within: bool = False) -> dict[str, Markup]:
-    """The parts `results` (each rendered from the results found) and "form" of `query` as
-    `visibility` sees its results, kept.
+          form: FormPart | None = None, fixed: dict[str, Callable[[], str]] | None = None,
+          posted_within: bool = False) -> dict[str, Markup]:
+    """The parts `results` (each rendered from the results found), "form" and `fixed` (each
+    rendered from the query alone, once) of `query` as `visibility` sees its results, kept.
     When listings changed since they were kept, the search is brought up to date by asking
     about those listings only, and a part is rendered again only when its page shows
     something else."""
@@ -127,6 +136,7 @@ def _kept(what: str, visibility: Visibility, query: SearchQuery, results: dict[s
         found = find_listings(visibility, query, now)
         value: dict[str, Any] = {"found": _found_text(found), "parts": {
             name: render(found) for name, render in results.items()}}
+        value["parts"].update({name: render() for name, render in (fixed or {}).items()})
         if form is not None:
             retired = retired_categories()
             value["retired_categories"] = sorted(retired[1])
