@@ -49,7 +49,7 @@ def register(app: Flask) -> None:
 
     # Globals, not context: imported macros (the listing card) see globals only.
     app.jinja_env.globals.update(photo_url=photo_url, srcset=srcset, listing_card=listing_card,
-                                 member_nav=member_nav)
+                                 member_nav=member_nav, layout_parts=layout_parts)
     app.jinja_env.globals.update(error_summary=error_summary, page_has_errors=page_has_errors)
     # In the page's (or email's) language and the platform's time zone (formats.py).
     app.jinja_env.filters["datetime"] = lambda value: datetime_text(value) if value else ""
@@ -112,6 +112,24 @@ def member_nav() -> Markup:
         administers=can(user, Action.ADMINISTER_PLATFORM),
         counts=counts_for(user, read.counts if read else None))
     return _kept("_member_nav.html", "member_nav", nav)
+
+
+LAYOUT_PARTS = ("head_links", "skip_link", "brand", "find_link", "profile_link",
+                "visitor_links", "footer_about")
+
+
+def layout_parts() -> dict[str, Markup]:
+    """The parts of the layout that are the same on every page of a language and script root
+    (the macros of templates/_layout.html), rendered once per process: built at every request,
+    their dozen `url_for` and `_()` calls cost a tenth of a member's kept search page."""
+    key = ("_layout.html", current_language(),
+           request.script_root if has_request_context() else "")
+    kept: dict[tuple, Any] = current_app.extensions.setdefault("kept_fragments", {})
+    parts = kept.get(key)
+    if parts is None:
+        module = current_app.jinja_env.get_template("_layout.html").module
+        parts = kept[key] = {name: getattr(module, name)() for name in LAYOUT_PARTS}
+    return parts
 
 
 def _kept(template: str, macro_name: str, values: Hashable) -> Markup:

@@ -83,3 +83,23 @@ def test_the_kept_navigation_shows_each_account_its_own_links_and_counts(make_us
     waiting.status = UserStatus.ACTIVE
     db.session.commit()
     assert first_link + "</a>" in first_client.get("/listings/").get_data(as_text=True)
+
+
+def test_the_kept_layout_speaks_each_page_s_language_and_follows_its_script_root(client,
+                                                                               make_user,
+                                                                               login_as):
+    """templating.layout_parts renders the layout's links and texts once per process, for a
+    language and a script root (the app served under a prefix): each page gets its own."""
+    dutch = login_as(make_user(language=Language.NL))
+    for _again in range(2):
+        english = client.get("/listings/").get_data(as_text=True)
+        assert '<a href="/listings/">Find surplus</a>' in english
+        assert '<a href="/auth/login">Log in</a>' in english
+        assert 'href="/static/css/app.css"' in english
+        page = dutch.get("/listings/").get_data(as_text=True)
+        assert '<a href="/listings/">Overschot zoeken</a>' in page
+        assert '<a href="/account/">Profiel</a>' in page and "Log in" not in page
+        prefixed = client.get("/listings/", base_url="http://localhost/markt")
+        page = prefixed.get_data(as_text=True)
+        assert 'href="/markt/static/css/app.css"' in page
+        assert '<a href="/markt/listings/">Find surplus</a>' in page
