@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, session
 from flask_wtf.csrf import generate_csrf
 
-KEPT_TOKENS = 10_000  # per process: the sessions of a busy day, a few MB at most
+KEPT_TOKENS = 10_000  # per process: the sessions of a busy day, about 3 MB
 _EXTENSION_KEY = "marketplace.csrf_tokens"
 
 

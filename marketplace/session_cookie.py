@@ -18,7 +18,7 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-KEPT_COOKIES = 10_000  # per process: the sessions of a busy day, a few MB at most
+KEPT_COOKIES = 5_000  # per process: the sessions of a busy day, about 2 MB of 300-byte cookies
 _PLAIN = (str, int, float, bool, type(None))
 
 
