@@ -2,8 +2,8 @@
 page.
 
 Why: Flask-WTF signs the session's token afresh for every page that shows a form (a new
-serializer, a derived key, an HMAC), which cost a kept search page a sixteenth of its CPU
-(issue 18's load test). With WTF_CSRF_TIME_LIMIT None (config.py) a signed token carries no
+serializer, a derived key, an HMAC), 3-4 % of the CPU of a kept search page (issue 18;
+bench/README.md). With WTF_CSRF_TIME_LIMIT None (config.py) a signed token carries no
 expiry that is checked, so every signature of a session's token is valid as long as the session
 and the secret, and the first is as good as a new one. Checking a posted token stays Flask-WTF's
 (CSRFProtect), unchanged; so does a token with a time limit, which is signed for each page."""

@@ -79,7 +79,7 @@ def init_app(app: Flask) -> None:
             context, singular, plural, n),
         newstyle=True)
     # `_("…")` in one call: Jinja's own goes through three (`_` looks up gettext, which calls
-    # the function above), 3 us of each of the twenty strings of a page.
+    # the function above), 4 % of a member's kept search page with its twenty texts.
     gettext = _template_gettext(translations)
     app.jinja_env.globals.update({"_": gettext, "gettext": gettext})
 

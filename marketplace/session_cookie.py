@@ -1,13 +1,13 @@
 """The session cookie, read once per worker process for each value it takes, not at every request.
 
 Why: Flask checks the signed session cookie at every request (a new serializer, a derived key,
-an HMAC, base64 and JSON), a twentieth of the CPU of a member's kept search page (issue 18's
-load test). A browser sends the same cookie until the session changes, and the same value
-always verifies to the same content. So what a value held is kept, keyed by the value itself
-and the secret, and its age is checked at every request as Flask checks it: a session older
-than PERMANENT_SESSION_LIFETIME is refused as before. Only sessions of plain values are kept:
-a list in a session (flashed messages) is changed in place by Flask, and must not change what
-another request reads."""
+an HMAC, base64 and JSON), 3 % of the CPU of a member's kept search page and 4 % of a
+visitor's (issue 18; bench/README.md). A browser sends the same cookie until the session
+changes, and the same value always verifies to the same content. So what a value held is kept,
+keyed by the value itself and the secret, and its age is checked at every request as Flask
+checks it: a session older than PERMANENT_SESSION_LIFETIME is refused as before. Only sessions
+of plain values are kept: a list in a session (flashed messages) is changed in place by Flask,
+and must not change what another request reads."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-KEPT_COOKIES = 5_000  # per process: the sessions of a busy day, about 2 MB of 300-byte cookies
+KEPT_COOKIES = 5_000  # per process: the sessions of a busy day, a few MB
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -40,7 +40,7 @@ class KeptSessionInterface(SecureCookieSessionInterface):
             data, signed_at = kept
             if 0 <= int(time.time()) - signed_at <= max_age:  # itsdangerous' own test
                 return self.session_class(data)
-            del self._kept[key]  # expired: refused below, as Flask refuses it
+            self._kept.pop(key, None)  # expired: refused below, as Flask refuses it
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
