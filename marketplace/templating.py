@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,27 +122,27 @@ def layout_parts() -> dict[str, Markup]:
     """The parts of the layout that are the same on every page of a language and script root
     (the macros of templates/_layout.html), rendered once per process: built at every request,
     their dozen `url_for` and `_()` calls cost a tenth of a member's kept search page."""
-    key = ("_layout.html", current_language(),
-           request.script_root if has_request_context() else "")
-    kept: dict[tuple, Any] = current_app.extensions.setdefault("kept_fragments", {})
-    parts = kept.get(key)
-    if parts is None:
-        module = current_app.jinja_env.get_template("_layout.html").module
-        parts = kept[key] = {name: getattr(module, name)() for name in LAYOUT_PARTS}
-    return parts
+    return _kept_made("_layout.html", (), lambda module: {
+        name: getattr(module, name)() for name in LAYOUT_PARTS})
 
 
 def _kept(template: str, macro_name: str, values: Hashable) -> Markup:
     """The macro `macro_name` of `template` called with `values`, kept per language and
     script root for `values` (hashable: every value the fragment shows)."""
+    # Markup: the macro escapes its output.
+    return _kept_made(template, values, lambda module: getattr(module, macro_name)(values))
+
+
+def _kept_made(template: str, values: Hashable, make: Callable[[Any], Any]) -> Any:
+    """What `make` renders from `template`'s module, kept per language and script root for
+    `values`."""
     key = (template, current_language(), request.script_root if has_request_context() else "",
            values)
-    kept: dict[tuple, Markup] = current_app.extensions.setdefault("kept_fragments", {})
-    html = kept.get(key)
-    if html is None:
-        module = current_app.jinja_env.get_template(template).module
-        html = getattr(module, macro_name)(values)  # Markup: the macro escapes its output
+    kept: dict[tuple, Any] = current_app.extensions.setdefault("kept_fragments", {})
+    made = kept.get(key)
+    if made is None:
+        made = make(current_app.jinja_env.get_template(template).module)
         if len(kept) >= KEPT_FRAGMENTS:
             kept.clear()  # simpler than LRU, and rare: the newest listings are asked most
-        kept[key] = html
-    return html
+        kept[key] = made
+    return made

@@ -68,9 +68,9 @@ def _ring_first(visibility: Visibility, query: SearchQuery, now: datetime,
     """The listings within the radius or the province first, with every filter, read from the
     sites' covering index alone and put in the sort's order in a subquery the planner keeps
     (OFFSET 0); then the words tested on each by its id, until enough match (postgres_plan
-    chooses it). Left to
-    itself PostgreSQL read every listing of the ring's sites to test the words: 48,000 rows for
-    a word in 11 % of them at 1,000,000 listings (240 ms), where 4,700 hold the newest 500."""
+    chooses it). Left to itself PostgreSQL read every listing of the ring's sites to test the
+    words: 48,000 rows for a word in 11 % of them at 1,000,000 listings (240 ms), where 4,700
+    hold the newest 500."""
     ringed = aliased(Listing, name="ringed")
     ring = (select(ringed.id, ringed.published_at, ringed.available_until)
             .where(*listing_conditions(visibility, query, now,
