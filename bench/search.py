@@ -435,6 +435,8 @@ def bench_app(url: str, instance: Path):
 
 
 def run_sqlite(count: int, workdir: Path, kept: Path | None = None) -> list[Timing]:
+    if kept:
+        kept.mkdir(parents=True, exist_ok=True)
     path = kept / f"bench-{count}.sqlite" if kept else workdir / "bench.sqlite"
     app = bench_app(f"sqlite:///{path}", workdir / "instance-sqlite")
     if path.exists():

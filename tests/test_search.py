@@ -452,6 +452,31 @@ def test_words_in_too_many_listings_are_not_ranked(app, make_listing, monkeypatc
     assert find(text="rolstoel", sort=Sort.EXPIRING).sorted_by is Sort.EXPIRING
 
 
+def test_words_each_in_too_many_listings_but_together_in_few_are_ranked(app, make_listing,
+                                                                        monkeypatch):
+    """`stoel elektrische`: each word in more listings than are ranked, both in few. Those
+    are ranked: the whole word before the part of a word, though newer."""
+    for number in range(20):
+        make_listing(f"Tafel {number}")
+    for number in range(4):
+        make_listing(f"Douchestoel {number}")
+        make_listing(f"Elektrisch bed {number}")
+    _aged(make_listing("Elektrische stoel"), 48)
+    _aged(make_listing("Elektrische douchestoel"), 1)
+    monkeypatch.setattr(search_limits, "RANK_LIMIT", 3)
+    monkeypatch.setattr(search_limits, "DRIVE_LIMIT", 3)
+
+    results = find(text="stoel elektrische", sort=Sort.RELEVANCE)
+    assert results.sorted_by is Sort.RELEVANCE
+    assert [listing.title for listing in results.listings] == [
+        "Elektrische stoel", "Elektrische douchestoel"]
+    assert titles(text="stoel elektrische") == ["Elektrische douchestoel", "Elektrische stoel"]
+
+    for number in range(2):
+        make_listing(f"Elektrische bureaustoel {number}")
+    assert find(text="stoel elektrische", sort=Sort.RELEVANCE).sorted_by is Sort.NEWEST
+
+
 # --- the index follows the listings ----------------------------------------------------------
 
 def test_changing_a_title_updates_the_index(app, make_listing):

@@ -94,10 +94,20 @@ def _parts_match(parts: tuple[str, ...]) -> ColumnElement[bool]:
     return literal_column("listing_parts").op("MATCH", is_comparison=True)(query)
 
 
-def _index_matches(index: Any, match: ColumnElement[bool], only: int | None) -> Select:
+def _index_matches(index: Any, match: ColumnElement[bool], rowids: range | None) -> Select:
     statement: Select = select(literal_column("rowid").label("id")).select_from(index).where(
         match)
-    return statement if only is None else statement.where(literal_column("rowid") == only)
+    return statement if rowids is None else statement.where(
+        *_within(literal_column("rowid"), rowids))
+
+
+def _within(column: Any, rowids: range) -> tuple[ColumnElement[bool], ...]:
+    """`column` in `rowids` (FTS5 seeks its doclists to the range instead of reading them).
+    One id is compared as such: given a range, SQLite read a category's listings through the
+    category's index (`rolstoel` for one listing: 2.2 ms, against 1.4)."""
+    if len(rowids) == 1:
+        return (column == rowids.start,)
+    return column >= rowids.start, column < rowids.stop
 
 
 def _union(ways: list[Select], distinct: bool = True) -> Select:
@@ -108,33 +118,34 @@ def _union(ways: list[Select], distinct: bool = True) -> Select:
         (union(*ways) if distinct else union_all(*ways)).subquery())
 
 
-def sqlite_text_ids(word: WordTerms, only: int | None = None, distinct: bool = True) -> Select:
+def sqlite_text_ids(word: WordTerms, rowids: range | None = None,
+                    distinct: bool = True) -> Select:
     """SELECT id of the listings one word matches by its text: words, stems, part of a word
     (not `distinct`: an id may come twice, which an IN list and an upper bound do not mind and
     which costs half a UNION's time)."""
-    ways = [_index_matches(FTS, fts_match(fts5_group(word)), only)]
+    ways = [_index_matches(FTS, fts_match(fts5_group(word)), rowids)]
     if word.parts:
-        ways.append(_index_matches(PARTS, _parts_match(word.parts), only))
+        ways.append(_index_matches(PARTS, _parts_match(word.parts), rowids))
     return _union(ways, distinct)
 
 
-def sqlite_matching_ids(terms: list[WordTerms], only: int | None = None) -> Select:
+def sqlite_matching_ids(terms: list[WordTerms], rowids: range | None = None) -> Select:
     """SELECT id of the listings every word matches (drafts and the rest included: the search's
-    conditions decide what is seen); of listing `only` alone, when given."""
+    conditions decide what is seen); of those whose id is in `rowids` alone, when given."""
     plain = [word for word in terms if not word.beyond_words]
     if len(plain) == len(terms):
-        return _index_matches(FTS, fts_match(fts5_query(terms)), only)
+        return _index_matches(FTS, fts_match(fts5_query(terms)), rowids)
     each_word: list[Select] = []
     if plain:
-        each_word.append(_index_matches(FTS, fts_match(fts5_query(plain)), only))
+        each_word.append(_index_matches(FTS, fts_match(fts5_query(plain)), rowids))
     for word in terms:
         if word.beyond_words:
-            ways = [sqlite_text_ids(word, only)]
+            ways = [sqlite_text_ids(word, rowids)]
             if word.category_ids:
                 in_category = select(Listing.id.label("id")).where(
                     Listing.category_id.in_(word.category_ids))
-                ways.append(in_category if only is None
-                            else in_category.where(Listing.id == only))
+                ways.append(in_category if rowids is None
+                            else in_category.where(*_within(Listing.id, rowids)))
             each_word.append(_union(ways))
     return _in_all(each_word)
 

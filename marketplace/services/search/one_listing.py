@@ -23,8 +23,8 @@ def has_terms(listing_id: int, terms: list[WordTerms]) -> bool:
     if not terms:
         return True
     if on_sqlite():
-        # The matches of this listing alone (rowid = ?): the search's compound of matches.
-        statement = sqlite_matching_ids(terms, only=listing_id).limit(1)
+        # The matches of this listing alone (its rowid): the search's compound of matches.
+        statement = sqlite_matching_ids(terms, range(listing_id, listing_id + 1)).limit(1)
     else:
         statement = select(Listing.id).where(Listing.id == listing_id,
                                               postgres_condition(terms))
