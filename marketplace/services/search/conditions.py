@@ -66,7 +66,12 @@ def listing_column(name: str, sqlite: bool, indexed: tuple[str, ...]) -> ColumnE
     column = getattr(Listing, name)
     if not sqlite or name in indexed:
         return column
-    return UnaryExpression(column.expression, operator=custom_op("+"), type_=column.type)
+    return unindexed(column.expression)
+
+
+def unindexed(column: Any) -> ColumnElement:
+    """`+column`: the same value, which SQLite uses no index (nor a virtual table) to find."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 def order(sort: Sort, score: ColumnElement | None, listing: Any = Listing) -> list[ColumnElement]:

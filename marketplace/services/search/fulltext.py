@@ -17,7 +17,6 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    intersect,
     literal,
     literal_column,
     or_,
@@ -31,7 +30,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from ...models import Listing
 from ...models.base import escape_like
 from ...words import stems
-from .conditions import listing_column
+from .conditions import listing_column, unindexed
 from .limits import PREFIX_MIN_LENGTH, TITLE_WEIGHT
 from .query import Sort
 from .terms import WordTerms
@@ -140,20 +139,26 @@ def sqlite_matching_ids(terms: list[WordTerms], rowids: range | None = None) -> 
         each_word.append(_index_matches(FTS, fts_match(fts5_query(plain)), rowids))
     for word in terms:
         if word.beyond_words:
-            ways = [sqlite_text_ids(word, rowids)]
+            ways = [sqlite_text_ids(word, rowids, distinct=False)]
             if word.category_ids:
                 in_category = select(Listing.id.label("id")).where(
                     Listing.category_id.in_(word.category_ids))
                 ways.append(in_category if rowids is None
                             else in_category.where(*_within(Listing.id, rowids)))
-            each_word.append(_union(ways))
+            each_word.append(_union(ways, distinct=False))
     return _in_all(each_word)
 
 
 def _in_all(each_word: list[Select]) -> Select:
-    """SELECT id of the listings in every one of `each_word` (each a SELECT id)."""
-    matching = intersect(*each_word) if len(each_word) > 1 else each_word[0]
-    return select(literal_column("id")).select_from(matching.subquery("matching_words"))
+    """SELECT id, once each, of the listings in every one of `each_word` (each a SELECT id,
+    with repeats): the first's ids, each looked up among the others' (an IN list each, built
+    once). At 1,000,000 listings `stoel elektrische` (130,705 and 127,632 ids, 6,252 in both)
+    took 79 ms so, 134 ms as an INTERSECT of each word's UNION. Looked up as `+id`: given the
+    plain column, SQLite handed the list to the full-text table, which ran its query once for
+    each id (2.5 s at 100,000 listings)."""
+    first = each_word[0].subquery("matching_words")
+    return select(first.c.id).distinct().where(
+        *(unindexed(first.c.id).in_(other) for other in each_word[1:]))
 
 
 def sqlite_words_condition(terms: list[WordTerms]) -> ColumnElement[bool]:
