@@ -138,7 +138,7 @@ def _sqlite_words(terms: list[WordTerms], query: SearchQuery, sort: Sort,
     """None when no listing has the words. Their matches drive the query when they are few
     (reading them costs more per match than reading an index entry: `_WORD_MATCH_COST`), or
     when ranked by relevance; else the words are a condition on the listings read."""
-    found = _found(terms)
+    found = _found_at_most(terms)
     if found == 0:
         return None
     found = _together(terms, query, sort, estimate, found)
@@ -152,7 +152,7 @@ def _sqlite_words(terms: list[WordTerms], query: SearchQuery, sort: Sort,
                      else sqlite_matching_ids(terms))
 
 
-def _found(terms: list[WordTerms]) -> int:
+def _found_at_most(terms: list[WordTerms]) -> int:
     """How many listings have the words, counted only as far as the limits need (counting all
     85,000 listings that hold a common word took 9 ms). Words found beyond the full-text index
     (part of a word, a category's name) are counted each by its own indexes, with repeats, and
@@ -179,9 +179,10 @@ def _found(terms: list[WordTerms]) -> int:
 
 def _together(terms: list[WordTerms], query: SearchQuery, sort: Sort, estimate: _Estimate,
               found: int) -> int:
-    """`found`, or where several words were counted each past the limits (`_found`: that
-    says nothing of them together), about how many listings have them all, where those are
-    few enough to be read first (and ranked) rather than looked for in order."""
+    """`found`, or where several words were counted each past the limits (by
+    `_found_at_most`, which then says nothing of them together), about how many listings have
+    them all, where those are few enough to be read first (and ranked) rather than looked for
+    in order."""
     if len(terms) < 2 or not any(word.beyond_words for word in terms) \
             or found <= max(limits.DRIVE_LIMIT, limits.RANK_LIMIT):
         return found
@@ -193,7 +194,7 @@ def _together(terms: list[WordTerms], query: SearchQuery, sort: Sort, estimate: 
 
 def _sampled(terms: list[WordTerms]) -> int:
     """About how many listings have every word, from their share among the newest _SAMPLE
-    (ids grow with time; drafts and the rest counted, as by `_found`)."""
+    (ids grow with time; drafts and the rest counted, as by `_found_at_most`)."""
     listings = about_how_many_listings()
     newest = range(max(listings - _SAMPLE, 0) + 1, listings + 1)
     met = db.session.scalar(select(func.count()).select_from(
