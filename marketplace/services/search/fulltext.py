@@ -259,7 +259,7 @@ def postgres_matching_ids(terms: list[WordTerms]) -> Select:
                  for part in word.parts]
         if word.category_ids:
             ways.append(select(Listing.id).where(Listing.category_id.in_(word.category_ids)))
-        each_word.append(_union(ways))
+        each_word.append(_union(ways, distinct=False))
     return _in_all(each_word)
 
 
