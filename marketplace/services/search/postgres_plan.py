@@ -74,7 +74,7 @@ def choose(query: SearchQuery, terms: list[WordTerms]) -> WordMatch:
     if not terms:
         return WordMatch(query.effective_sort)
     if query.effective_sort is Sort.RELEVANCE:
-        match = _ranked(terms)
+        match = _ranked(terms, query)
     else:
         match = _in_order(terms, query, query.effective_sort)
     ringed = _ring_first(match, query)
@@ -145,7 +145,8 @@ def _with_sites(condition: ColumnElement[bool] | None,
     return and_(condition, Listing.site_id == any_(func.array(sites)))
 
 
-def _in_order(terms: list[WordTerms], query: SearchQuery, sort: Sort) -> WordMatch:
+def _in_order(terms: list[WordTerms], query: SearchQuery, sort: Sort,
+              estimate: float | None = None, counted: int | None = None) -> WordMatch:
     """PostgreSQL plans by its statistics, but counts testing the words on a listing as almost
     free: for a word in 3 % of the listings it read 34,000 listings in date order testing each
     (24 ms; 55 ms in expiry order) where the full-text index finds the matches at once (12 and
@@ -154,11 +155,14 @@ def _in_order(terms: list[WordTerms], query: SearchQuery, sort: Sort) -> WordMat
     are looked up in. How many: the planner's estimate (`_planned`, half a millisecond), or,
     where that may be too high to tell, the share among the newest listings (`_sampled`). Not
     with filters: with fewer expected, PostgreSQL's own plan reads the matches first, or uses a
-    filter's index."""
+    filter's index. `estimate`: the planner's, where already asked; `counted`: at least how
+    many match, where counted (`_ranked`): where reading that many first does not pay, more
+    never do, and nothing is sampled."""
     condition = postgres_condition(terms)
     if is_filtered(query):
         return WordMatch(sort, condition=condition)
-    estimate = _planned(select(Listing.id).where(condition)).rows
+    if estimate is None:
+        estimate = _planned(select(Listing.id).where(condition)).rows
     if estimate <= _POSTGRES_FEW_MATCHES:
         return WordMatch(sort, condition=condition)
     listings = about_how_many_listings()
@@ -167,8 +171,9 @@ def _in_order(terms: list[WordTerms], query: SearchQuery, sort: Sort) -> WordMat
         return matches * _POSTGRES_MATCH_COST < read_limit(query) * listings / max(matches, 1) \
             * _POSTGRES_TEST_COST[sort]
 
-    if first_pays(estimate) or (first_pays(estimate / _ESTIMATE_SLACK)
-                                and first_pays(_sampled(condition, listings))):
+    if (counted is None or first_pays(counted)) and (
+            first_pays(estimate) or (first_pays(estimate / _ESTIMATE_SLACK)
+                                     and first_pays(_sampled(condition, listings)))):
         matching = aliased(Listing, name="matching")
         ids = select(matching.id).where(postgres_condition(terms, "matching", matching))
         return WordMatch(sort, condition=Listing.id == any_(func.array(ids.scalar_subquery())))
@@ -184,26 +189,31 @@ def _sampled(condition: ColumnElement[bool], listings: int) -> float:
     return met * listings / max(read, 1)
 
 
-def _ranked(terms: list[WordTerms]) -> WordMatch:
+def _ranked(terms: list[WordTerms], query: SearchQuery) -> WordMatch:
     """Ranked only up to RANK_LIMIT matches, counted exactly, unless the planner expects far
-    more (`_planned`, half a millisecond); more are shown newest first. Words found beyond the
-    full-text index, where the planner reads them through the indexes (several words' BitmapAnd,
-    one word's BitmapOr), are counted by the ranked search itself (`ranked_up_to`): counting
-    them apart read the same listings (a title's part is tested on each) once more, 70 of 150
-    ms for `stoel elektrische` at 1,000,000 listings, 10 of 36 ms for `kast` at 100,000. Not
-    one word the planner expects in over 1.5 x RANK_LIMIT listings (its estimate runs 1.2 to
-    4.4 times the matches): ranking `stoel`'s 10,988 (35 ms) only to show them newest first
-    costs more than counting them (16-20 ms). Other words are counted first (`_found`)."""
+    more (`_planned`, half a millisecond); more are shown newest first, read as a newest-first
+    search reads them (`_in_order`: `stoel elektrische` at 1,000,000 listings, 6,252 matches
+    and four times as many expected, was read in date order testing each, 133 ms; 100 ms read
+    first). Words found beyond the full-text index, where the planner reads them through the
+    indexes (several words' BitmapAnd, one word's BitmapOr), are counted by the ranked search
+    itself (`ranked_up_to`): counting them apart read the same listings (a title's part is
+    tested on each) once more, 70 of 150 ms for `stoel elektrische` at 1,000,000 listings, 10
+    of 36 ms for `kast` at 100,000. Not one word the planner expects in over 1.5 x RANK_LIMIT
+    listings (its estimate runs 1.2 to 4.4 times the matches): ranking `stoel`'s 10,988 (35
+    ms) only to show them newest first costs more than counting them (16-20 ms). Other words
+    are counted first (`_found`)."""
     condition: ColumnElement[bool] = postgres_condition(terms)
-    newest = WordMatch(Sort.NEWEST, condition=condition)
     planned = _planned(select(Listing.id).where(condition))
     if planned.rows > 3 * limits.RANK_LIMIT:
-        return newest
+        return _in_order(terms, query, Sort.NEWEST, planned.rows)
     ranked = WordMatch(Sort.RELEVANCE, condition=condition, score=postgres_score(terms))
     if planned.indexed and any(word.beyond_words for word in terms) and (
             len(terms) > 1 or planned.rows <= 1.5 * limits.RANK_LIMIT):
         return replace(ranked, ranked_up_to=limits.RANK_LIMIT)
-    return newest if _found(terms, condition, planned) > limits.RANK_LIMIT else ranked
+    found = _found(terms, condition, planned)
+    if found > limits.RANK_LIMIT:
+        return _in_order(terms, query, Sort.NEWEST, planned.rows, found)
+    return ranked
 
 
 def _found(terms: list[WordTerms], condition: ColumnElement[bool], planned: _Planned) -> int:
