@@ -39,6 +39,20 @@ def listing(make_listing, title: str, hours_ago: int, category: str = "furniture
     db.session.commit()
 
 
+def planner_expects(monkeypatch, rows: float) -> None:
+    """As if PostgreSQL's planner expected `rows` listings with the words."""
+    planned = postgres_plan._planned
+    monkeypatch.setattr(postgres_plan, "_planned", lambda statement: replace(
+        planned(statement), rows=rows))
+
+
+def kast_listings(make_listing) -> None:
+    """Two listings with `kast`, the newest by part of a word, and one without."""
+    listing(make_listing, "Kantoorkast", 1)
+    listing(make_listing, "Kast", 2)
+    listing(make_listing, "Tafel", 3)
+
+
 @pytest.mark.parametrize("scans_all", [True, False], ids=["by each way", "by the condition"])
 def test_several_words_are_ranked_while_few_listings_hold_them_all(app, make_listing,
                                                                    monkeypatch, scans_all):
@@ -75,12 +89,8 @@ def test_one_word_found_by_part_is_ranked_while_few_listings_hold_it(app, make_l
     of 36 ms); else they are counted first. Past RANK_LIMIT, newest first either way."""
     monkeypatch.setattr(search_limits, "RANK_LIMIT", 2)
     monkeypatch.setattr(postgres_plan, "_scans_all", lambda _node: scans_all)
-    planned = postgres_plan._planned
-    monkeypatch.setattr(postgres_plan, "_planned", lambda statement: replace(
-        planned(statement), rows=3))
-    listing(make_listing, "Kantoorkast", 1)
-    listing(make_listing, "Kast", 2)
-    listing(make_listing, "Tafel", 3)
+    planner_expects(monkeypatch, 3)
+    kast_listings(make_listing)
 
     with recorded_statements() as statements:
         ranked = find("kast")
@@ -104,12 +114,8 @@ def test_words_in_too_many_listings_to_rank_are_read_as_newest_first_reads_them(
     monkeypatch.setattr(search_limits, "RANK_LIMIT", 1)
     monkeypatch.setattr(postgres_plan, "_POSTGRES_MATCH_COST", 0)  # reading first always pays
     monkeypatch.setattr(postgres_plan, "_POSTGRES_FEW_MATCHES", -1)
-    planned = postgres_plan._planned
-    monkeypatch.setattr(postgres_plan, "_planned", lambda statement: replace(
-        planned(statement), rows=expected))
-    listing(make_listing, "Kantoorkast", 1)
-    listing(make_listing, "Kast", 2)
-    listing(make_listing, "Tafel", 3)
+    planner_expects(monkeypatch, expected)
+    kast_listings(make_listing)
 
     with recorded_statements() as statements:
         found = find("kast")
@@ -154,9 +160,7 @@ def test_a_word_naming_a_category_counts_the_category_and_the_rest(app, make_lis
     one and a half times RANK_LIMIT, up to three times)."""
     monkeypatch.setattr(search_limits, "RANK_LIMIT", 3)
     if expected is not None:
-        planned = postgres_plan._planned
-        monkeypatch.setattr(postgres_plan, "_planned", lambda statement: replace(
-            planned(statement), rows=expected))
+        planner_expects(monkeypatch, expected)
     listing(make_listing, "Looprek", 1, category="mobility")
     listing(make_listing, "Rolstoel", 2, category="mobility")  # found all three ways
     listing(make_listing, "Rollator", 3, category="mobility")
@@ -248,9 +252,7 @@ def test_a_ring_read_first_finds_what_the_planners_plan_finds(app, make_user, ma
     make_listing("Rolstoel verlopen", organisation=zeist,
                  available_until=utcnow().date() - timedelta(days=1))
     db.session.commit()
-    planned = postgres_plan._planned  # as if the word were in most of a large platform
-    monkeypatch.setattr(postgres_plan, "_planned",
-                        lambda statement: replace(planned(statement), rows=10**9))
+    planner_expects(monkeypatch, 10**9)  # as if the word were in most of a large platform
     monkeypatch.setattr(postgres_plan, "_sampled", lambda _condition, _listings: 10**9)
 
     ring_sites = postgres_plan._ring_sites
