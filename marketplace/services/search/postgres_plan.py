@@ -193,7 +193,7 @@ def _ranked(terms: list[WordTerms], query: SearchQuery) -> WordMatch:
     """Ranked only up to RANK_LIMIT matches, counted exactly, unless the planner expects far
     more (`_planned`, half a millisecond); more are shown newest first, read as a newest-first
     search reads them (`_in_order`: `stoel elektrische` at 1,000,000 listings, 6,252 matches
-    and four times as many expected, was read in date order testing each, 133 ms; 100 ms read
+    and five times as many expected, was read in date order testing each, 133 ms; 100 ms read
     first). Words found beyond the full-text index, where the planner reads them through the
     indexes (several words' BitmapAnd, one word's BitmapOr), are counted by the ranked search
     itself (`ranked_up_to`): counting them apart read the same listings (a title's part is
