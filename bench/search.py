@@ -188,6 +188,9 @@ def cases(category_ids: dict[str, int]) -> list[Case]:
         Case("category name 'hulpmiddelen'", SearchQuery(text="hulpmiddelen")),
         Case("two words, one by part 'stoel elektrische'",
              SearchQuery(text="stoel elektrische", sort=Sort.RELEVANCE)),
+        # `new`, three letters, is matched by its words alone, `stoel` beyond them too.
+        Case("two words, one by its words alone 'stoel new'",
+             SearchQuery(text="stoel new", sort=Sort.RELEVANCE)),
         # From the member's first site, as the search page does (search.with_origin).
         Case("within 25 km", SearchQuery(within_km=25), viewer="member"),
         Case("within 25 km + word", SearchQuery(text="rolstoel", within_km=25), viewer="member"),
