@@ -9,11 +9,12 @@ stays in `listing`), kept in step by triggers on `listing`: title, description a
 PostgreSQL: `listing.search_vector`, a generated tsvector column with both Dutch and English
 stems (title weight A, description weight B) and a GIN index. The column exists only in the
 database: the model does not know it, so it is never part of an INSERT or UPDATE. Part of a
-word: a pg_trgm GIN index on the title, read by ILIKE '%part%'.
+word: a pg_trgm GIN index on the title, read by ILIKE '%part%', and `listing_parts_words`,
+every word titles have held, which tells where a part finds no more than the full-text index.
 
 `db.create_all()` and `db.drop_all()` make and remove these through the DDL events below;
-migration 0003 holds the same statements for real databases (it copies them: migrations never
-import the application). Alembic's autogenerate skips these objects (migration_support).
+migrations 0003, 0016 and 0028 hold the same statements for real databases (copies: migrations
+never import the application). Alembic's autogenerate skips these objects (migration_support).
 
 Beware on SQLite: a later migration that rebuilds `listing` in batch mode (copy, drop, rename)
 drops the triggers with the old table; such a migration must create them again.
@@ -67,6 +68,32 @@ SQLITE_DROP = (
     "DROP TABLE IF EXISTS listing_fts",
     "DROP TABLE IF EXISTS listing_parts",
 )
+# Every word a listing's title has held (by the 'simple' configuration: lower case, not
+# stemmed), kept by triggers in the same transaction: a part of a word that no title word holds
+# beyond the words the full-text index finds is not looked for in the titles
+# (services/search/postgres_plan._parts_finding_more). Words are never removed: a word no title
+# holds any more only keeps a part looked for.
+PARTS_WORDS_CREATE = (
+    "CREATE TABLE listing_parts_words (word text PRIMARY KEY)",
+    "CREATE INDEX ix_listing_parts_words_trigrams ON listing_parts_words "
+    "USING gin (word gin_trgm_ops)",
+    # In the order of the words, so that two listings adding the same new words never wait on
+    # each other crosswise.
+    """CREATE FUNCTION listing_parts_words_add() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO listing_parts_words (word)
+        SELECT DISTINCT word
+        FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, NEW.title))) AS word
+        ORDER BY word
+        ON CONFLICT DO NOTHING;
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER listing_parts_words_after_insert AFTER INSERT ON listing "
+    "FOR EACH ROW EXECUTE FUNCTION listing_parts_words_add()",
+    "CREATE TRIGGER listing_parts_words_after_update AFTER UPDATE OF title ON listing "
+    "FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title) "
+    "EXECUTE FUNCTION listing_parts_words_add()",
+)
 # Both stemmers on both fields: a listing in either language is found by words in either.
 POSTGRES_CREATE = (
     """ALTER TABLE listing ADD COLUMN search_vector tsvector
@@ -80,6 +107,11 @@ POSTGRES_CREATE = (
     # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX ix_listing_title_trigrams ON listing USING gin (title gin_trgm_ops)",
+    *PARTS_WORDS_CREATE,
+)
+POSTGRES_DROP = (
+    "DROP TABLE IF EXISTS listing_parts_words",
+    "DROP FUNCTION IF EXISTS listing_parts_words_add()",
 )
 
 for _statement in SQLITE_CREATE:
@@ -89,7 +121,11 @@ for _statement in SQLITE_DROP:
 for _statement in POSTGRES_CREATE:
     event.listen(Listing.__table__, "after_create",
                  DDL(_statement).execute_if(dialect="postgresql"))
-# On PostgreSQL the column and its index go with the table; nothing to drop first.
+# On PostgreSQL the column, its indexes and the triggers go with the table; the words' table
+# and the triggers' function after it.
+for _statement in POSTGRES_DROP:
+    event.listen(Listing.__table__, "after_drop",
+                 DDL(_statement).execute_if(dialect="postgresql"))
 
 
 @event.listens_for(Listing, "before_update")

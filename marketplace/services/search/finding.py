@@ -71,8 +71,7 @@ def find_listings(visibility: Visibility, query: SearchQuery,
     """The ordered ids of the listings `visibility` sees that match `query`, as far as the page
     `query.page` and the count need."""
     now = now or utcnow()
-    terms = terms_of(query.words)  # once: each ring asks the same words
-    prepare(terms)
+    terms = prepare(terms_of(query.words))  # once: each ring asks the same words
     radius = first_ring(query)
     while radius is not None:
         # Nearest first: the listings within a radius, all of them sorted, are the nearest once

@@ -28,11 +28,11 @@ class Plan:
     otherwise: Plan | None = None
 
 
-def prepare(terms: list[WordTerms]) -> None:
-    """What a search with `terms` asks of the database once, before it plans: on PostgreSQL,
-    room for the bitmaps of the words' matches (postgres_plan.room_for_bitmaps)."""
-    if terms and not on_sqlite():
-        postgres_plan.room_for_bitmaps()
+def prepare(terms: list[WordTerms]) -> list[WordTerms]:
+    """What a search with `terms` asks of the database once, before it plans, and the terms to
+    plan with: on PostgreSQL, room for the bitmaps of the words' matches and no part of a word
+    that finds nothing more than the full-text index (postgres_plan.prepare)."""
+    return postgres_plan.prepare(terms) if terms and not on_sqlite() else terms
 
 
 def plan(visibility: Visibility, query: SearchQuery, terms: list[WordTerms],
