@@ -32,6 +32,7 @@ from .search_text import listing_stems
 FTS_TABLE = "listing_fts"
 SEARCH_VECTOR_COLUMN = "search_vector"
 SEARCH_VECTOR_INDEX = "ix_listing_search_vector"
+PARTS_WORDS_TABLE = "listing_parts_words"
 
 SQLITE_CREATE = (
     # Prefix indexes for 2 and 3 characters keep short prefix queries ("ro*") fast.

@@ -32,6 +32,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from ...extensions import db
 from ...models import Listing, ListingStatus, Site
 from ...models.base import escape_like
+from ...models.search_index import PARTS_WORDS_TABLE
 from . import limits
 from .conditions import about_how_many_listings
 from .distance import nearest_order, sites_within
@@ -64,7 +65,7 @@ _SAMPLE = 500
 # own plan was the faster (47 and 10 ms against 94 and 80), and at 10 km about even.
 _RING_FIRST_KM = 25
 _RING_SHARE = 0.25
-_PARTS_WORDS = table("listing_parts_words", column("word"))
+_PARTS_WORDS = table(PARTS_WORDS_TABLE, column("word"))
 _DUTCH = literal("dutch", REGCONFIG)
 _ENGLISH = literal("english", REGCONFIG)
 
