@@ -320,7 +320,7 @@ def test_a_part_every_title_word_holds_as_a_whole_word_is_not_looked_for_in_titl
     """`kast` is looked for inside the titles' words only while a title has held a longer word
     with it (`listing_parts_words`, kept in the same transaction as the titles): with `Kast`
     alone the full-text index finds every listing (at 1,000,000 listings `elektrische` read
-    64,000 titles' trigrams for nothing: 95 -> 65 ms). Once a listing is renamed
+    64,000 titles' trigrams for nothing: 95 -> 70 ms). Once a listing is renamed
     `Boekenkast`, or one called `Eettafel` is saved, the next search finds it."""
     listing(make_listing, "Kast", 2)
     listing(make_listing, "Tafel", 1)

@@ -72,14 +72,14 @@ SQLITE_DROP = (
 # Every word a listing's title has held (by the 'simple' configuration: lower case, not
 # stemmed), kept by triggers in the same transaction: a part of a word that no title word holds
 # beyond the words the full-text index finds is not looked for in the titles
-# (services/search/postgres_plan._parts_finding_more). Words are never removed: a word no title
-# holds any more only keeps a part looked for.
+# (services/search/postgres_plan.prepare). Words are never removed: a word no title holds any
+# more only keeps a part looked for.
 PARTS_WORDS_CREATE = (
     "CREATE TABLE listing_parts_words (word text PRIMARY KEY)",
     "CREATE INDEX ix_listing_parts_words_trigrams ON listing_parts_words "
     "USING gin (word gin_trgm_ops)",
     # In the order of the words, so that two listings adding the same new words never wait on
-    # each other crosswise.
+    # each other crosswise (a deadlock).
     """CREATE FUNCTION listing_parts_words_add() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO listing_parts_words (word)

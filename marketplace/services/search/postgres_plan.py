@@ -143,7 +143,7 @@ def prepare(terms: list[WordTerms]) -> list[WordTerms]:
     Parts: where every word a title has held that holds the part (`listing_parts_words`, kept
     by triggers in the same transaction as the titles) is found whole by the word's full-text
     query, the titles' trigrams are not read for it (`stoel elektrische` at 1,000,000
-    listings: `%elektrische%` is in 64,000 titles, all found by `elektrisch`; 95 -> 65 ms).
+    listings: `%elektrische%` is in 64,000 titles, all found by `elektrisch`; 95 -> 70 ms).
     Each part is answered from the words' trigram index. A part holding anything but letters
     and digits may span words (a synonym of two words): always kept."""
     asked = [(index, part) for index, word in enumerate(terms) for part in word.parts
