@@ -8,7 +8,7 @@ plan lets the words take part in the query."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any
 
 from sqlalchemy import (
@@ -202,8 +202,10 @@ def _either_language(form: str) -> ColumnElement:
         func.plainto_tsquery("english", form))
 
 
+@lru_cache(maxsize=256)
 def word_tsquery(terms: WordTerms) -> ColumnElement:
-    """One word's forms in Dutch or English: any may match."""
+    """One word's forms in Dutch or English: any may match. Built once per word's terms (an
+    expression is immutable, and a search builds it several times: plan, count, score)."""
     return reduce(lambda either, other: either.op("||", return_type=TSQUERY)(other),
                   [_either_language(form) for form in terms.forms])
 
