@@ -295,7 +295,6 @@ def test_a_radius_with_words_in_few_listings_keeps_the_planners_plan(app, make_u
     assert not any("AS ring" in statement for statement in statements)
 
 
-
 def test_a_word_found_by_its_words_alone_beside_other_words_finds_no_more(app, make_listing):
     """`stoel new`: `new` is matched by the full-text index alone, `stoel` also by part of a
     title's word. `new` is given a second way that finds nothing, so that the planner reads
