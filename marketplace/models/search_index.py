@@ -96,6 +96,7 @@ PARTS_WORDS_CREATE = (
     "EXECUTE FUNCTION listing_parts_words_add()",
 )
 # Both stemmers on both fields: a listing in either language is found by words in either.
+# (services/search/postgres_plan.prepare makes a title word's lexemes the same way.)
 POSTGRES_CREATE = (
     """ALTER TABLE listing ADD COLUMN search_vector tsvector
     GENERATED ALWAYS AS (

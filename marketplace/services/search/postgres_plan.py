@@ -148,6 +148,8 @@ def prepare(terms: list[WordTerms]) -> list[WordTerms]:
     and digits may span words (a synonym of two words): always kept."""
     asked = [(index, part) for index, word in enumerate(terms) for part in word.parts
              if part.isalnum()]
+    # A title word's lexemes as `listing.search_vector` makes a title's (models/search_index.py:
+    # Dutch and English): a change there must change this too.
     alone = func.to_tsvector(_DUTCH, _PARTS_WORDS.c.word).op("||")(
         func.to_tsvector(_ENGLISH, _PARTS_WORDS.c.word))
     _room, *answers = db.session.execute(select(
